@@ -1,0 +1,1 @@
+//! Documents for people: reports of issue 9 live here.

@@ -1,0 +1,293 @@
+//! The command line: `tanggap serve | migrate | demo | user add`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::Config;
+use crate::demo::{DemoOptions, load_demo};
+use crate::domain::Role;
+use crate::storage::{self, Store, model::NewUser};
+
+const CONFIG_HELP: &str = "\
+Configuration (later layers win):
+  1. built-in defaults
+  2. tanggap.toml in the working directory, or the file given with --config
+  3. environment: TANGGAP_<KEY> (e.g. TANGGAP_BIND), and DATABASE_URL
+  4. command-line flags
+
+Keys (tanggap.toml / TANGGAP_<KEY>):
+  bind               address to listen on            [default: 127.0.0.1:8080]
+  database_url       sqlite:PATH or postgres://...   [default: sqlite:data/tanggap.db]
+                     (also DATABASE_URL; never logged with its password)
+  default_language   id or en                        [default: id]
+  log                log filter, e.g. info,tanggap=debug [default: info]
+  max_body_bytes     largest request body in bytes   [default: 12582912]
+  public_url         public base URL for links in messages; https turns on Secure cookies";
+
+/// Tanggap: complaint intake and public satisfaction survey (SKM) analytics.
+#[derive(Debug, Parser)]
+#[command(name = "tanggap", version, about, after_help = CONFIG_HELP)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: ./tanggap.toml when it exists.
+    #[arg(long, global = true, env = "TANGGAP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite:PATH or postgres://USER@HOST/DB. Overrides the configuration.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load demo data: the four seed agencies and synthetic complaints and surveys.
+    Demo(DemoArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Flags of `tanggap serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080.
+    #[arg(long, env = "TANGGAP_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Load demo data first when the database has no units yet.
+    #[arg(long)]
+    pub demo: bool,
+    /// Sizes and seed for --demo.
+    #[command(flatten)]
+    pub demo_args: DemoArgs,
+}
+
+/// Flags of `tanggap demo` (and `serve --demo`).
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Random seed: the same seed, sizes and end date give the same data.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Number of synthetic complaints over the twelve months.
+    #[arg(long, default_value_t = 3_000)]
+    pub complaints: usize,
+    /// Number of synthetic survey responses over the twelve months.
+    #[arg(long, default_value_t = 20_000)]
+    pub responses: usize,
+    /// Last day of the twelve months (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub end_date: Option<chrono::NaiveDate>,
+}
+
+/// `tanggap user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account. Without --password-stdin a strong password is generated and printed once.
+    Add(UserAddArgs),
+}
+
+/// Flags of `tanggap user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// Login name.
+    #[arg(long)]
+    pub username: String,
+    /// Full name, as shown on pages and reports.
+    #[arg(long)]
+    pub name: String,
+    /// Role: admin, petugas, kepala_bidang, sekretaris, kepala_dinas or auditor.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// Unit code(s) the account works in; repeat or separate with commas.
+    #[arg(long = "unit", required = true, value_delimiter = ',')]
+    pub units: Vec<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|_| {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+        format!(
+            "peran tidak dikenal / unknown role {s:?}; pilih / choose: {}",
+            all.join(", ")
+        )
+    })
+}
+
+/// Entry point of the binary: parses arguments, runs, and maps errors to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(url) = &cli.database_url {
+        config.database_url = SecretString::from(url.as_str());
+    }
+    init_tracing(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("galat / error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    let store = storage::connect(config.database_url.expose_secret())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "tidak dapat membuka basis data {}: {e}",
+                config.database_url_for_display()
+            )
+        })?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Runs one subcommand with a loaded configuration.
+pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!(
+                "Migrasi selesai / migrations applied: {}",
+                config.database_url_for_display()
+            );
+        }
+        Command::Demo(args) => {
+            let store = open_store(&config).await?;
+            run_demo(store.as_ref(), &args).await?;
+        }
+        Command::Serve(args) => {
+            if let Some(bind) = args.bind {
+                config.bind = bind;
+            }
+            let store = open_store(&config).await?;
+            if args.demo {
+                if store.counts().await?.units == 0 {
+                    run_demo(store.as_ref(), &args.demo_args).await?;
+                } else {
+                    tracing::info!("database already has units: demo data not loaded again");
+                }
+            }
+            let db = config.database_url_for_display();
+            let server = crate::server::Server::bind(config, store).await?;
+            tracing::info!(address = %server.local_addr(), database = %db, "Tanggap is listening");
+            println!("Tanggap berjalan di / is running at http://{}", server.local_addr());
+            server.run_until(crate::server::shutdown_signal()).await?;
+        }
+        Command::User(UserCommand::Add(args)) => {
+            let store = open_store(&config).await?;
+            add_user(store.as_ref(), args).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn run_demo(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {
+    let options = DemoOptions {
+        seed: args.seed,
+        complaints: args.complaints,
+        responses: args.responses,
+        end_date: args.end_date.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+    };
+    let started = std::time::Instant::now();
+    match load_demo(store, &options).await? {
+        Some(summary) => println!(
+            "Data demo dimuat / demo data loaded in {:.1} s: {} unit, {} layanan, {} pengaduan, {} respons SKM",
+            started.elapsed().as_secs_f64(),
+            summary.units,
+            summary.services,
+            summary.complaints,
+            summary.survey_responses
+        ),
+        None => println!("Data demo sudah ada / demo data is already loaded: nothing changed"),
+    }
+    Ok(())
+}
+
+async fn add_user(store: &dyn Store, args: UserAddArgs) -> anyhow::Result<()> {
+    let mut roles = Vec::new();
+    for code in &args.units {
+        let unit = store
+            .unit_by_code(code.trim())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("unit {code:?} tidak ditemukan / unit not found"))?;
+        roles.push((unit.id, args.role));
+    }
+    let (password, generated) = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (crate::passwords::generate(), true)
+    };
+    let hash = crate::passwords::hash(&password)?;
+    let user = NewUser {
+        username: args.username.trim().to_owned(),
+        full_name: args.name.trim().to_owned(),
+        password_hash: hash,
+        roles,
+    };
+    if user.username.is_empty() || user.username.chars().any(char::is_whitespace) {
+        anyhow::bail!("nama pengguna tidak boleh kosong atau berisi spasi / username must be non-empty without spaces");
+    }
+    match store.create_user(&user).await {
+        Ok(id) => {
+            println!(
+                "Akun dibuat / account created: {} (id {id}, peran {})",
+                user.username,
+                args.role.key()
+            );
+            if generated {
+                println!("Kata sandi awal / initial password (shown once): {password}");
+                if !std::io::stdout().is_terminal() {
+                    eprintln!("catatan: simpan kata sandi ini dengan aman / keep this password safe");
+                }
+            }
+            Ok(())
+        }
+        Err(e) if e.is_conflict() => anyhow::bail!(
+            "nama pengguna {:?} sudah dipakai / username already taken",
+            user.username
+        ),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,145 @@
+//! Configuration: built-in defaults, then an optional `tanggap.toml`, then `TANGGAP_*`
+//! environment variables (and `DATABASE_URL`), then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::i18n::Lang;
+
+/// Where the SQLite file lives when nothing else is configured.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/tanggap.db";
+
+/// Every setting of a running Tanggap. `tanggap --help` lists them all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// `sqlite:PATH` (default `sqlite:data/tanggap.db`) or `postgres://...`.
+    /// Secret: it may hold a password, so it is never logged as is.
+    pub database_url: SecretString,
+    /// Language for visitors who have not chosen one.
+    pub default_language: Lang,
+    /// Log filter, in `tracing` env-filter syntax (e.g. `info,tanggap=debug`).
+    pub log: String,
+    /// Largest request body accepted, in bytes (attachments included).
+    pub max_body_bytes: usize,
+    /// Public base URL (e.g. `https://pengaduan.dumaikota.go.id`), used in links sent
+    /// out by email, SMS and QR codes; also turns on Secure cookies when `https`.
+    pub public_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: SecretString::from(DEFAULT_DATABASE_URL),
+            default_language: Lang::Id,
+            log: "info".to_owned(),
+            max_body_bytes: 12 * 1024 * 1024,
+            public_url: None,
+        }
+    }
+}
+
+/// Why configuration could not be read; the message names the bad key or file.
+#[derive(Debug, thiserror::Error)]
+#[error("konfigurasi tidak valid / invalid configuration: {0}")]
+pub struct ConfigError(#[from] Box<figment::Error>);
+
+impl Config {
+    /// Reads the layers in order. `file` is the `--config` flag; without it
+    /// `./tanggap.toml` is read when present. A named file that is missing is an error.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError(Box::new(figment::Error::from(format!(
+                        "berkas konfigurasi tidak ditemukan / config file not found: {}",
+                        path.display()
+                    )))));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => {
+                let default = PathBuf::from("tanggap.toml");
+                if default.exists() {
+                    figment = figment.merge(Toml::file_exact(default));
+                }
+            }
+        }
+        figment = figment
+            .merge(Env::prefixed("TANGGAP_").ignore(&["config"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]));
+        figment.extract().map_err(|e| ConfigError(Box::new(e)))
+    }
+
+    /// The database URL with any password masked, for logs and messages.
+    pub fn database_url_for_display(&self) -> String {
+        redact_url(self.database_url.expose_secret())
+    }
+
+    /// Whether cookies must carry the Secure flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// Masks the password of a URL; non-URLs (plain paths) come back unchanged.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked_for_display() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/tanggap"),
+            "postgres://app:***@db:5432/tanggap"
+        );
+        assert_eq!(redact_url("sqlite:data/tanggap.db"), "sqlite:data/tanggap.db");
+        let config = Config {
+            database_url: SecretString::from("postgres://a:b@h/d"),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains(":b@"), "Debug must not show the secret");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tanggap.toml", "bind = \"127.0.0.1:9000\"\nlog = \"debug\"\n")?;
+            let c = Config::load(None).expect("loads");
+            assert_eq!(c.bind.port(), 9000);
+            assert_eq!(c.log, "debug");
+            jail.set_env("TANGGAP_BIND", "127.0.0.1:9100");
+            jail.set_env("DATABASE_URL", "postgres://x@y/z");
+            let c = Config::load(None).expect("loads");
+            assert_eq!(c.bind.port(), 9100, "environment beats the file");
+            assert_eq!(c.database_url.expose_secret(), "postgres://x@y/z");
+            jail.set_env("TANGGAP_BIND", "bukan-alamat");
+            assert!(
+                Config::load(None).is_err(),
+                "a bad value is an error, not a silent default"
+            );
+            assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

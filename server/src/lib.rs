@@ -1,0 +1,13 @@
+//! Tanggap: complaint intake and SKM satisfaction analytics for Indonesian public
+//! service units. This library is the `tanggap` binary's body, split out so tests
+//! can start the real application in-process.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod i18n;
+pub mod passwords;
+pub mod server;
+pub mod storage;
+pub mod web;

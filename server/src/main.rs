@@ -1,0 +1,5 @@
+//! The `tanggap` command.
+
+fn main() -> std::process::ExitCode {
+    tanggap::cli::main()
+}

@@ -1,0 +1,73 @@
+//! Starting and stopping the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::storage::Store;
+use crate::web::{AppState, router};
+
+/// A server bound to its port, ready to run; tests bind port 0 and read the address.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    /// Binds the configured address. The store must already be migrated.
+    pub async fn bind(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Server> {
+        let listener = TcpListener::bind(config.bind).await.map_err(|e| {
+            anyhow::anyhow!(
+                "tidak dapat membuka alamat {} / cannot bind {}: {e}",
+                config.bind,
+                config.bind
+            )
+        })?;
+        Ok(Server {
+            listener,
+            state: AppState {
+                store,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM, so `systemctl stop` and container stops drain
+/// requests instead of cutting them.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,185 @@
+//! Storage: one interface, a SQLite and a PostgreSQL implementation.
+//!
+//! The app holds an `Arc<dyn Store>` chosen at start from the database URL, so every
+//! page, channel and job is written once. SQL that both dialects accept lives once,
+//! in the `shared_store_methods!` macro expanded into each implementation; only
+//! what truly differs (connection setup, migrations folder, bulk loading) is written
+//! per backend. Queries are checked at run time (no `query!` macros), so building
+//! needs no database.
+
+mod error;
+pub mod model;
+mod postgres;
+mod shared;
+mod sqlite;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+pub use error::StoreError;
+use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Everything the application asks of its database.
+///
+/// Implementations must keep "accepted means stored": a method returns `Ok` only
+/// after its transaction has committed.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine this is, for logs and dialect-specific tests.
+    fn backend(&self) -> Backend;
+    /// Applies the embedded migrations that are not applied yet.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Row counts of the main tables.
+    async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Creates a unit with the default SLA targets and jenis list.
+    async fn create_unit(&self, unit: &NewUnit) -> Result<i64, StoreError>;
+    /// All units, by name.
+    async fn list_units(&self) -> Result<Vec<Unit>, StoreError>;
+    /// One unit by its slug.
+    async fn unit_by_code(&self, code: &str) -> Result<Option<Unit>, StoreError>;
+
+    /// Adds a division to a unit.
+    async fn create_division(&self, unit_id: i64, name: &str) -> Result<i64, StoreError>;
+    /// A unit's divisions, by name.
+    async fn list_divisions(&self, unit_id: i64) -> Result<Vec<Division>, StoreError>;
+
+    /// Adds a service to a unit's catalog.
+    async fn create_service(&self, unit_id: i64, service: &NewService) -> Result<i64, StoreError>;
+    /// A unit's active services in catalog order.
+    async fn list_services(&self, unit_id: i64) -> Result<Vec<Service>, StoreError>;
+
+    /// Creates a staff account with its roles.
+    async fn create_user(&self, user: &NewUser) -> Result<i64, StoreError>;
+    /// Finds an account by login name, case-insensitively.
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+
+    /// Inserts or renames holidays; returns how many rows changed.
+    async fn upsert_holidays(&self, holidays: &[Holiday]) -> Result<u64, StoreError>;
+    /// Holidays between two days, inclusive.
+    async fn list_holidays(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Holiday>, StoreError>;
+
+    /// Stores a complaint with the next nomor agenda and its first control-card entry.
+    /// A complaint whose (unit, channel, channel_ref) is already stored is not stored
+    /// again: the existing one is returned with `created = false`.
+    async fn record_complaint(&self, complaint: &NewComplaint) -> Result<RecordedComplaint, StoreError>;
+    /// The public status of a complaint by its tracking code.
+    async fn complaint_status(&self, tracking_code: &str) -> Result<Option<ComplaintStatusView>, StoreError>;
+    /// A complaint's control card, oldest first.
+    async fn complaint_events(&self, complaint_id: i64) -> Result<Vec<ComplaintEvent>, StoreError>;
+
+    /// The SKM rule sets with their elements.
+    async fn survey_rule_sets(&self) -> Result<Vec<SurveyRuleSet>, StoreError>;
+    /// Stores one survey response and its answers; a repeated import key is a no-op
+    /// that returns `None`.
+    async fn record_survey_response(&self, response: &NewSurveyResponse) -> Result<Option<i64>, StoreError>;
+
+    /// Loads many complaints with their history in few round trips (demo data).
+    /// Agenda counters are raised to the highest number loaded.
+    async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError>;
+    /// Loads many survey responses with their answers in few round trips.
+    async fn bulk_load_survey_responses(&self, responses: &[NewSurveyResponse]) -> Result<(), StoreError>;
+}
+
+/// Opens the store a database URL names: `postgres://` or `postgresql://` for
+/// PostgreSQL, anything else (`sqlite:` URL or a plain path) for SQLite.
+pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(database_url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+    }
+}
+
+/// Builds a migrator from migration files embedded in the binary, so `tanggap
+/// migrate` needs nothing beside the executable. File names are `NNNN_name.sql`.
+fn embedded_migrator(files: impl Iterator<Item = (Cow<'static, str>, Cow<'static, [u8]>)>) -> Migrator {
+    let mut migrations: Vec<Migration> = files
+        .filter_map(|(name, bytes)| {
+            let stem = name.strip_suffix(".sql")?;
+            let (version, description) = stem.split_once('_')?;
+            let version: i64 = version.parse().ok()?;
+            let sql = String::from_utf8(bytes.into_owned()).expect("migrations are UTF-8");
+            Some(Migration::new(
+                version,
+                Cow::Owned(description.replace('_', " ")),
+                MigrationType::Simple,
+                Cow::Owned(sql),
+                false,
+            ))
+        })
+        .collect();
+    migrations.sort_by_key(|m| m.version);
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// Formats a nomor agenda from a unit's template: `{year}`, `{number}` and
+/// `{number:0N}` (zero-padded to N digits) are replaced.
+pub fn format_nomor_agenda(template: &str, year: i64, number: i64) -> String {
+    let mut out = template.replace("{year}", &year.to_string());
+    while let Some(start) = out.find("{number") {
+        let Some(len) = out[start..].find('}') else { break };
+        let spec = &out[start + "{number".len()..start + len];
+        let width: usize = spec.strip_prefix(":0").and_then(|w| w.parse().ok()).unwrap_or(0);
+        out.replace_range(start..=start + len, &format!("{number:0width$}"));
+    }
+    out
+}
+
+/// A fresh unguessable tracking code: 16 characters from an alphabet without
+/// look-alikes (about 80 bits), read aloud over the phone without confusion.
+pub fn new_tracking_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nomor_agenda_follows_the_unit_template() {
+        assert_eq!(
+            format_nomor_agenda("ADU/{year}/{number:06}", 2026, 123),
+            "ADU/2026/000123"
+        );
+        assert_eq!(format_nomor_agenda("{number}/PGD/{year}", 2025, 7), "7/PGD/2025");
+        assert_eq!(format_nomor_agenda("P-{number:03}", 2025, 12345), "P-12345");
+    }
+
+    #[test]
+    fn tracking_codes_are_long_and_distinct() {
+        let a = new_tracking_code();
+        let b = new_tracking_code();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() && c != 'O' && c != '0' && c != 'I' && c != '1')
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! Plain records that cross the storage boundary.
+//!
+//! `New*` types are what callers hand in after validation at the edge; the others
+//! are what the store hands back. None of them knows which database it came from.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::domain::{Bobot, Channel, Klasifikasi, Role, SurveySource};
+
+/// A public service unit (a dinas, an MPP counter, a city office) as it is stored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Unit {
+    /// Database key.
+    pub id: i64,
+    /// Stable URL slug, e.g. `dinsospm-dumai`.
+    pub code: String,
+    /// Full official name.
+    pub name: String,
+    /// Name used where space is short.
+    pub short_name: String,
+    /// Street address for letters and the public page.
+    pub address: String,
+    /// City where documents are signed.
+    pub city: String,
+    /// Public phone number.
+    pub phone: String,
+    /// Public email address.
+    pub email: String,
+    /// IANA zone the unit works in (WIB, WITA or WIT).
+    pub time_zone: String,
+    /// Letterhead lines, top to bottom.
+    pub letterhead: Vec<String>,
+    /// Title of the head of office, for signature blocks.
+    pub head_title: String,
+    /// Name of the head of office.
+    pub head_name: String,
+    /// NIP of the head of office.
+    pub head_nip: String,
+    /// Template of the nomor agenda (`{year}`, `{number:06}`).
+    pub agenda_format: String,
+    /// Complaint channels the unit offers.
+    pub complaint_channels: Vec<Channel>,
+}
+
+/// What is needed to create a unit.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    /// Stable URL slug: lowercase letters, digits and dashes.
+    pub code: String,
+    /// Full official name.
+    pub name: String,
+    /// Name used where space is short.
+    pub short_name: String,
+    /// Street address.
+    pub address: String,
+    /// City where documents are signed.
+    pub city: String,
+    /// Public phone number.
+    pub phone: String,
+    /// Public email address.
+    pub email: String,
+    /// IANA zone name; checked by the caller.
+    pub time_zone: String,
+    /// Letterhead lines.
+    pub letterhead: Vec<String>,
+    /// Title of the head of office.
+    pub head_title: String,
+    /// Name of the head of office.
+    pub head_name: String,
+    /// NIP of the head of office.
+    pub head_nip: String,
+    /// Complaint channels the unit offers.
+    pub complaint_channels: Vec<Channel>,
+}
+
+/// A division (bidang) of a unit; complaints and services are assigned to one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Division {
+    /// Database key.
+    pub id: i64,
+    /// Owning unit.
+    pub unit_id: i64,
+    /// Name, e.g. "Bidang Rehabilitasi Sosial".
+    pub name: String,
+}
+
+/// A service in a unit's catalog, with its published standard.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Service {
+    /// Database key.
+    pub id: i64,
+    /// Owning unit.
+    pub unit_id: i64,
+    /// Responsible division, if known.
+    pub division_id: Option<i64>,
+    /// Slug, unique within the unit.
+    pub code: String,
+    /// Service name (jenis layanan).
+    pub name: String,
+    /// Requirements (persyaratan), one per entry.
+    pub requirements: Vec<String>,
+    /// Completion time in days (0 = same day).
+    pub completion_days: i64,
+    /// Completion time as printed in the standard.
+    pub completion_text: String,
+    /// Whether `completion_days` counts working days.
+    pub working_days: bool,
+    /// Fee in rupiah.
+    pub fee_rupiah: i64,
+    /// Fee as printed in the standard.
+    pub fee_text: String,
+    /// Product of the service.
+    pub product: String,
+    /// Complaint channels the standard names.
+    pub complaint_channels: Vec<Channel>,
+}
+
+/// What is needed to add a service to the catalog.
+#[derive(Debug, Clone)]
+pub struct NewService {
+    /// Slug, unique within the unit.
+    pub code: String,
+    /// Service name.
+    pub name: String,
+    /// Responsible division.
+    pub division_id: Option<i64>,
+    /// Requirements, one per entry.
+    pub requirements: Vec<String>,
+    /// Completion time in days.
+    pub completion_days: i64,
+    /// Completion time as printed.
+    pub completion_text: String,
+    /// Whether days are working days.
+    pub working_days: bool,
+    /// Fee in rupiah.
+    pub fee_rupiah: i64,
+    /// Fee as printed.
+    pub fee_text: String,
+    /// Product of the service.
+    pub product: String,
+    /// Complaint channels offered.
+    pub complaint_channels: Vec<Channel>,
+}
+
+/// A staff account with its roles per unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    /// Database key.
+    pub id: i64,
+    /// Login name (case-insensitive unique).
+    pub username: String,
+    /// Display name.
+    pub full_name: String,
+    /// argon2id PHC string; never shown or logged.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// Disabled accounts cannot log in.
+    pub active: bool,
+    /// (unit id, role) pairs.
+    pub roles: Vec<(i64, Role)>,
+}
+
+/// What is needed to create a staff account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub full_name: String,
+    /// argon2id PHC string, already hashed.
+    pub password_hash: String,
+    /// (unit id, role) pairs.
+    pub roles: Vec<(i64, Role)>,
+}
+
+/// A national holiday or collective leave day; working-day clocks skip it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Holiday {
+    /// The day.
+    pub day: NaiveDate,
+    /// Name, e.g. "Hari Raya Idul Fitri 1447 H".
+    pub name: String,
+    /// `libur_nasional` or `cuti_bersama`.
+    pub kind: String,
+}
+
+/// The complainant's identity and contact; personal data (UU 27/2022).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Complainant {
+    /// Name as given.
+    pub name: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// 16-digit NIK, optional.
+    pub nik: Option<String>,
+}
+
+/// A complaint as recorded by any channel, validated at the edge.
+#[derive(Debug, Clone)]
+pub struct NewComplaint {
+    /// Receiving unit.
+    pub unit_id: i64,
+    /// How it arrived.
+    pub channel: Channel,
+    /// Message-ID, SPAN-LAPOR! ID, SMS sender, post URL; makes re-imports no-ops.
+    pub channel_ref: Option<String>,
+    /// Extra channel detail (e.g. the LAPOR! sumber).
+    pub channel_detail: Option<String>,
+    /// Original date and time it reached the unit, not the typing time.
+    pub received_at: DateTime<Utc>,
+    /// Staff member who typed it in, if any.
+    pub recorded_by: Option<i64>,
+    /// Identity and contact.
+    pub complainant: Complainant,
+    /// Identity hidden from all but complaint managers.
+    pub anonim: bool,
+    /// Content never public.
+    pub rahasia: bool,
+    /// Short subject.
+    pub subject: String,
+    /// Full description.
+    pub description: String,
+    /// Where the event happened.
+    pub event_place: Option<String>,
+    /// When the event happened.
+    pub event_date: Option<NaiveDate>,
+    /// SP4N-LAPOR! classification.
+    pub klasifikasi: Klasifikasi,
+    /// Service concerned.
+    pub service_id: Option<i64>,
+}
+
+/// What a citizen is told at once after a complaint is stored.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordedComplaint {
+    /// Database key.
+    pub id: i64,
+    /// The per-unit, per-year nomor agenda, e.g. `ADU/2026/000123`.
+    pub nomor_agenda: String,
+    /// Unguessable code for the public tracking page.
+    pub tracking_code: String,
+    /// False when the channel reference was already recorded (a re-import).
+    pub created: bool,
+}
+
+/// One entry of a complaint's control card (kartu kendali).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComplaintEvent {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (None for the system or the citizen).
+    pub actor_id: Option<i64>,
+    /// What happened: `diterima`, `status`, `assign`, `note`, ...
+    pub kind: String,
+    /// Status before, for status changes.
+    pub from_status: Option<String>,
+    /// Status after, for status changes.
+    pub to_status: Option<String>,
+    /// Free-text note.
+    pub note: String,
+}
+
+/// The public view of a complaint: status only, no personal data.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComplaintStatusView {
+    /// Nomor agenda.
+    pub nomor_agenda: String,
+    /// Unit code.
+    pub unit_code: String,
+    /// Current status key.
+    pub status: String,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// Subject, unless the complaint is rahasia.
+    pub subject: Option<String>,
+}
+
+/// An SKM element as stored (identity by key, never by position).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SurveyElement {
+    /// Database key.
+    pub id: i64,
+    /// Stable key, e.g. `persyaratan`.
+    pub key: String,
+    /// Questionnaire code, e.g. `U1`.
+    pub code: String,
+    /// Questionnaire position.
+    pub position: i64,
+    /// Name of the unsur.
+    pub name: String,
+}
+
+/// A survey rule set with its elements.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SurveyRuleSet {
+    /// Database key.
+    pub id: i64,
+    /// Stable code, e.g. `permenpan-14-2017`.
+    pub code: String,
+    /// Short name.
+    pub name: String,
+    /// Whether new surveys use it.
+    pub is_default: bool,
+    /// Elements in questionnaire order.
+    pub elements: Vec<SurveyElement>,
+}
+
+/// The optional respondent profile (all fields optional to the respondent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RespondentProfile {
+    /// `L` or `P`.
+    pub jenis_kelamin: Option<String>,
+    /// Age in years.
+    pub umur: Option<i64>,
+    /// Education level.
+    pub pendidikan: Option<String>,
+    /// Occupation group.
+    pub pekerjaan: Option<String>,
+}
+
+/// One survey response, validated at the edge.
+#[derive(Debug, Clone)]
+pub struct NewSurveyResponse {
+    /// Unit surveyed.
+    pub unit_id: i64,
+    /// Service received.
+    pub service_id: Option<i64>,
+    /// Rule set the questionnaire follows.
+    pub rule_set_id: i64,
+    /// Day of the service.
+    pub responded_on: NaiveDate,
+    /// How it was collected.
+    pub source: SurveySource,
+    /// Import key that makes re-imports no-ops.
+    pub import_key: Option<String>,
+    /// (element id, score 1-4) pairs; unanswered elements are absent.
+    pub answers: Vec<(i64, i64)>,
+    /// Respondent profile.
+    pub profile: RespondentProfile,
+    /// Free-text suggestion.
+    pub saran: Option<String>,
+}
+
+/// Row counts, for `/readyz`-style checks, the demo loader and tests.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Units.
+    pub units: i64,
+    /// Services.
+    pub services: i64,
+    /// Staff accounts.
+    pub users: i64,
+    /// Complaints.
+    pub complaints: i64,
+    /// Control-card entries.
+    pub complaint_events: i64,
+    /// Survey responses.
+    pub survey_responses: i64,
+    /// Survey answers (one per element answered).
+    pub survey_answers: i64,
+}
+
+/// A complaint produced in bulk (demo data, later large imports), with its history.
+#[derive(Debug, Clone)]
+pub struct BulkComplaint {
+    /// The complaint as received.
+    pub complaint: NewComplaint,
+    /// Nomor agenda counter value, assigned by the caller in received order.
+    pub agenda_number: i64,
+    /// Year of the nomor agenda.
+    pub agenda_year: i64,
+    /// The nomor agenda, formatted with the unit's template.
+    pub nomor_agenda: String,
+    /// Tracking code.
+    pub tracking_code: String,
+    /// Final classification.
+    pub division_id: Option<i64>,
+    /// Final jenis key (from the unit's list).
+    pub jenis_key: Option<String>,
+    /// Severity.
+    pub bobot: Option<Bobot>,
+    /// Current status.
+    pub status: String,
+    /// First answer time.
+    pub first_answered_at: Option<DateTime<Utc>>,
+    /// Answer time.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Closing time.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Due time.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Control-card entries in order.
+    pub events: Vec<ComplaintEvent>,
+}

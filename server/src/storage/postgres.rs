@@ -1,0 +1,55 @@
+//! The PostgreSQL store, for a city running several instances behind a load balancer.
+
+use std::time::Duration;
+
+use rust_embed::RustEmbed;
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+
+use super::model::*;
+use super::shared::{self, Dialect, impl_store, unit_from_row_fn};
+use super::{Backend, Store, StoreError};
+
+const DIALECT: Dialect = Dialect::Postgres;
+
+#[derive(RustEmbed)]
+#[folder = "../migrations/postgres"]
+struct Migrations;
+
+/// A store on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database a `postgres://` URL names.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for tests and bulk readers that need raw access.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Rows inserted with explicit ids leave the identity sequence behind; move it
+    /// past the highest id so the next ordinary insert does not collide.
+    async fn after_explicit_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, table: &str) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+        ))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+unit_from_row_fn!(PgRow);
+
+impl_store!(PgStore, Backend::Postgres);

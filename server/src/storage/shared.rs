@@ -1,0 +1,932 @@
+//! The SQL both dialects accept, written once.
+//!
+//! `shared_store_methods!()` expands to `Store` methods inside each backend's
+//! `impl Store` block, where `self.pool` is that backend's pool. Parameters are
+//! `$1, $2, ...` in order of first use: PostgreSQL reads them natively and sqlx's
+//! SQLite driver maps `$N` to the N-th argument.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::Channel;
+
+use super::model::{Holiday, Unit};
+
+/// Default SLA targets per bobot (working days): PENGADUAN.md, "Severity and escalation".
+pub(super) const DEFAULT_SLA: &[(&str, Option<i64>, i64)] =
+    &[("ringan", Some(1), 5), ("sedang", None, 14), ("berat", None, 60)];
+
+/// The default jenis pengaduan list: the nine SKM elements, then the Ombudsman
+/// maladministration types. (key, name, kind, SKM element key).
+pub(super) const DEFAULT_JENIS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("persyaratan", "Persyaratan", "skm", Some("persyaratan")),
+    ("prosedur", "Sistem, Mekanisme, dan Prosedur", "skm", Some("prosedur")),
+    ("waktu", "Waktu Penyelesaian", "skm", Some("waktu")),
+    ("biaya", "Biaya/Tarif", "skm", Some("biaya")),
+    ("produk", "Produk Spesifikasi Jenis Pelayanan", "skm", Some("produk")),
+    ("kompetensi", "Kompetensi Pelaksana", "skm", Some("kompetensi")),
+    ("perilaku", "Perilaku Pelaksana", "skm", Some("perilaku")),
+    ("sarana", "Sarana dan Prasarana", "skm", Some("sarana")),
+    (
+        "pengaduan",
+        "Penanganan Pengaduan, Saran dan Masukan",
+        "skm",
+        Some("pengaduan"),
+    ),
+    ("penundaan_berlarut", "Penundaan Berlarut", "maladministrasi", None),
+    (
+        "tidak_memberikan_pelayanan",
+        "Tidak Memberikan Pelayanan",
+        "maladministrasi",
+        None,
+    ),
+    ("tidak_kompeten", "Tidak Kompeten", "maladministrasi", None),
+    (
+        "penyalahgunaan_wewenang",
+        "Penyalahgunaan Wewenang",
+        "maladministrasi",
+        None,
+    ),
+    (
+        "penyimpangan_prosedur",
+        "Penyimpangan Prosedur",
+        "maladministrasi",
+        None,
+    ),
+    ("permintaan_imbalan", "Permintaan Imbalan", "maladministrasi", None),
+    ("tidak_patut", "Tidak Patut", "maladministrasi", None),
+    ("berpihak", "Berpihak", "maladministrasi", None),
+    ("diskriminasi", "Diskriminasi", "maladministrasi", None),
+    ("konflik_kepentingan", "Konflik Kepentingan", "maladministrasi", None),
+];
+
+/// Columns of `units` in the order `unit_from_row` reads them.
+pub(super) const UNIT_COLUMNS: &str = "id, code, name, short_name, address, city, phone, email, time_zone, \
+     letterhead, head_title, head_name, head_nip, agenda_format, complaint_channels";
+
+/// Columns of `services` in the order `service_from_row` reads them.
+pub(super) const SERVICE_COLUMNS: &str = "id, unit_id, division_id, code, name, requirements, completion_days, \
+     completion_text, working_days, fee_rupiah, fee_text, product, complaint_channels";
+
+/// Stores a channel list as comma-separated keys.
+pub(super) fn join_channels(channels: &[Channel]) -> String {
+    channels.iter().map(|c| c.key()).collect::<Vec<_>>().join(",")
+}
+
+/// Reads a stored channel list; unknown keys (from a newer version) are skipped.
+pub(super) fn split_channels(stored: &str) -> Vec<Channel> {
+    stored.split(',').filter_map(|k| Channel::parse(k).ok()).collect()
+}
+
+/// Splits a stored multi-line text into its non-empty lines.
+pub(super) fn split_lines(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Timestamps written as text (SQLite, JSON bulk loads) use exactly the format
+/// sqlx writes, so text comparison orders them like time.
+pub(super) fn ts_text(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
+}
+
+/// Builds a [`Unit`] from its columns.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn unit_from_parts(
+    id: i64,
+    code: String,
+    name: String,
+    short_name: String,
+    address: String,
+    city: String,
+    phone: String,
+    email: String,
+    time_zone: String,
+    letterhead: String,
+    head_title: String,
+    head_name: String,
+    head_nip: String,
+    agenda_format: String,
+    complaint_channels: String,
+) -> Unit {
+    Unit {
+        id,
+        code,
+        name,
+        short_name,
+        address,
+        city,
+        phone,
+        email,
+        time_zone,
+        letterhead: split_lines(&letterhead),
+        head_title,
+        head_name,
+        head_nip,
+        agenda_format,
+        complaint_channels: split_channels(&complaint_channels),
+    }
+}
+
+/// Holiday rows come back as (day, name, kind).
+pub(super) fn holiday_from_parts(day: chrono::NaiveDate, name: String, kind: String) -> Holiday {
+    Holiday { day, name, kind }
+}
+
+macro_rules! impl_store {
+    ($store:ty, $backend:expr) => {
+    #[async_trait::async_trait]
+    impl Store for $store {
+        fn backend(&self) -> Backend {
+            $backend
+        }
+
+        async fn migrate(&self) -> Result<(), StoreError> {
+            let files = Migrations::iter().filter_map(|name| Migrations::get(&name).map(|f| (name, f.data)));
+            super::embedded_migrator(files).run(&self.pool).await?;
+            Ok(())
+        }
+
+        async fn ping(&self) -> Result<(), StoreError> {
+            sqlx::query("SELECT 1").execute(&self.pool).await?;
+            Ok(())
+        }
+
+        async fn counts(&self) -> Result<Counts, StoreError> {
+            let row = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM services), \
+                 (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM complaints), \
+                 (SELECT COUNT(*) FROM complaint_events), (SELECT COUNT(*) FROM survey_responses), \
+                 (SELECT COUNT(*) FROM survey_answers)",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(Counts {
+                units: row.try_get(0)?,
+                services: row.try_get(1)?,
+                users: row.try_get(2)?,
+                complaints: row.try_get(3)?,
+                complaint_events: row.try_get(4)?,
+                survey_responses: row.try_get(5)?,
+                survey_answers: row.try_get(6)?,
+            })
+        }
+
+        async fn create_unit(&self, unit: &NewUnit) -> Result<i64, StoreError> {
+            let mut tx = self.pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO units (code, name, short_name, address, city, phone, email, time_zone, \
+                 letterhead, head_title, head_name, head_nip, complaint_channels, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(&unit.code)
+            .bind(&unit.name)
+            .bind(&unit.short_name)
+            .bind(&unit.address)
+            .bind(&unit.city)
+            .bind(&unit.phone)
+            .bind(&unit.email)
+            .bind(&unit.time_zone)
+            .bind(unit.letterhead.join("\n"))
+            .bind(&unit.head_title)
+            .bind(&unit.head_name)
+            .bind(&unit.head_nip)
+            .bind(shared::join_channels(&unit.complaint_channels))
+            .bind(chrono::Utc::now())
+            .fetch_one(&mut *tx)
+            .await?;
+            for (bobot, first, resolve) in shared::DEFAULT_SLA {
+                sqlx::query("INSERT INTO sla_targets (unit_id, bobot, first_answer_days, resolve_days) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(*bobot)
+                    .bind(*first)
+                    .bind(*resolve)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (position, (key, name, kind, element)) in shared::DEFAULT_JENIS.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO jenis_pengaduan (unit_id, key, name, kind, skm_element_key, position) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(*key)
+                .bind(*name)
+                .bind(*kind)
+                .bind(*element)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        }
+
+        async fn list_units(&self) -> Result<Vec<Unit>, StoreError> {
+            let rows = sqlx::query(&format!("SELECT {} FROM units ORDER BY name", shared::UNIT_COLUMNS))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(unit_from_row).collect()
+        }
+
+        async fn unit_by_code(&self, code: &str) -> Result<Option<Unit>, StoreError> {
+            let row = sqlx::query(&format!("SELECT {} FROM units WHERE code = $1", shared::UNIT_COLUMNS))
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+            row.as_ref().map(unit_from_row).transpose()
+        }
+
+        async fn create_division(&self, unit_id: i64, name: &str) -> Result<i64, StoreError> {
+            Ok(sqlx::query_scalar("INSERT INTO divisions (unit_id, name) VALUES ($1, $2) RETURNING id")
+                .bind(unit_id)
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?)
+        }
+
+        async fn list_divisions(&self, unit_id: i64) -> Result<Vec<Division>, StoreError> {
+            let rows = sqlx::query("SELECT id, unit_id, name FROM divisions WHERE unit_id = $1 ORDER BY name")
+                .bind(unit_id)
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(Division { id: r.try_get(0)?, unit_id: r.try_get(1)?, name: r.try_get(2)? }))
+                .collect()
+        }
+
+        async fn create_service(&self, unit_id: i64, s: &NewService) -> Result<i64, StoreError> {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO services (unit_id, division_id, code, name, requirements, completion_days, \
+                 completion_text, working_days, fee_rupiah, fee_text, product, complaint_channels, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                 (SELECT COALESCE(MAX(position), 0) + 1 FROM services WHERE unit_id = $1)) RETURNING id",
+            )
+            .bind(unit_id)
+            .bind(s.division_id)
+            .bind(&s.code)
+            .bind(&s.name)
+            .bind(s.requirements.join("\n"))
+            .bind(s.completion_days)
+            .bind(&s.completion_text)
+            .bind(s.working_days)
+            .bind(s.fee_rupiah)
+            .bind(&s.fee_text)
+            .bind(&s.product)
+            .bind(shared::join_channels(&s.complaint_channels))
+            .fetch_one(&self.pool)
+            .await?)
+        }
+
+        async fn list_services(&self, unit_id: i64) -> Result<Vec<Service>, StoreError> {
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM services WHERE unit_id = $1 AND active = $2 ORDER BY position, name",
+                shared::SERVICE_COLUMNS
+            ))
+            .bind(unit_id)
+            .bind(true)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Service {
+                        id: r.try_get(0)?,
+                        unit_id: r.try_get(1)?,
+                        division_id: r.try_get(2)?,
+                        code: r.try_get(3)?,
+                        name: r.try_get(4)?,
+                        requirements: shared::split_lines(&r.try_get::<String, _>(5)?),
+                        completion_days: r.try_get(6)?,
+                        completion_text: r.try_get(7)?,
+                        working_days: r.try_get(8)?,
+                        fee_rupiah: r.try_get(9)?,
+                        fee_text: r.try_get(10)?,
+                        product: r.try_get(11)?,
+                        complaint_channels: shared::split_channels(&r.try_get::<String, _>(12)?),
+                    })
+                })
+                .collect()
+        }
+
+        async fn create_user(&self, user: &NewUser) -> Result<i64, StoreError> {
+            let now = chrono::Utc::now();
+            let mut tx = self.pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, full_name, password_hash, created_at, password_changed_at) \
+                 VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            )
+            .bind(&user.username)
+            .bind(&user.full_name)
+            .bind(&user.password_hash)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (unit_id, role) in &user.roles {
+                sqlx::query("INSERT INTO user_roles (user_id, unit_id, role) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(*unit_id)
+                    .bind(role.key())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        }
+
+        async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+            let Some(row) = sqlx::query(
+                "SELECT id, username, full_name, password_hash, active FROM users WHERE lower(username) = lower($1)",
+            )
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            else {
+                return Ok(None);
+            };
+            let id: i64 = row.try_get(0)?;
+            let roles = sqlx::query("SELECT unit_id, role FROM user_roles WHERE user_id = $1 ORDER BY unit_id, role")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .filter_map(|r| {
+                    let unit: i64 = r.try_get(0).ok()?;
+                    let role: String = r.try_get(1).ok()?;
+                    Some((unit, crate::domain::Role::parse(&role).ok()?))
+                })
+                .collect();
+            Ok(Some(User {
+                id,
+                username: row.try_get(1)?,
+                full_name: row.try_get(2)?,
+                password_hash: row.try_get(3)?,
+                active: row.try_get(4)?,
+                roles,
+            }))
+        }
+
+        async fn upsert_holidays(&self, holidays: &[Holiday]) -> Result<u64, StoreError> {
+            let mut tx = self.pool.begin().await?;
+            let mut changed = 0;
+            for h in holidays {
+                changed += sqlx::query(
+                    "INSERT INTO holidays (day, name, kind) VALUES ($1, $2, $3) \
+                     ON CONFLICT (day) DO UPDATE SET name = excluded.name, kind = excluded.kind \
+                     WHERE holidays.name <> excluded.name OR holidays.kind <> excluded.kind",
+                )
+                .bind(h.day)
+                .bind(&h.name)
+                .bind(&h.kind)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(changed)
+        }
+
+        async fn list_holidays(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<Holiday>, StoreError> {
+            let rows = sqlx::query("SELECT day, name, kind FROM holidays WHERE day >= $1 AND day <= $2 ORDER BY day")
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(shared::holiday_from_parts(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect()
+        }
+
+        async fn record_complaint(&self, c: &NewComplaint) -> Result<RecordedComplaint, StoreError> {
+            let now = chrono::Utc::now();
+            let year = i64::from(chrono::Datelike::year(&c.received_at));
+            let mut tx = self.pool.begin().await?;
+            // Write first, so a SQLite transaction holds the write lock from its first
+            // statement and never has to upgrade (which can fail under load).
+            let number: i64 = sqlx::query_scalar(
+                "INSERT INTO agenda_counters (unit_id, year, last_number) VALUES ($1, $2, 1) \
+                 ON CONFLICT (unit_id, year) DO UPDATE SET last_number = agenda_counters.last_number + 1 \
+                 RETURNING last_number",
+            )
+            .bind(c.unit_id)
+            .bind(year)
+            .fetch_one(&mut *tx)
+            .await?;
+            if let Some(reference) = &c.channel_ref {
+                let existing = sqlx::query(
+                    "SELECT id, nomor_agenda, tracking_code FROM complaints \
+                     WHERE unit_id = $1 AND channel = $2 AND channel_ref = $3",
+                )
+                .bind(c.unit_id)
+                .bind(c.channel.key())
+                .bind(reference)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = existing {
+                    tx.rollback().await?;
+                    return Ok(RecordedComplaint {
+                        id: row.try_get(0)?,
+                        nomor_agenda: row.try_get(1)?,
+                        tracking_code: row.try_get(2)?,
+                        created: false,
+                    });
+                }
+            }
+            let template: String = sqlx::query_scalar("SELECT agenda_format FROM units WHERE id = $1")
+                .bind(c.unit_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let nomor_agenda = super::format_nomor_agenda(&template, year, number);
+            let tracking_code = super::new_tracking_code();
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO complaints (unit_id, agenda_year, agenda_number, nomor_agenda, tracking_code, channel, \
+                 channel_ref, channel_detail, received_at, recorded_at, recorded_by, complainant_name, \
+                 complainant_phone, complainant_email, complainant_address, complainant_nik, anonim, rahasia, \
+                 subject, description, event_place, event_date, klasifikasi, service_id, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                 $20, $21, $22, $23, $24, $10) RETURNING id",
+            )
+            .bind(c.unit_id)
+            .bind(year)
+            .bind(number)
+            .bind(&nomor_agenda)
+            .bind(&tracking_code)
+            .bind(c.channel.key())
+            .bind(&c.channel_ref)
+            .bind(&c.channel_detail)
+            .bind(c.received_at)
+            .bind(now)
+            .bind(c.recorded_by)
+            .bind(&c.complainant.name)
+            .bind(&c.complainant.phone)
+            .bind(&c.complainant.email)
+            .bind(&c.complainant.address)
+            .bind(&c.complainant.nik)
+            .bind(c.anonim)
+            .bind(c.rahasia)
+            .bind(&c.subject)
+            .bind(&c.description)
+            .bind(&c.event_place)
+            .bind(c.event_date)
+            .bind(c.klasifikasi.key())
+            .bind(c.service_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, to_status, note) \
+                 VALUES ($1, $2, $3, 'diterima', 'diterima', $4)",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(c.recorded_by)
+            .bind(format!("Diterima melalui {}", c.channel.key()))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(RecordedComplaint { id, nomor_agenda, tracking_code, created: true })
+        }
+
+        async fn complaint_status(&self, tracking_code: &str) -> Result<Option<ComplaintStatusView>, StoreError> {
+            let row = sqlx::query(
+                "SELECT c.nomor_agenda, u.code, c.status, c.received_at, c.rahasia, c.subject \
+                 FROM complaints c JOIN units u ON u.id = c.unit_id WHERE c.tracking_code = $1",
+            )
+            .bind(tracking_code)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| {
+                let rahasia: bool = r.try_get(4)?;
+                Ok(ComplaintStatusView {
+                    nomor_agenda: r.try_get(0)?,
+                    unit_code: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    received_at: r.try_get(3)?,
+                    subject: if rahasia { None } else { Some(r.try_get(5)?) },
+                })
+            })
+            .transpose()
+        }
+
+        async fn complaint_events(&self, complaint_id: i64) -> Result<Vec<ComplaintEvent>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT at, actor_id, kind, from_status, to_status, note FROM complaint_events \
+                 WHERE complaint_id = $1 ORDER BY at, id",
+            )
+            .bind(complaint_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ComplaintEvent {
+                        at: r.try_get(0)?,
+                        actor_id: r.try_get(1)?,
+                        kind: r.try_get(2)?,
+                        from_status: r.try_get(3)?,
+                        to_status: r.try_get(4)?,
+                        note: r.try_get(5)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn survey_rule_sets(&self) -> Result<Vec<SurveyRuleSet>, StoreError> {
+            let sets = sqlx::query("SELECT id, code, name, is_default FROM survey_rule_sets ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+            let elements = sqlx::query(
+                "SELECT rule_set_id, id, key, code, position, name FROM survey_elements ORDER BY rule_set_id, position",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            sets.iter()
+                .map(|s| {
+                    let id: i64 = s.try_get(0)?;
+                    let mut own = Vec::new();
+                    for e in &elements {
+                        if e.try_get::<i64, _>(0)? == id {
+                            own.push(SurveyElement {
+                                id: e.try_get(1)?,
+                                key: e.try_get(2)?,
+                                code: e.try_get(3)?,
+                                position: e.try_get(4)?,
+                                name: e.try_get(5)?,
+                            });
+                        }
+                    }
+                    Ok(SurveyRuleSet {
+                        id,
+                        code: s.try_get(1)?,
+                        name: s.try_get(2)?,
+                        is_default: s.try_get(3)?,
+                        elements: own,
+                    })
+                })
+                .collect()
+        }
+
+        async fn record_survey_response(&self, r: &NewSurveyResponse) -> Result<Option<i64>, StoreError> {
+            let mut tx = self.pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO survey_responses (unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
+                 import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (unit_id, import_key) DO NOTHING RETURNING id",
+            )
+            .bind(r.unit_id)
+            .bind(r.service_id)
+            .bind(r.rule_set_id)
+            .bind(r.responded_on)
+            .bind(chrono::Utc::now())
+            .bind(r.source.key())
+            .bind(&r.import_key)
+            .bind(&r.profile.jenis_kelamin)
+            .bind(r.profile.umur)
+            .bind(&r.profile.pendidikan)
+            .bind(&r.profile.pekerjaan)
+            .bind(&r.saran)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = id else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            for (element_id, score) in &r.answers {
+                sqlx::query(
+                    "INSERT INTO survey_answers (response_id, element_id, score) \
+                     SELECT $1, e.id, $3 FROM survey_elements e WHERE e.id = $2 AND e.rule_set_id = $4",
+                )
+                .bind(id)
+                .bind(*element_id)
+                .bind(*score)
+                .bind(r.rule_set_id)
+                .execute(&mut *tx)
+                .await
+                .and_then(|done| {
+                    if done.rows_affected() == 1 {
+                        Ok(())
+                    } else {
+                        Err(sqlx::Error::Protocol(format!("element {element_id} is not in rule set {}", r.rule_set_id)))
+                    }
+                })
+                .map_err(|e| match e {
+                    sqlx::Error::Protocol(msg) => StoreError::MissingReference(msg),
+                    other => StoreError::from(other),
+                })?;
+            }
+            tx.commit().await?;
+            Ok(Some(id))
+        }
+
+        async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
+            let complaint_sql = shared::bulk_complaint_sql(DIALECT);
+            let event_sql = shared::bulk_event_sql(DIALECT);
+            let mut tx = self.pool.begin().await?;
+            let mut next_id: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM complaints")
+                .fetch_one(&mut *tx)
+                .await?
+                .unwrap_or(0)
+                + 1;
+            for chunk in complaints.chunks(shared::BULK_CHUNK) {
+                let mut rows = Vec::with_capacity(chunk.len());
+                let mut events = Vec::with_capacity(chunk.len() * 5);
+                for b in chunk {
+                    rows.push(shared::complaint_json_row(next_id, b));
+                    for e in &b.events {
+                        events.push(serde_json::json!([
+                            next_id,
+                            shared::ts_text(&e.at),
+                            e.kind,
+                            e.from_status,
+                            e.to_status,
+                            e.note
+                        ]));
+                    }
+                    next_id += 1;
+                }
+                sqlx::query(&complaint_sql)
+                    .bind(serde_json::Value::Array(rows).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&event_sql)
+                    .bind(serde_json::Value::Array(events).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(shared::RAISE_AGENDA_COUNTERS).execute(&mut *tx).await?;
+            Self::after_explicit_ids(&mut tx, "complaints").await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn bulk_load_survey_responses(&self, responses: &[NewSurveyResponse]) -> Result<(), StoreError> {
+            let response_sql = shared::bulk_response_sql(DIALECT);
+            let answer_sql = shared::bulk_answer_sql(DIALECT);
+            let mut tx = self.pool.begin().await?;
+            let mut next_id: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM survey_responses")
+                .fetch_one(&mut *tx)
+                .await?
+                .unwrap_or(0)
+                + 1;
+            for chunk in responses.chunks(shared::BULK_CHUNK) {
+                let mut rows = Vec::with_capacity(chunk.len());
+                let mut answers = Vec::with_capacity(chunk.len() * 9);
+                for r in chunk {
+                    rows.push(shared::response_json_row(next_id, r));
+                    for (element, score) in &r.answers {
+                        answers.push(serde_json::json!([next_id, element, score]));
+                    }
+                    next_id += 1;
+                }
+                sqlx::query(&response_sql)
+                    .bind(serde_json::Value::Array(rows).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&answer_sql)
+                    .bind(serde_json::Value::Array(answers).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Self::after_explicit_ids(&mut tx, "survey_responses").await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    }
+    };
+}
+
+pub(super) use impl_store;
+
+/// Reads a unit row selected with [`UNIT_COLUMNS`]; generic over the row type so both
+/// backends share it.
+macro_rules! unit_from_row_fn {
+    ($row:ty) => {
+        fn unit_from_row(r: &$row) -> Result<Unit, StoreError> {
+            Ok(shared::unit_from_parts(
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+                r.try_get(8)?,
+                r.try_get(9)?,
+                r.try_get(10)?,
+                r.try_get(11)?,
+                r.try_get(12)?,
+                r.try_get(13)?,
+                r.try_get(14)?,
+            ))
+        }
+    };
+}
+
+pub(super) use unit_from_row_fn;
+
+/// The few spots where the two SQL dialects differ in the shared code.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// A table source yielding one `value` per element of the JSON array in `$1`.
+    pub(super) fn json_rows(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "json_each($1)",
+            Dialect::Postgres => "json_array_elements($1::json) AS j(value)",
+        }
+    }
+
+    /// Field `i` of the JSON array row `value`, typed.
+    pub(super) fn field(self, i: usize, sql_type: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("value->>{i}"),
+            Dialect::Postgres => format!("(value->>{i})::{sql_type}"),
+        }
+    }
+}
+
+/// Columns of a bulk complaint row, with their PostgreSQL types, in JSON order.
+pub(super) const BULK_COMPLAINT_COLUMNS: &[(&str, &str)] = &[
+    ("id", "bigint"),
+    ("unit_id", "bigint"),
+    ("agenda_year", "bigint"),
+    ("agenda_number", "bigint"),
+    ("nomor_agenda", "text"),
+    ("tracking_code", "text"),
+    ("channel", "text"),
+    ("channel_ref", "text"),
+    ("channel_detail", "text"),
+    ("received_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("complainant_name", "text"),
+    ("complainant_phone", "text"),
+    ("complainant_email", "text"),
+    ("complainant_address", "text"),
+    ("anonim", "boolean"),
+    ("rahasia", "boolean"),
+    ("subject", "text"),
+    ("description", "text"),
+    ("event_place", "text"),
+    ("event_date", "date"),
+    ("klasifikasi", "text"),
+    ("service_id", "bigint"),
+    ("division_id", "bigint"),
+    ("bobot", "text"),
+    ("status", "text"),
+    ("first_answered_at", "timestamptz"),
+    ("answered_at", "timestamptz"),
+    ("closed_at", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+    ("jenis_key", "text"),
+];
+
+/// SQL inserting a JSON array of complaint rows (see [`complaint_json_row`]).
+pub(super) fn bulk_complaint_sql(d: Dialect) -> String {
+    let n = BULK_COMPLAINT_COLUMNS.len() - 1; // jenis_key is looked up, not stored
+    let cols: Vec<&str> = BULK_COMPLAINT_COLUMNS[..n].iter().map(|c| c.0).collect();
+    let fields: Vec<String> = BULK_COMPLAINT_COLUMNS[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, (_, ty))| d.field(i, ty))
+        .collect();
+    format!(
+        "INSERT INTO complaints ({}, jenis_id) SELECT {}, \
+         (SELECT jp.id FROM jenis_pengaduan jp WHERE jp.unit_id = {} AND jp.key = {}) FROM {}",
+        cols.join(", "),
+        fields.join(", "),
+        d.field(1, "bigint"),
+        d.field(n, "text"),
+        d.json_rows()
+    )
+}
+
+/// One complaint as a JSON array in [`BULK_COMPLAINT_COLUMNS`] order.
+pub(super) fn complaint_json_row(id: i64, b: &super::model::BulkComplaint) -> serde_json::Value {
+    let c = &b.complaint;
+    let ts = |t: &Option<DateTime<Utc>>| t.as_ref().map(ts_text);
+    serde_json::json!([
+        id,
+        c.unit_id,
+        b.agenda_year,
+        b.agenda_number,
+        b.nomor_agenda,
+        b.tracking_code,
+        c.channel.key(),
+        c.channel_ref,
+        c.channel_detail,
+        ts_text(&c.received_at),
+        ts_text(&c.received_at),
+        c.complainant.name,
+        c.complainant.phone,
+        c.complainant.email,
+        c.complainant.address,
+        c.anonim,
+        c.rahasia,
+        c.subject,
+        c.description,
+        c.event_place,
+        c.event_date.map(|d| d.format("%Y-%m-%d").to_string()),
+        c.klasifikasi.key(),
+        c.service_id,
+        b.division_id,
+        b.bobot.map(|x| x.key()),
+        b.status,
+        ts(&b.first_answered_at),
+        ts(&b.answered_at),
+        ts(&b.closed_at),
+        ts(&b.due_at),
+        ts_text(
+            b.closed_at
+                .as_ref()
+                .or(b.answered_at.as_ref())
+                .unwrap_or(&c.received_at)
+        ),
+        b.jenis_key,
+    ])
+}
+
+/// SQL inserting a JSON array of control-card rows `[complaint_id, at, kind, from, to, note]`.
+pub(super) fn bulk_event_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO complaint_events (complaint_id, at, kind, from_status, to_status, note) \
+         SELECT {}, {}, {}, {}, {}, {} FROM {}",
+        d.field(0, "bigint"),
+        d.field(1, "timestamptz"),
+        d.field(2, "text"),
+        d.field(3, "text"),
+        d.field(4, "text"),
+        d.field(5, "text"),
+        d.json_rows()
+    )
+}
+
+/// SQL inserting a JSON array of survey response rows (see [`response_json_row`]).
+pub(super) fn bulk_response_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO survey_responses (id, unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
+         import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran) \
+         SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM {}",
+        d.field(0, "bigint"),
+        d.field(1, "bigint"),
+        d.field(2, "bigint"),
+        d.field(3, "bigint"),
+        d.field(4, "date"),
+        d.field(5, "timestamptz"),
+        d.field(6, "text"),
+        d.field(7, "text"),
+        d.field(8, "text"),
+        d.field(9, "bigint"),
+        d.field(10, "text"),
+        d.field(11, "text"),
+        d.field(12, "text"),
+        d.json_rows()
+    )
+}
+
+/// One survey response as a JSON array in [`bulk_response_sql`] order.
+pub(super) fn response_json_row(id: i64, r: &super::model::NewSurveyResponse) -> serde_json::Value {
+    let submitted = r.responded_on.and_hms_opt(12, 0, 0).expect("noon exists").and_utc();
+    serde_json::json!([
+        id,
+        r.unit_id,
+        r.service_id,
+        r.rule_set_id,
+        r.responded_on.format("%Y-%m-%d").to_string(),
+        ts_text(&submitted),
+        r.source.key(),
+        r.import_key,
+        r.profile.jenis_kelamin,
+        r.profile.umur,
+        r.profile.pendidikan,
+        r.profile.pekerjaan,
+        r.saran,
+    ])
+}
+
+/// SQL inserting a JSON array of `[response_id, element_id, score]` rows.
+pub(super) fn bulk_answer_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO survey_answers (response_id, element_id, score) SELECT {}, {}, {} FROM {}",
+        d.field(0, "bigint"),
+        d.field(1, "bigint"),
+        d.field(2, "bigint"),
+        d.json_rows()
+    )
+}
+
+/// Raises every agenda counter to the highest number stored, so intake after a bulk
+/// load continues the sequence instead of colliding with it.
+pub(super) const RAISE_AGENDA_COUNTERS: &str = "INSERT INTO agenda_counters (unit_id, year, last_number) \
+     SELECT unit_id, agenda_year, MAX(agenda_number) FROM complaints WHERE 1 = 1 GROUP BY unit_id, agenda_year \
+     ON CONFLICT (unit_id, year) DO UPDATE SET last_number = excluded.last_number \
+     WHERE excluded.last_number > agenda_counters.last_number";
+
+/// How many rows go into one bulk statement: large enough to amortise a round trip,
+/// small enough to keep one statement's JSON to a few megabytes.
+pub(super) const BULK_CHUNK: usize = 5_000;

@@ -1,0 +1,68 @@
+//! The embedded SQLite store: the default, one file under `./data/`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use rust_embed::RustEmbed;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+
+use super::model::*;
+use super::shared::{self, Dialect, impl_store, unit_from_row_fn};
+use super::{Backend, Store, StoreError};
+
+const DIALECT: Dialect = Dialect::Sqlite;
+
+#[derive(RustEmbed)]
+#[folder = "../migrations/sqlite"]
+struct Migrations;
+
+/// A store on one SQLite file, in WAL mode with foreign keys enforced.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database a `sqlite:` URL or a plain path names.
+    /// The parent folder is created too, so `./data/tanggap.db` works on a fresh clone.
+    pub async fn connect(url_or_path: &str) -> Result<Self, StoreError> {
+        let options = if url_or_path.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url_or_path)?
+        } else {
+            SqliteConnectOptions::new().filename(url_or_path)
+        };
+        let path = options.get_filename().to_owned();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for tests and bulk readers that need raw access.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// SQLite hands out ids after the highest one by itself: nothing to do.
+    async fn after_explicit_ids(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, _table: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+unit_from_row_fn!(SqliteRow);
+
+impl_store!(SqliteStore, Backend::Sqlite);

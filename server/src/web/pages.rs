@@ -1,0 +1,175 @@
+//! Public pages of the foundation: the unit list, a unit's home, health checks.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{AppState, ErrorPage, Reader};
+use crate::i18n::{Lang, Tr};
+use crate::storage::model::{Service, Unit};
+
+/// What the base layout needs from every page.
+pub struct PageChrome {
+    /// Current path, percent-encoded, for the language switch.
+    pub next: String,
+}
+
+/// One unit on the home page.
+pub struct UnitCard {
+    /// URL slug.
+    pub code: String,
+    /// Full name.
+    pub name: String,
+    /// City.
+    pub city: String,
+    /// Number of services in the catalog.
+    pub service_count: i64,
+    /// The services' names, for a quick look.
+    pub service_names: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    tr: Tr,
+    page: PageChrome,
+    units: Vec<UnitCard>,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    tr: Tr,
+    page: PageChrome,
+    unit: Unit,
+    channels: Vec<&'static str>,
+    services: Vec<Service>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorView<'a> {
+    tr: Tr,
+    page: PageChrome,
+    title: &'a str,
+    body: &'a str,
+    request_id: &'a str,
+}
+
+/// The home page: every unit with its services.
+pub async fn home(State(state): State<AppState>, reader: Reader) -> Result<Html<String>, ErrorPage> {
+    let mut units = Vec::new();
+    for unit in state.store.list_units().await? {
+        let services = state.store.list_services(unit.id).await?;
+        units.push(UnitCard {
+            service_count: services.len() as i64,
+            service_names: services.into_iter().map(|s| s.name).collect(),
+            code: unit.code,
+            name: unit.name,
+            city: unit.city,
+        });
+    }
+    let page = HomePage {
+        tr: reader.tr,
+        page: PageChrome { next: reader.next },
+        units,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// A unit's home page: contact, complaint channels and the service catalog.
+pub async fn unit_home(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    reader: Reader,
+) -> Result<Html<String>, ErrorPage> {
+    let Some(unit) = state.store.unit_by_code(&code).await? else {
+        return Err(ErrorPage::NotFound);
+    };
+    let services = state.store.list_services(unit.id).await?;
+    let tr = reader.tr;
+    let channels = unit
+        .complaint_channels
+        .iter()
+        .map(|c| tr.t(&format!("channel.{}", c.key())))
+        .collect();
+    let page = UnitPage {
+        tr,
+        page: PageChrome { next: reader.next },
+        unit,
+        channels,
+        services,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// Query of the language switch.
+#[derive(Deserialize)]
+pub struct SwitchQuery {
+    next: Option<String>,
+}
+
+/// Sets the language cookie and goes back to the page the reader was on. Works
+/// without JavaScript; only local paths are followed, so it is no open redirect.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<SwitchQuery>,
+) -> Result<Response, ErrorPage> {
+    let lang = Lang::parse(&code).ok_or(ErrorPage::NotFound)?;
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
+        lang.code()
+    );
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|_| ErrorPage::Internal)?,
+    );
+    Ok(response)
+}
+
+/// Liveness: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers too. A load balancer stops sending traffic
+/// to an instance that says 503.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Anything unrouted.
+pub async fn not_found() -> ErrorPage {
+    ErrorPage::NotFound
+}
+
+/// Renders the friendly error page in the reader's language.
+pub fn render_error(tr: Tr, page: ErrorPage, request_id: &str) -> Result<String, askama::Error> {
+    let (title, body) = match page {
+        ErrorPage::NotFound => (tr.t("error.not_found_title"), tr.t("error.not_found_body")),
+        ErrorPage::Internal => (tr.t("error.server_title"), tr.t("error.server_body")),
+    };
+    ErrorView {
+        tr,
+        page: PageChrome { next: "%2F".to_owned() },
+        title,
+        body,
+        request_id,
+    }
+    .render()
+}

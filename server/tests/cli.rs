@@ -1,0 +1,247 @@
+//! The `tanggap` binary as an operator runs it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn tanggap(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tanggap"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("TANGGAP_BIND")
+        .env_remove("TANGGAP_CONFIG")
+        .env("TANGGAP_LOG", "warn");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run tanggap");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_documents_every_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, _) = run(tanggap(dir.path()).arg("--help"));
+    assert!(ok);
+    for word in [
+        "serve",
+        "migrate",
+        "demo",
+        "user",
+        "--config",
+        "--database-url",
+        "TANGGAP_",
+        "DATABASE_URL",
+        "bind",
+        "database_url",
+        "default_language",
+        "log",
+        "max_body_bytes",
+        "public_url",
+    ] {
+        assert!(out.contains(word), "--help does not mention {word}");
+    }
+    let (_, serve, _) = run(tanggap(dir.path()).args(["serve", "--help"]));
+    for word in [
+        "--bind",
+        "TANGGAP_BIND",
+        "--demo",
+        "--seed",
+        "--complaints",
+        "--responses",
+        "--end-date",
+    ] {
+        assert!(serve.contains(word), "serve --help does not mention {word}");
+    }
+}
+
+#[test]
+fn migrate_demo_and_user_add_on_a_fresh_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(tanggap(dir.path()).arg("migrate"));
+    assert!(ok, "{err}");
+    assert!(out.contains("sqlite:data/tanggap.db"));
+    assert!(
+        dir.path().join("data/tanggap.db").exists(),
+        "the default database is created under ./data/"
+    );
+
+    let (ok, out, err) = run(tanggap(dir.path()).args([
+        "demo",
+        "--complaints",
+        "50",
+        "--responses",
+        "100",
+        "--end-date",
+        "2026-11-20",
+    ]));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("4 unit, 25 layanan, 50 pengaduan, 100 respons SKM"),
+        "{out}"
+    );
+    let (ok, out, _) = run(tanggap(dir.path()).args(["demo", "--complaints", "50"]));
+    assert!(ok);
+    assert!(out.contains("sudah ada"), "a second demo load changes nothing: {out}");
+
+    let mut child = tanggap(dir.path())
+        .args([
+            "user",
+            "add",
+            "--username",
+            "rina",
+            "--name",
+            "Rina Petugas",
+            "--role",
+            "petugas",
+            "--unit",
+            "dinsospm-dumai",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"kata-sandi-rahasia\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Akun dibuat"));
+
+    let (ok, out, _) = run(tanggap(dir.path()).args([
+        "user",
+        "add",
+        "--username",
+        "budi",
+        "--name",
+        "Budi",
+        "--role",
+        "kepala_dinas",
+        "--unit",
+        "dinsos-lubuklinggau",
+    ]));
+    assert!(ok);
+    assert!(
+        out.contains("Kata sandi awal"),
+        "a generated password is shown once: {out}"
+    );
+
+    let (ok, _, err) = run(tanggap(dir.path()).args([
+        "user",
+        "add",
+        "--username",
+        "RINA",
+        "--name",
+        "x",
+        "--role",
+        "petugas",
+        "--unit",
+        "dinsospm-dumai",
+    ]));
+    assert!(!ok);
+    assert!(err.contains("sudah dipakai"), "{err}");
+    let (ok, _, err) = run(tanggap(dir.path()).args([
+        "user",
+        "add",
+        "--username",
+        "x",
+        "--name",
+        "x",
+        "--role",
+        "lurah",
+        "--unit",
+        "dinsospm-dumai",
+    ]));
+    assert!(!ok);
+    assert!(err.contains("peran tidak dikenal"), "{err}");
+    let (ok, _, err) = run(tanggap(dir.path()).args([
+        "user",
+        "add",
+        "--username",
+        "x",
+        "--name",
+        "x",
+        "--role",
+        "auditor",
+        "--unit",
+        "tidak-ada",
+    ]));
+    assert!(!ok);
+    assert!(err.contains("tidak ditemukan"), "{err}");
+}
+
+#[test]
+fn bad_configuration_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(tanggap(dir.path()).arg("migrate").env("TANGGAP_BIND", "bukan-alamat"));
+    assert!(!ok);
+    assert!(err.contains("konfigurasi tidak valid"), "{err}");
+    std::fs::write(dir.path().join("tanggap.toml"), "bind = [").unwrap();
+    let (ok, _, err) = run(tanggap(dir.path()).arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("konfigurasi tidak valid"), "{err}");
+    let (ok, _, err) = run(tanggap(dir.path()).args(["--config", "tidak-ada.toml", "migrate"]));
+    assert!(!ok);
+    assert!(err.contains("tidak ditemukan"), "{err}");
+}
+
+#[test]
+fn serve_with_demo_answers_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tanggap(dir.path())
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--complaints",
+            "40",
+            "--responses",
+            "80",
+            "--end-date",
+            "2026-11-20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the server prints its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = runtime.block_on(async {
+        reqwest::get(format!("http://{address}/"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(body.contains("Dinas Sosial Kota Lubuklinggau"), "demo data is served");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

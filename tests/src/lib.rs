@@ -1,0 +1,219 @@
+//! End-to-end test harness: fresh databases, the real app on port 0, a real browser.
+//!
+//! Every later issue's tests reuse these pieces:
+//! - [`TestDb::sqlite`] and [`TestDb::postgres`] give a fresh, migrated database that
+//!   is removed afterwards. PostgreSQL is used when `TANGGAP_TEST_POSTGRES_URL` is set;
+//!   under `CI=true` its absence is a failure, not a skip.
+//! - [`spawn_app`] starts the real router on 127.0.0.1:0 against such a database.
+//! - [`Browser`] drives Debian's headless Chromium through chromedriver.
+
+pub mod browser;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tanggap::config::Config;
+use tanggap::storage::{self, Store};
+use tokio::sync::oneshot;
+
+pub use browser::Browser;
+
+/// True when running in CI, where every external service must be present.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A fresh database for one test, dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub struct TestDb {
+    /// URL the app connects with.
+    pub url: String,
+    /// The migrated store.
+    pub store: Arc<dyn Store>,
+    pg_drop: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A new SQLite file in a temporary folder.
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("tanggap.db").display());
+        let store = storage::connect(&url).await.expect("open sqlite");
+        store.migrate().await.expect("migrate sqlite");
+        TestDb {
+            url,
+            store,
+            pg_drop: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new PostgreSQL database on the server `TANGGAP_TEST_POSTGRES_URL` names, or
+    /// `None` when that is unset outside CI. Panics under `CI=true` when PostgreSQL is
+    /// not configured or not reachable.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var("TANGGAP_TEST_POSTGRES_URL") else {
+            assert!(
+                !in_ci(),
+                "CI=true but TANGGAP_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI"
+            );
+            eprintln!("skipping PostgreSQL: TANGGAP_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("tanggap_test_{}", random_suffix());
+        let admin = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at TANGGAP_TEST_POSTGRES_URL is not reachable: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let mut url = url::Url::parse(&admin_url).expect("TANGGAP_TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        let url = url.to_string();
+        let store = storage::connect(&url).await.expect("open postgres");
+        store.migrate().await.expect("migrate postgres");
+        Some(TestDb {
+            url,
+            store,
+            pg_drop: Some((admin_url, name)),
+            _dir: None,
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_drop.take() {
+            // Drop runs outside any runtime guarantee: use a private one on a thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect(&admin_url)
+                        .await
+                    {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&admin)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..12).map(|_| (b'a' + rng.random_range(0..26)) as char).collect()
+}
+
+/// The real application, serving on a loopback port, until dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The bound socket.
+    pub addr: SocketAddr,
+    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    pub client: reqwest::Client,
+    /// The app's store, for arranging data and checking what was stored.
+    pub store: Arc<dyn Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    _db: TestDb,
+}
+
+/// Starts the app on port 0 against `db`.
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: db.url.clone().into(),
+        ..Config::default()
+    };
+    let server = tanggap::server::Server::bind(config, db.store.clone())
+        .await
+        .expect("bind");
+    let addr = server.local_addr();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(server.run_until(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address: format!("http://{addr}"),
+        addr,
+        client,
+        store: db.store.clone(),
+        shutdown: Some(tx),
+        _db: db,
+    }
+}
+
+impl TestApp {
+    /// GET a path and return status and body.
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Small demo options for tests: fast, deterministic.
+pub fn small_demo() -> tanggap::demo::DemoOptions {
+    tanggap::demo::DemoOptions {
+        seed: 7,
+        complaints: 300,
+        responses: 2_000,
+        end_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+    }
+}
+
+/// Runs a test body against SQLite and, when available, PostgreSQL. Expands to two
+/// `#[tokio::test]` functions, `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::TestDb::sqlite().await;
+                ($body)(db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = $crate::TestDb::postgres().await else {
+                    return;
+                };
+                ($body)(db).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,5 @@
+//! One test binary for all end-to-end tests (one link instead of many).
+
+mod browser;
+mod http;
+mod storage;

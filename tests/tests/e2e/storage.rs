@@ -1,0 +1,414 @@
+//! The shared storage suite: every test runs on SQLite and on PostgreSQL.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use tanggap::domain::{Channel, Klasifikasi, Role, SurveySource};
+use tanggap::storage::StoreError;
+use tanggap::storage::model::*;
+use tanggap_tests::{TestDb, on_both_databases, small_demo};
+
+fn unit(code: &str) -> NewUnit {
+    NewUnit {
+        code: code.to_owned(),
+        name: format!("Dinas Uji {code}"),
+        short_name: code.to_uppercase(),
+        address: "Jl. Sudirman No. 1".to_owned(),
+        city: "Dumai".to_owned(),
+        phone: "(0765) 123".to_owned(),
+        email: "pengaduan@contoh.go.id".to_owned(),
+        time_zone: "Asia/Jakarta".to_owned(),
+        letterhead: vec!["PEMERINTAH KOTA UJI".to_owned(), "DINAS UJI".to_owned()],
+        head_title: "Kepala Dinas".to_owned(),
+        head_name: "Budi".to_owned(),
+        head_nip: "1".to_owned(),
+        complaint_channels: vec![Channel::Email, Channel::KotakSaran],
+    }
+}
+
+fn complaint(unit_id: i64, channel: Channel, reference: Option<&str>) -> NewComplaint {
+    NewComplaint {
+        unit_id,
+        channel,
+        channel_ref: reference.map(str::to_owned),
+        channel_detail: None,
+        received_at: Utc.with_ymd_and_hms(2026, 3, 2, 2, 30, 0).unwrap(),
+        recorded_by: None,
+        complainant: Complainant {
+            name: Some("Siti Aminah".into()),
+            phone: Some("081234567890".into()),
+            ..Default::default()
+        },
+        anonim: false,
+        rahasia: false,
+        subject: "Antrean terlalu lama".into(),
+        description: "Saya menunggu tiga jam di loket.".into(),
+        event_place: None,
+        event_date: NaiveDate::from_ymd_opt(2026, 3, 1),
+        klasifikasi: Klasifikasi::Pengaduan,
+        service_id: None,
+    }
+}
+
+on_both_databases!(units_services_and_divisions_round_trip, |db: TestDb| async move {
+    let store = db.store.clone();
+    let id = store.create_unit(&unit("dinas-uji")).await.unwrap();
+    let div = store.create_division(id, "Bidang Rehabilitasi Sosial").await.unwrap();
+    let service = NewService {
+        code: "kartu-disabilitas".into(),
+        name: "Penerbitan Kartu Penyandang Disabilitas".into(),
+        division_id: Some(div),
+        requirements: vec!["Fotokopi KTP".into(), "Fotokopi KK".into()],
+        completion_days: 3,
+        completion_text: "3 (tiga) hari kerja".into(),
+        working_days: true,
+        fee_rupiah: 0,
+        fee_text: "Gratis".into(),
+        product: "Kartu Penyandang Disabilitas".into(),
+        complaint_channels: vec![Channel::TatapMuka],
+    };
+    let sid = store.create_service(id, &service).await.unwrap();
+    let u = store.unit_by_code("dinas-uji").await.unwrap().expect("stored");
+    assert_eq!(u.id, id);
+    assert_eq!(u.letterhead, ["PEMERINTAH KOTA UJI", "DINAS UJI"]);
+    assert_eq!(u.complaint_channels, [Channel::Email, Channel::KotakSaran]);
+    assert_eq!(u.agenda_format, "ADU/{year}/{number:06}");
+    let services = store.list_services(id).await.unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0].id, sid);
+    assert_eq!(services[0].requirements, ["Fotokopi KTP", "Fotokopi KK"]);
+    assert_eq!(services[0].division_id, Some(div));
+    assert!(services[0].working_days);
+    assert_eq!(
+        store.list_divisions(id).await.unwrap()[0].name,
+        "Bidang Rehabilitasi Sosial"
+    );
+    assert!(store.unit_by_code("tidak-ada").await.unwrap().is_none());
+});
+
+on_both_databases!(
+    duplicates_and_bad_values_are_refused_and_change_nothing,
+    |db: TestDb| async move {
+        let store = db.store.clone();
+        store.create_unit(&unit("dinas-uji")).await.unwrap();
+        let before = store.counts().await.unwrap();
+        let err = store.create_unit(&unit("dinas-uji")).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "got {err:?}");
+        let err = store.create_unit(&unit("Kode Salah!")).await.unwrap_err();
+        assert!(matches!(err, StoreError::Rejected(_)), "got {err:?}");
+        assert_eq!(store.counts().await.unwrap(), before, "failed writes leave no trace");
+    }
+);
+
+on_both_databases!(
+    nomor_agenda_runs_per_unit_and_year_and_channel_refs_are_idempotent,
+    |db: TestDb| async move {
+        let store = db.store.clone();
+        let a = store.create_unit(&unit("unit-a")).await.unwrap();
+        let b = store.create_unit(&unit("unit-b")).await.unwrap();
+        let first = store
+            .record_complaint(&complaint(a, Channel::KotakSaran, None))
+            .await
+            .unwrap();
+        let second = store
+            .record_complaint(&complaint(a, Channel::Telepon, None))
+            .await
+            .unwrap();
+        let other = store
+            .record_complaint(&complaint(b, Channel::Surat, None))
+            .await
+            .unwrap();
+        assert_eq!(first.nomor_agenda, "ADU/2026/000001");
+        assert_eq!(second.nomor_agenda, "ADU/2026/000002");
+        assert_eq!(other.nomor_agenda, "ADU/2026/000001", "each unit has its own sequence");
+        assert_ne!(first.tracking_code, second.tracking_code);
+
+        let mail = store
+            .record_complaint(&complaint(a, Channel::Email, Some("<abc@contoh.id>")))
+            .await
+            .unwrap();
+        assert!(mail.created);
+        let again = store
+            .record_complaint(&complaint(a, Channel::Email, Some("<abc@contoh.id>")))
+            .await
+            .unwrap();
+        assert!(!again.created, "a re-poll is a no-op");
+        assert_eq!(again.id, mail.id);
+        assert_eq!(again.nomor_agenda, mail.nomor_agenda);
+        let next = store.record_complaint(&complaint(a, Channel::Sms, None)).await.unwrap();
+        assert_eq!(
+            next.nomor_agenda, "ADU/2026/000004",
+            "the rejected duplicate used no number"
+        );
+
+        let events = store.complaint_events(first.id).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].to_status.as_deref(), Some("diterima"));
+
+        let view = store
+            .complaint_status(&first.tracking_code)
+            .await
+            .unwrap()
+            .expect("found");
+        assert_eq!(view.status, "diterima");
+        assert_eq!(view.unit_code, "unit-a");
+        assert!(store.complaint_status("TIDAKADA").await.unwrap().is_none());
+
+        let mut bad = complaint(a, Channel::Telepon, None);
+        bad.complainant.nik = Some("12345".into());
+        let before = store.counts().await.unwrap();
+        assert!(matches!(
+            store.record_complaint(&bad).await.unwrap_err(),
+            StoreError::Rejected(_)
+        ));
+        assert_eq!(store.counts().await.unwrap(), before);
+        let after_bad = store
+            .record_complaint(&complaint(a, Channel::Telepon, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            after_bad.nomor_agenda, "ADU/2026/000005",
+            "a failed complaint gives its number back"
+        );
+    }
+);
+
+on_both_databases!(concurrent_intake_never_duplicates_a_number, |db: TestDb| async move {
+    let store = db.store.clone();
+    let a = store.create_unit(&unit("unit-a")).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let reference = format!("ref-{}", i % 12);
+            store
+                .record_complaint(&complaint(a, Channel::Whatsapp, Some(&reference)))
+                .await
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r {
+            Ok(r) if r.created => numbers.push(r.nomor_agenda),
+            Ok(_) => {}
+            Err(e) => assert!(
+                e.is_conflict(),
+                "only a lost race on the same reference may fail: {e:?}"
+            ),
+        }
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 12, "twelve distinct references, twelve complaints");
+    assert_eq!(store.counts().await.unwrap().complaints, 12);
+});
+
+on_both_databases!(
+    survey_responses_are_keyed_by_element_and_import_key,
+    |db: TestDb| async move {
+        let store = db.store.clone();
+        let unit_id = store.create_unit(&unit("unit-a")).await.unwrap();
+        let sets = store.survey_rule_sets().await.unwrap();
+        assert_eq!(sets.len(), 2);
+        let current = sets.iter().find(|s| s.is_default).unwrap();
+        assert_eq!(current.code, "permenpan-14-2017");
+        let keys: Vec<&str> = current.elements.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "persyaratan",
+                "prosedur",
+                "waktu",
+                "biaya",
+                "produk",
+                "kompetensi",
+                "perilaku",
+                "sarana",
+                "pengaduan"
+            ]
+        );
+        let legacy = sets.iter().find(|s| s.code == "kepmenpan-25-2004").unwrap();
+        assert_eq!(legacy.elements.len(), 14);
+
+        let response = NewSurveyResponse {
+            unit_id,
+            service_id: None,
+            rule_set_id: current.id,
+            responded_on: NaiveDate::from_ymd_opt(2026, 5, 4).unwrap(),
+            source: SurveySource::Import,
+            import_key: Some("file-a:row-2".into()),
+            answers: current.elements.iter().map(|e| (e.id, 4)).collect(),
+            profile: RespondentProfile {
+                jenis_kelamin: Some("P".into()),
+                umur: Some(34),
+                ..Default::default()
+            },
+            saran: Some("Pertahankan.".into()),
+        };
+        assert!(store.record_survey_response(&response).await.unwrap().is_some());
+        assert!(
+            store.record_survey_response(&response).await.unwrap().is_none(),
+            "re-import adds nothing"
+        );
+        let counts = store.counts().await.unwrap();
+        assert_eq!((counts.survey_responses, counts.survey_answers), (1, 9));
+
+        let mut bad = response.clone();
+        bad.import_key = Some("file-a:row-3".into());
+        bad.answers[3].1 = 5;
+        assert!(store.record_survey_response(&bad).await.is_err(), "score 5 is refused");
+        let mut wrong_set = response.clone();
+        wrong_set.import_key = Some("file-a:row-4".into());
+        wrong_set.answers.push((legacy.elements[5].id, 3));
+        assert!(matches!(
+            store.record_survey_response(&wrong_set).await.unwrap_err(),
+            StoreError::MissingReference(_)
+        ));
+        assert_eq!(
+            store.counts().await.unwrap(),
+            counts,
+            "rejected responses leave nothing behind"
+        );
+    }
+);
+
+on_both_databases!(holidays_upsert, |db: TestDb| async move {
+    let store = db.store.clone();
+    let day = NaiveDate::from_ymd_opt(2026, 8, 17).unwrap();
+    let h = Holiday {
+        day,
+        name: "Hari Kemerdekaan".into(),
+        kind: "libur_nasional".into(),
+    };
+    assert_eq!(store.upsert_holidays(std::slice::from_ref(&h)).await.unwrap(), 1);
+    assert_eq!(
+        store.upsert_holidays(std::slice::from_ref(&h)).await.unwrap(),
+        0,
+        "unchanged rows are not rewritten"
+    );
+    let renamed = Holiday {
+        name: "Hari Kemerdekaan RI".into(),
+        ..h
+    };
+    assert_eq!(store.upsert_holidays(std::slice::from_ref(&renamed)).await.unwrap(), 1);
+    let listed = store.list_holidays(day, day).await.unwrap();
+    assert_eq!(listed, [renamed]);
+});
+
+on_both_databases!(users_are_found_case_insensitively, |db: TestDb| async move {
+    let store = db.store.clone();
+    let unit_id = store.create_unit(&unit("unit-a")).await.unwrap();
+    let hash = tanggap::passwords::hash("kata-sandi-panjang").unwrap();
+    let user = NewUser {
+        username: "Petugas1".into(),
+        full_name: "Rina".into(),
+        password_hash: hash,
+        roles: vec![(unit_id, Role::Petugas)],
+    };
+    store.create_user(&user).await.unwrap();
+    let found = store.user_by_username("petugas1").await.unwrap().expect("found");
+    assert_eq!(found.roles, [(unit_id, Role::Petugas)]);
+    assert!(tanggap::passwords::verify("kata-sandi-panjang", &found.password_hash));
+    let dup = NewUser {
+        username: "PETUGAS1".into(),
+        ..user
+    };
+    assert!(store.create_user(&dup).await.unwrap_err().is_conflict());
+});
+
+on_both_databases!(
+    demo_data_loads_deterministically_and_intake_continues_after_it,
+    |db: TestDb| async move {
+        let store = db.store.clone();
+        let options = small_demo();
+        let summary = tanggap::demo::load_demo(store.as_ref(), &options)
+            .await
+            .unwrap()
+            .expect("loaded");
+        assert_eq!(summary.units, 4);
+        assert_eq!(summary.services, 25);
+        let counts = store.counts().await.unwrap();
+        assert_eq!(counts.complaints, 300);
+        assert_eq!(counts.survey_responses, 2_000);
+        assert!(
+            counts.complaint_events >= 300,
+            "every complaint has at least its arrival entry"
+        );
+        assert!(counts.survey_answers > 17_000 && counts.survey_answers <= 18_000);
+        assert!(
+            tanggap::demo::load_demo(store.as_ref(), &options)
+                .await
+                .unwrap()
+                .is_none(),
+            "second load is a no-op"
+        );
+        assert_eq!(store.counts().await.unwrap(), counts);
+
+        // Same seed, same data: compare against a fresh SQLite load.
+        let other = TestDb::sqlite().await;
+        tanggap::demo::load_demo(other.store.as_ref(), &options).await.unwrap();
+        let a = store.unit_by_code("dinsospm-dumai").await.unwrap().unwrap();
+        let mut received = Vec::new();
+        for s in [&store, &other.store] {
+            let u = s.unit_by_code("dinsospm-dumai").await.unwrap().unwrap();
+            received.push((s.counts().await.unwrap(), s.list_services(u.id).await.unwrap().len()));
+        }
+        assert_eq!(received[0], received[1]);
+
+        // Intake after the bulk load continues the unit's agenda sequence.
+        let mut c = complaint(a.id, Channel::Website, None);
+        c.received_at = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap();
+        let recorded = store.record_complaint(&c).await.unwrap();
+        let n: u32 = recorded.nomor_agenda.rsplit('/').next().unwrap().parse().unwrap();
+        assert!(
+            n > 1,
+            "numbering continues after the demo's {} (got {})",
+            counts.complaints,
+            recorded.nomor_agenda
+        );
+    }
+);
+
+/// The two migration folders must describe the same tables and columns, or code that
+/// works on one database breaks on the other.
+#[tokio::test]
+async fn sqlite_and_postgres_schemas_have_the_same_tables_and_columns() {
+    let Some(pg) = TestDb::postgres().await else { return };
+    let lite = TestDb::sqlite().await;
+    let lite_pool = sqlx::sqlite::SqlitePool::connect(&lite.url).await.unwrap();
+    let lite_cols: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' ORDER BY 1, 2",
+    )
+    .fetch_all(&lite_pool)
+    .await
+    .unwrap();
+    let pg_pool = sqlx::postgres::PgPool::connect(&pg.url).await.unwrap();
+    let pg_cols: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY 1, 2",
+    )
+    .fetch_all(&pg_pool)
+    .await
+    .unwrap();
+    assert!(
+        lite_cols.len() > 150,
+        "the scan sees the schema ({} columns)",
+        lite_cols.len()
+    );
+    assert_eq!(lite_cols, pg_cols);
+    // Every timestamp column is a real timestamp in PostgreSQL.
+    let text_times: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public' \
+         AND (column_name LIKE '%\\_at' OR column_name IN ('at', 'lease_until', 'locked_until')) \
+         AND data_type <> 'timestamp with time zone'",
+    )
+    .fetch_all(&pg_pool)
+    .await
+    .unwrap();
+    assert!(
+        text_times.is_empty(),
+        "timestamp columns stored as text: {text_times:?}"
+    );
+    lite_pool.close().await;
+    pg_pool.close().await;
+}
