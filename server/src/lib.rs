@@ -3,6 +3,7 @@
 //! can start the real application in-process.
 
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -35,12 +35,8 @@ pub fn verify(password: &str, stored: &str) -> bool {
 
 /// A random password for accounts created without one (shown once to the admin).
 pub fn generate() -> String {
-    use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..16)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    crate::codes::random_string(&mut rand::rng(), ALPHABET, 16)
 }
 
 #[cfg(test)]

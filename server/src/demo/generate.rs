@@ -312,10 +312,7 @@ pub fn generate_complaints(units: &[DemoUnit], options: &DemoOptions) -> Vec<Bul
 }
 
 fn tracking_code(rng: &mut ChaCha8Rng) -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    (0..16)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    crate::codes::random_string(rng, crate::codes::UNAMBIGUOUS, 16)
 }
 
 type LifeCycle = (

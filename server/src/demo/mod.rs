@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::domain::Channel;
 use crate::storage::model::{NewService, NewUnit};
 use crate::storage::{Store, StoreError};
 
@@ -47,37 +46,14 @@ pub struct DemoSummary {
     pub survey_responses: usize,
 }
 
-/// One agency as written in `agencies.toml`.
+/// One agency as written in `agencies.toml`: the unit, its divisions and catalog.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AgencySeed {
-    /// URL slug.
-    pub code: String,
-    /// Full name.
-    pub name: String,
-    /// Short name.
-    pub short_name: String,
-    /// Street address.
-    pub address: String,
-    /// City of signature.
-    pub city: String,
-    /// Phone.
-    pub phone: String,
-    /// Email.
-    pub email: String,
-    /// IANA time zone.
-    pub time_zone: String,
-    /// Letterhead lines.
-    pub letterhead: Vec<String>,
-    /// Head of office title.
-    pub head_title: String,
-    /// Head of office name.
-    pub head_name: String,
-    /// Head of office NIP.
-    pub head_nip: String,
+    /// The unit itself.
+    #[serde(flatten)]
+    pub unit: NewUnit,
     /// Divisions (bidang).
     pub divisions: Vec<String>,
-    /// Complaint channels the unit offers.
-    pub complaint_channels: Vec<String>,
     /// The service catalog.
     #[serde(rename = "service")]
     pub services: Vec<ServiceSeed>,
@@ -86,28 +62,11 @@ pub struct AgencySeed {
 /// One service as written in `agencies.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceSeed {
-    /// Slug.
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// Division name (one of the unit's).
+    /// The service and its standard.
+    #[serde(flatten)]
+    pub service: NewService,
+    /// Name of the responsible division (one of the unit's).
     pub division: String,
-    /// Requirements.
-    pub requirements: Vec<String>,
-    /// Completion days.
-    pub completion_days: i64,
-    /// Completion time as printed.
-    pub completion_text: String,
-    /// Working days or calendar days.
-    pub working_days: bool,
-    /// Fee in rupiah.
-    pub fee_rupiah: i64,
-    /// Fee as printed.
-    pub fee_text: String,
-    /// Product.
-    pub product: String,
-    /// Complaint channels.
-    pub complaint_channels: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,12 +79,6 @@ pub fn agencies() -> Vec<AgencySeed> {
     toml::from_str::<AgencyFile>(AGENCIES_TOML)
         .expect("agencies.toml is valid (checked by tests)")
         .unit
-}
-
-fn channels(keys: &[String]) -> Result<Vec<Channel>, anyhow::Error> {
-    keys.iter()
-        .map(|k| Channel::parse(k).map_err(anyhow::Error::from))
-        .collect()
 }
 
 /// A unit of the demo as stored, with what the generators need to know of it.
@@ -146,30 +99,14 @@ pub struct DemoUnit {
 pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Result<Option<DemoSummary>> {
     let seeds = agencies();
     for a in &seeds {
-        if store.unit_by_code(&a.code).await?.is_some() {
+        if store.unit_by_code(&a.unit.code).await?.is_some() {
             return Ok(None);
         }
     }
     let mut summary = DemoSummary::default();
     let mut units = Vec::new();
     for a in &seeds {
-        let unit_id = store
-            .create_unit(&NewUnit {
-                code: a.code.clone(),
-                name: a.name.clone(),
-                short_name: a.short_name.clone(),
-                address: a.address.clone(),
-                city: a.city.clone(),
-                phone: a.phone.clone(),
-                email: a.email.clone(),
-                time_zone: a.time_zone.clone(),
-                letterhead: a.letterhead.clone(),
-                head_title: a.head_title.clone(),
-                head_name: a.head_name.clone(),
-                head_nip: a.head_nip.clone(),
-                complaint_channels: channels(&a.complaint_channels)?,
-            })
-            .await?;
+        let unit_id = store.create_unit(&a.unit).await?;
         let mut divisions = HashMap::new();
         for d in &a.divisions {
             divisions.insert(d.clone(), store.create_division(unit_id, d).await?);
@@ -177,36 +114,23 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         let mut services = Vec::new();
         for s in &a.services {
             let division_id = divisions.get(&s.division).copied();
-            let id = store
-                .create_service(
-                    unit_id,
-                    &NewService {
-                        code: s.code.clone(),
-                        name: s.name.clone(),
-                        division_id,
-                        requirements: s.requirements.clone(),
-                        completion_days: s.completion_days,
-                        completion_text: s.completion_text.clone(),
-                        working_days: s.working_days,
-                        fee_rupiah: s.fee_rupiah,
-                        fee_text: s.fee_text.clone(),
-                        product: s.product.clone(),
-                        complaint_channels: channels(&s.complaint_channels)?,
-                    },
-                )
-                .await?;
-            services.push((id, s.name.clone(), division_id));
+            let service = NewService {
+                division_id,
+                ..s.service.clone()
+            };
+            let id = store.create_service(unit_id, &service).await?;
+            services.push((id, service.name, division_id));
         }
         summary.units += 1;
         summary.services += services.len();
         let agenda_format = store
-            .unit_by_code(&a.code)
+            .unit_by_code(&a.unit.code)
             .await?
             .map(|u| u.agenda_format)
-            .ok_or_else(|| StoreError::MissingReference(a.code.clone()))?;
+            .ok_or_else(|| StoreError::MissingReference(a.unit.code.clone()))?;
         units.push(DemoUnit {
             id: unit_id,
-            code: a.code.clone(),
+            code: a.unit.code.clone(),
             agenda_format,
             services,
         });
@@ -237,7 +161,7 @@ mod tests {
     #[test]
     fn seed_catalog_holds_the_four_agencies() {
         let a = agencies();
-        let codes: Vec<&str> = a.iter().map(|u| u.code.as_str()).collect();
+        let codes: Vec<&str> = a.iter().map(|u| u.unit.code.as_str()).collect();
         assert_eq!(
             codes,
             [
@@ -249,21 +173,20 @@ mod tests {
         );
         let services: usize = a.iter().map(|u| u.services.len()).sum();
         assert_eq!(services, 25);
-        for unit in &a {
+        for agency in &a {
             assert!(
-                channels(&unit.complaint_channels).is_ok(),
-                "{} has an unknown channel",
-                unit.code
+                !agency.unit.complaint_channels.is_empty(),
+                "{} offers no channel",
+                agency.unit.code
             );
-            for s in &unit.services {
+            for s in &agency.services {
+                let code = &s.service.code;
                 assert!(
-                    unit.divisions.contains(&s.division),
-                    "{}: {} has an unknown division",
-                    unit.code,
-                    s.code
+                    agency.divisions.contains(&s.division),
+                    "{}: {code} has an unknown division",
+                    agency.unit.code
                 );
-                assert!(channels(&s.complaint_channels).is_ok());
-                assert!(!s.name.is_empty() && !s.completion_text.is_empty());
+                assert!(!s.service.name.is_empty() && !s.service.completion_text.is_empty());
             }
         }
     }

@@ -146,16 +146,7 @@ pub fn format_nomor_agenda(template: &str, year: i64, number: i64) -> String {
     out
 }
 
-/// A fresh unguessable tracking code: 16 characters from an alphabet without
-/// look-alikes (about 80 bits), read aloud over the phone without confusion.
-pub fn new_tracking_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let mut rng = rand::rng();
-    (0..16)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
-}
+pub use crate::codes::new_tracking_code;
 
 #[cfg(test)]
 mod tests {
@@ -169,17 +160,5 @@ mod tests {
         );
         assert_eq!(format_nomor_agenda("{number}/PGD/{year}", 2025, 7), "7/PGD/2025");
         assert_eq!(format_nomor_agenda("P-{number:03}", 2025, 12345), "P-12345");
-    }
-
-    #[test]
-    fn tracking_codes_are_long_and_distinct() {
-        let a = new_tracking_code();
-        let b = new_tracking_code();
-        assert_eq!(a.len(), 16);
-        assert_ne!(a, b);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() && c != 'O' && c != '0' && c != 'I' && c != '1')
-        );
     }
 }

@@ -4,7 +4,7 @@
 //! are what the store hands back. None of them knows which database it came from.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Bobot, Channel, Klasifikasi, Role, SurveySource};
 
@@ -43,8 +43,8 @@ pub struct Unit {
     pub complaint_channels: Vec<Channel>,
 }
 
-/// What is needed to create a unit.
-#[derive(Debug, Clone)]
+/// What is needed to create a unit (also the shape of a unit in the demo seed file).
+#[derive(Debug, Clone, Deserialize)]
 pub struct NewUnit {
     /// Stable URL slug: lowercase letters, digits and dashes.
     pub code: String,
@@ -116,14 +116,16 @@ pub struct Service {
     pub complaint_channels: Vec<Channel>,
 }
 
-/// What is needed to add a service to the catalog.
-#[derive(Debug, Clone)]
+/// What is needed to add a service to the catalog (also the shape of a service in
+/// the demo seed file, where the division is named rather than numbered).
+#[derive(Debug, Clone, Deserialize)]
 pub struct NewService {
     /// Slug, unique within the unit.
     pub code: String,
     /// Service name.
     pub name: String,
     /// Responsible division.
+    #[serde(default)]
     pub division_id: Option<i64>,
     /// Requirements, one per entry.
     pub requirements: Vec<String>,
