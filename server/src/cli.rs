@@ -27,7 +27,10 @@ Keys (tanggap.toml / TANGGAP_<KEY>):
   default_language   id or en                        [default: id]
   log                log filter, e.g. info,tanggap=debug [default: info]
   max_body_bytes     largest request body in bytes   [default: 12582912]
-  public_url         public base URL for links in messages; https turns on Secure cookies";
+  public_url         public base URL for links in messages; https turns on Secure cookies
+  session_hours      hours a staff session lasts after its last use [default: 8]
+  public_rate_per_minute  requests a minute per address on public endpoints [default: 30]
+  trust_proxy        read the client address from X-Forwarded-For [default: false]";
 
 /// Tanggap: complaint intake and public satisfaction survey (SKM) analytics.
 #[derive(Debug, Parser)]

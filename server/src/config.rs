@@ -32,6 +32,14 @@ pub struct Config {
     /// Public base URL (e.g. `https://pengaduan.dumaikota.go.id`), used in links sent
     /// out by email, SMS and QR codes; also turns on Secure cookies when `https`.
     pub public_url: Option<String>,
+    /// Hours a staff session stays valid after its last use.
+    pub session_hours: u32,
+    /// Requests a minute one address may make to public endpoints (tracking, login,
+    /// and later the complaint and survey forms); bursts of a third of it are allowed.
+    pub public_rate_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (set this only
+    /// behind a reverse proxy that writes that header); otherwise the socket address.
+    pub trust_proxy: bool,
 }
 
 impl Default for Config {
@@ -43,6 +51,9 @@ impl Default for Config {
             log: "info".to_owned(),
             max_body_bytes: 12 * 1024 * 1024,
             public_url: None,
+            session_hours: 8,
+            public_rate_per_minute: 30,
+            trust_proxy: false,
         }
     }
 }

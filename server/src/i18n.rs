@@ -171,6 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn every_domain_key_has_a_label() {
+        use crate::domain::{Channel, ComplaintStatus, Klasifikasi, Role};
+        let known = keys(Lang::Id);
+        let needed = Channel::ALL
+            .iter()
+            .map(|c| format!("channel.{c}"))
+            .chain(ComplaintStatus::ALL.iter().map(|s| format!("status.{s}")))
+            .chain(Klasifikasi::ALL.iter().map(|k| format!("klasifikasi.{k}")))
+            .chain(Role::ALL.iter().map(|r| format!("role.{r}")));
+        for key in needed {
+            assert!(known.contains(&key.as_str()), "locales lack {key}");
+        }
+    }
+
+    #[test]
     fn language_negotiation() {
         assert_eq!(Lang::parse("EN"), Some(Lang::En));
         assert_eq!(Lang::parse("id-ID"), Some(Lang::Id));

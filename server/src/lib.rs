@@ -2,6 +2,7 @@
 //! service units. This library is the `tanggap` binary's body, split out so tests
 //! can start the real application in-process.
 
+pub mod auth;
 pub mod cli;
 pub mod codes;
 pub mod config;

@@ -29,6 +29,7 @@ impl Server {
             listener,
             state: AppState {
                 store,
+                limits: Arc::new(crate::web::RateLimits::new(&config)),
                 config: Arc::new(config),
             },
         })
@@ -44,9 +45,12 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         Ok(())
     }
 }

@@ -131,13 +131,20 @@ pub struct TestApp {
     _db: TestDb,
 }
 
-/// Starts the app on port 0 against `db`.
+/// Starts the app on port 0 against `db`, with rate limits loose enough for tests
+/// that log in many times (the rate-limit test sets its own).
 pub async fn spawn_app(db: TestDb) -> TestApp {
-    let config = Config {
+    spawn_app_with(db, |c| c.public_rate_per_minute = 6_000).await
+}
+
+/// Starts the app on port 0 against `db`, after `adjust` has changed the configuration.
+pub async fn spawn_app_with(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: db.url.clone().into(),
         ..Config::default()
     };
+    adjust(&mut config);
     let server = tanggap::server::Server::bind(config, db.store.clone())
         .await
         .expect("bind");
@@ -161,7 +168,103 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
     }
 }
 
+/// A browser-like client: its own cookie jar and the CSRF token its pages carry.
+pub struct Actor {
+    /// Keeps cookies, follows no redirects.
+    pub client: reqwest::Client,
+    /// Token to send with state-changing requests.
+    pub csrf: String,
+    base: String,
+}
+
+/// Reads the CSRF token out of a page's hidden form field.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[start..].split('"').next()?.to_owned())
+}
+
+fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl Actor {
+    /// GET a path: status, Location header and body.
+    pub async fn get(&self, path: &str) -> (u16, Option<String>, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), location, r.text().await.expect("body"))
+    }
+
+    /// POST a form with this actor's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form).await
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("request");
+        let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), location, r.text().await.expect("body"))
+    }
+}
+
 impl TestApp {
+    /// The database URL the app runs on (for tests that check the database directly).
+    pub fn _db_url(&self) -> String {
+        self._db.url.clone()
+    }
+
+    /// A visitor without a session (it has fetched the login page, so it holds a
+    /// CSRF cookie and token like a real browser).
+    pub async fn anonymous(&self) -> Actor {
+        let client = new_client();
+        let body = client
+            .get(format!("{}/masuk", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        Actor {
+            client,
+            csrf: csrf_in(&body).expect("login page has a CSRF token"),
+            base: self.address.clone(),
+        }
+    }
+
+    /// Logs in through the login form; panics if that fails.
+    pub async fn login(&self, username: &str, password: &str) -> Actor {
+        let anon = self.anonymous().await;
+        let (status, location, body) = anon
+            .post("/masuk", &[("username", username), ("password", password)])
+            .await;
+        assert_eq!(status, 303, "login of {username} failed: {body}");
+        assert_eq!(location.as_deref(), Some("/staf"));
+        let (_, _, page) = anon.get("/akun").await;
+        Actor {
+            csrf: csrf_in(&page).expect("account page has a CSRF token"),
+            ..anon
+        }
+    }
+
     /// GET a path and return status and body.
     pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String) {
         let response = self

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 pub use error::StoreError;
@@ -90,6 +90,71 @@ pub trait Store: Send + Sync + 'static {
     /// Stores one survey response and its answers; a repeated import key is a no-op
     /// that returns `None`.
     async fn record_survey_response(&self, response: &NewSurveyResponse) -> Result<Option<i64>, StoreError>;
+
+    /// A staff account by id.
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
+    /// Accounts with any role in a unit, by login name.
+    async fn list_unit_users(&self, unit_id: i64) -> Result<Vec<User>, StoreError>;
+    /// Replaces a password hash and ends all of the account's sessions.
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// Enables or disables an account; disabling ends its sessions.
+    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<(), StoreError>;
+
+    /// Opens a session.
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
+    /// The live session of a token hash with its (active) user, extending its expiry
+    /// to `extend_to` when that is later; expired sessions are deleted and not returned.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        extend_to: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError>;
+    /// Ends one session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Records a login attempt, for throttling and the audit trail.
+    async fn record_login_attempt(
+        &self,
+        username: &str,
+        ip: &str,
+        success: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Failed attempts since `since` for an account name and for an address.
+    async fn failed_logins_since(
+        &self,
+        username: &str,
+        ip: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64), StoreError>;
+
+    /// Appends to the audit log (which refuses updates and deletes).
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// A unit's audit entries, newest first.
+    async fn list_audit(&self, unit_id: i64, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Stores a new API token (hashed) and returns its id.
+    async fn create_api_token(
+        &self,
+        unit_id: i64,
+        name: &str,
+        token_hash: &str,
+        scopes: &[String],
+        created_by: Option<i64>,
+    ) -> Result<i64, StoreError>;
+    /// The unrevoked token with this hash, marking it used.
+    async fn api_token_by_hash(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>, StoreError>;
+    /// A unit's tokens, newest first.
+    async fn list_api_tokens(&self, unit_id: i64) -> Result<Vec<ApiToken>, StoreError>;
+    /// Revokes a unit's token; false when there is no such live token in that unit.
+    async fn revoke_api_token(&self, unit_id: i64, token_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// A page of one unit's complaints, newest first.
+    async fn list_complaints(&self, unit_id: i64, query: &ComplaintQuery) -> Result<Vec<ComplaintSummary>, StoreError>;
+    /// One complaint, only if it belongs to `unit_id`.
+    async fn complaint(&self, unit_id: i64, complaint_id: i64) -> Result<Option<ComplaintRecord>, StoreError>;
+    /// Complaints per status key in a unit.
+    async fn complaint_status_counts(&self, unit_id: i64) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// Loads many complaints with their history in few round trips (demo data).
     /// Agenda counters are raised to the highest number loaded.

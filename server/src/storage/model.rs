@@ -270,6 +270,9 @@ pub struct ComplaintEvent {
 /// The public view of a complaint: status only, no personal data.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ComplaintStatusView {
+    /// Database key, for loading the timeline; never shown.
+    #[serde(skip)]
+    pub complaint_id: i64,
     /// Nomor agenda.
     pub nomor_agenda: String,
     /// Unit code.
@@ -398,4 +401,142 @@ pub struct BulkComplaint {
     pub due_at: Option<DateTime<Utc>>,
     /// Control-card entries in order.
     pub events: Vec<ComplaintEvent>,
+}
+
+/// A logged-in staff session as the server sees it on each request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// SHA-256 of the cookie token (the token itself is never stored).
+    pub token_hash: String,
+    /// The account.
+    pub user: User,
+    /// Synchronizer token every state-changing form must echo.
+    pub csrf_token: String,
+    /// When it lapses unless used.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What is needed to open a session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// SHA-256 of the cookie token.
+    pub token_hash: String,
+    /// The account.
+    pub user_id: i64,
+    /// CSRF synchronizer token.
+    pub csrf_token: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// Client address at login.
+    pub ip: String,
+    /// Browser at login.
+    pub user_agent: String,
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (None for the system or an API token).
+    pub user_id: Option<i64>,
+    /// Their login name, for display.
+    pub username: Option<String>,
+    /// Which unit's data.
+    pub unit_id: Option<i64>,
+    /// What, e.g. `complaint.identity_viewed`, `user.created`, `export.complaints`.
+    pub action: String,
+    /// Kind of thing acted on.
+    pub entity: String,
+    /// Its id.
+    pub entity_id: String,
+    /// Free detail (never a password or token).
+    pub detail: String,
+    /// Client address.
+    pub ip: String,
+}
+
+/// A per-unit API token for integrations (the secret is shown once and stored hashed).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApiToken {
+    /// Database key.
+    pub id: i64,
+    /// Unit the token acts for.
+    pub unit_id: i64,
+    /// Label given by the admin.
+    pub name: String,
+    /// Granted scopes, e.g. `complaints:read`.
+    pub scopes: Vec<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last use.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revocation time; a revoked token authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A complaint as the staff list shows it, identity included only when loaded for a
+/// role that may see it (see `web::staff`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComplaintSummary {
+    /// Database key.
+    pub id: i64,
+    /// Nomor agenda.
+    pub nomor_agenda: String,
+    /// Channel key.
+    pub channel: String,
+    /// Original received time.
+    pub received_at: DateTime<Utc>,
+    /// Subject.
+    pub subject: String,
+    /// Status key.
+    pub status: String,
+    /// Bobot key, once classified.
+    pub bobot: Option<String>,
+    /// Jenis name, once classified.
+    pub jenis: Option<String>,
+    /// Service name.
+    pub service: Option<String>,
+    /// Due time, once set.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Identity hidden from all but complaint managers.
+    pub anonim: bool,
+    /// Content never public.
+    pub rahasia: bool,
+}
+
+/// One complaint in full, for the staff detail page and exports.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComplaintRecord {
+    /// The list fields.
+    #[serde(flatten)]
+    pub summary: ComplaintSummary,
+    /// Owning unit.
+    pub unit_id: i64,
+    /// Description.
+    pub description: String,
+    /// Klasifikasi key.
+    pub klasifikasi: String,
+    /// Place of the event.
+    pub event_place: Option<String>,
+    /// Date of the event.
+    pub event_date: Option<NaiveDate>,
+    /// Channel reference.
+    pub channel_ref: Option<String>,
+    /// Identity and contact (personal data).
+    #[serde(skip)]
+    pub complainant: Complainant,
+}
+
+/// A page of a unit's complaints, with the filter that made it.
+#[derive(Debug, Clone, Default)]
+pub struct ComplaintQuery {
+    /// Words that must appear in the subject or description.
+    pub text: Option<String>,
+    /// Status key.
+    pub status: Option<String>,
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
 }

@@ -89,7 +89,7 @@ pub(super) fn split_lines(stored: &str) -> Vec<String> {
 /// Timestamps written as text (SQLite, JSON bulk loads) use exactly the format
 /// sqlx writes, so text comparison orders them like time.
 pub(super) fn ts_text(at: &DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 /// Builds a [`Unit`] from its columns.
@@ -489,7 +489,7 @@ macro_rules! impl_store {
 
         async fn complaint_status(&self, tracking_code: &str) -> Result<Option<ComplaintStatusView>, StoreError> {
             let row = sqlx::query(
-                "SELECT c.nomor_agenda, u.code, c.status, c.received_at, c.rahasia, c.subject \
+                "SELECT c.nomor_agenda, u.code, c.status, c.received_at, c.rahasia, c.subject, c.id \
                  FROM complaints c JOIN units u ON u.id = c.unit_id WHERE c.tracking_code = $1",
             )
             .bind(tracking_code)
@@ -498,6 +498,7 @@ macro_rules! impl_store {
             row.map(|r| {
                 let rahasia: bool = r.try_get(4)?;
                 Ok(ComplaintStatusView {
+                    complaint_id: r.try_get(6)?,
                     nomor_agenda: r.try_get(0)?,
                     unit_code: r.try_get(1)?,
                     status: r.try_get(2)?,
@@ -618,6 +619,356 @@ macro_rules! impl_store {
             Ok(Some(id))
         }
 
+        async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+            let username: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            match username {
+                Some(name) => self.user_by_username(&name).await,
+                None => Ok(None),
+            }
+        }
+
+        async fn list_unit_users(&self, unit_id: i64) -> Result<Vec<User>, StoreError> {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT u.username FROM users u JOIN user_roles r ON r.user_id = u.id \
+                 WHERE r.unit_id = $1 ORDER BY u.username",
+            )
+            .bind(unit_id)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut users = Vec::with_capacity(names.len());
+            for name in names {
+                if let Some(u) = self.user_by_username(&name).await? {
+                    users.push(u);
+                }
+            }
+            Ok(users)
+        }
+
+        async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+                .bind(password_hash)
+                .bind(chrono::Utc::now())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn set_user_active(&self, user_id: i64, active: bool) -> Result<(), StoreError> {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                .bind(active)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn create_session(&self, s: &NewSession) -> Result<(), StoreError> {
+            let now = chrono::Utc::now();
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent) \
+                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+            )
+            .bind(&s.token_hash)
+            .bind(s.user_id)
+            .bind(&s.csrf_token)
+            .bind(now)
+            .bind(s.expires_at)
+            .bind(&s.ip)
+            .bind(&s.user_agent)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn session(
+            &self,
+            token_hash: &str,
+            now: chrono::DateTime<chrono::Utc>,
+            extend_to: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Option<Session>, StoreError> {
+            let row = sqlx::query(
+                "SELECT s.csrf_token, s.expires_at, u.username, u.active FROM sessions s \
+                 JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let expires_at: chrono::DateTime<chrono::Utc> = row.try_get(1)?;
+            let active: bool = row.try_get(3)?;
+            if expires_at <= now || !active {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+                return Ok(None);
+            }
+            let username: String = row.try_get(2)?;
+            let Some(user) = self.user_by_username(&username).await? else { return Ok(None) };
+            let mut expires = expires_at;
+            // Slide the expiry, but write at most once a minute per session.
+            if extend_to - expires_at > chrono::Duration::minutes(1) {
+                sqlx::query("UPDATE sessions SET expires_at = $1, last_seen_at = $2 WHERE token_hash = $3")
+                    .bind(extend_to)
+                    .bind(now)
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                expires = extend_to;
+            }
+            Ok(Some(Session { token_hash: token_hash.to_owned(), user, csrf_token: row.try_get(0)?, expires_at: expires }))
+        }
+
+        async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+            Ok(())
+        }
+
+        async fn record_login_attempt(
+            &self,
+            username: &str,
+            ip: &str,
+            success: bool,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), StoreError> {
+            sqlx::query("INSERT INTO login_attempts (username, ip, at, success) VALUES (lower($1), $2, $3, $4)")
+                .bind(username)
+                .bind(ip)
+                .bind(at)
+                .bind(success)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn failed_logins_since(
+            &self,
+            username: &str,
+            ip: &str,
+            since: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(i64, i64), StoreError> {
+            let row = sqlx::query(
+                "SELECT \
+                 (SELECT COUNT(*) FROM login_attempts WHERE username = lower($1) AND at > $3 AND success = $4 \
+                  AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = lower($1) AND success = $5), $3)), \
+                 (SELECT COUNT(*) FROM login_attempts WHERE ip = $2 AND at > $3 AND success = $4)",
+            )
+            .bind(username)
+            .bind(ip)
+            .bind(since)
+            .bind(false)
+            .bind(true)
+            .fetch_one(&self.pool)
+            .await?;
+            Ok((row.try_get(0)?, row.try_get(1)?))
+        }
+
+        async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO audit_log (at, user_id, unit_id, action, entity, entity_id, detail, ip) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(e.at)
+            .bind(e.user_id)
+            .bind(e.unit_id)
+            .bind(&e.action)
+            .bind(&e.entity)
+            .bind(&e.entity_id)
+            .bind(&e.detail)
+            .bind(&e.ip)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn list_audit(&self, unit_id: i64, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT a.at, a.user_id, u.username, a.unit_id, a.action, a.entity, a.entity_id, a.detail, a.ip \
+                 FROM audit_log a LEFT JOIN users u ON u.id = a.user_id WHERE a.unit_id = $1 \
+                 ORDER BY a.at DESC, a.id DESC LIMIT $2 OFFSET $3",
+            )
+            .bind(unit_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AuditEntry {
+                        at: r.try_get(0)?,
+                        user_id: r.try_get(1)?,
+                        username: r.try_get(2)?,
+                        unit_id: r.try_get(3)?,
+                        action: r.try_get(4)?,
+                        entity: r.try_get(5)?,
+                        entity_id: r.try_get(6)?,
+                        detail: r.try_get(7)?,
+                        ip: r.try_get(8)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn create_api_token(
+            &self,
+            unit_id: i64,
+            name: &str,
+            token_hash: &str,
+            scopes: &[String],
+            created_by: Option<i64>,
+        ) -> Result<i64, StoreError> {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO api_tokens (unit_id, name, token_hash, scopes, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(unit_id)
+            .bind(name)
+            .bind(token_hash)
+            .bind(scopes.join(" "))
+            .bind(created_by)
+            .bind(chrono::Utc::now())
+            .fetch_one(&self.pool)
+            .await?)
+        }
+
+        async fn api_token_by_hash(
+            &self,
+            token_hash: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Option<ApiToken>, StoreError> {
+            let row = sqlx::query(
+                "SELECT id, unit_id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens \
+                 WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(r) = row else { return Ok(None) };
+            let token = shared::api_token_from_parts(
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                Some(now),
+                r.try_get(6)?,
+            );
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token.id)
+                .execute(&self.pool)
+                .await?;
+            Ok(Some(token))
+        }
+
+        async fn list_api_tokens(&self, unit_id: i64) -> Result<Vec<ApiToken>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT id, unit_id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens \
+                 WHERE unit_id = $1 ORDER BY created_at DESC, id DESC",
+            )
+            .bind(unit_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(shared::api_token_from_parts(
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        r.try_get(6)?,
+                    ))
+                })
+                .collect()
+        }
+
+        async fn revoke_api_token(
+            &self,
+            unit_id: i64,
+            token_id: i64,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND unit_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(token_id)
+            .bind(unit_id)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn list_complaints(&self, unit_id: i64, q: &ComplaintQuery) -> Result<Vec<ComplaintSummary>, StoreError> {
+            let pattern = q.text.as_deref().map(shared::like_pattern);
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM complaints c {} WHERE c.unit_id = $1 \
+                 AND ($2 IS NULL OR lower(c.subject) LIKE $2 ESCAPE '\\' OR lower(c.description) LIKE $2 ESCAPE '\\') \
+                 AND ($3 IS NULL OR c.status = $3) \
+                 ORDER BY c.received_at DESC, c.id DESC LIMIT $4 OFFSET $5",
+                shared::SUMMARY_COLUMNS,
+                shared::SUMMARY_JOINS
+            ))
+            .bind(unit_id)
+            .bind(pattern)
+            .bind(q.status.as_deref())
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(summary_from_row).collect()
+        }
+
+        async fn complaint(&self, unit_id: i64, complaint_id: i64) -> Result<Option<ComplaintRecord>, StoreError> {
+            let row = sqlx::query(&format!(
+                "SELECT {}, c.unit_id, c.description, c.klasifikasi, c.event_place, c.event_date, c.channel_ref, \
+                 c.complainant_name, c.complainant_phone, c.complainant_email, c.complainant_address, c.complainant_nik \
+                 FROM complaints c {} WHERE c.unit_id = $1 AND c.id = $2",
+                shared::SUMMARY_COLUMNS,
+                shared::SUMMARY_JOINS
+            ))
+            .bind(unit_id)
+            .bind(complaint_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(r) = row else { return Ok(None) };
+            let n = shared::SUMMARY_COLUMN_COUNT;
+            Ok(Some(ComplaintRecord {
+                summary: summary_from_row(&r)?,
+                unit_id: r.try_get(n)?,
+                description: r.try_get(n + 1)?,
+                klasifikasi: r.try_get(n + 2)?,
+                event_place: r.try_get(n + 3)?,
+                event_date: r.try_get(n + 4)?,
+                channel_ref: r.try_get(n + 5)?,
+                complainant: Complainant {
+                    name: r.try_get(n + 6)?,
+                    phone: r.try_get(n + 7)?,
+                    email: r.try_get(n + 8)?,
+                    address: r.try_get(n + 9)?,
+                    nik: r.try_get(n + 10)?,
+                },
+            }))
+        }
+
+        async fn complaint_status_counts(&self, unit_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+            Ok(sqlx::query_as("SELECT status, COUNT(*) FROM complaints WHERE unit_id = $1 GROUP BY status ORDER BY status")
+                .bind(unit_id)
+                .fetch_all(&self.pool)
+                .await?)
+        }
+
         async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
             let complaint_sql = shared::bulk_complaint_sql(DIALECT);
             let event_sql = shared::bulk_event_sql(DIALECT);
@@ -724,6 +1075,73 @@ macro_rules! unit_from_row_fn {
 }
 
 pub(super) use unit_from_row_fn;
+
+/// Columns of a complaint summary, in the order `summary_from_row` reads them.
+pub(super) const SUMMARY_COLUMNS: &str = "c.id, c.nomor_agenda, c.channel, c.received_at, c.subject, c.status, c.bobot, \
+     j.name, s.name, c.due_at, c.anonim, c.rahasia";
+
+/// How many columns [`SUMMARY_COLUMNS`] has.
+pub(super) const SUMMARY_COLUMN_COUNT: usize = 12;
+
+/// The joins [`SUMMARY_COLUMNS`] needs.
+pub(super) const SUMMARY_JOINS: &str =
+    "LEFT JOIN jenis_pengaduan j ON j.id = c.jenis_id LEFT JOIN services s ON s.id = c.service_id";
+
+/// A LIKE pattern matching `text` anywhere, case-insensitively, with the LIKE
+/// wildcards in it taken literally.
+pub(super) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Builds an [`ApiToken`] from its columns.
+pub(super) fn api_token_from_parts(
+    id: i64,
+    unit_id: i64,
+    name: String,
+    scopes: String,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+) -> super::model::ApiToken {
+    super::model::ApiToken {
+        id,
+        unit_id,
+        name,
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        created_at,
+        last_used_at,
+        revoked_at,
+    }
+}
+
+macro_rules! summary_from_row_fn {
+    ($row:ty) => {
+        fn summary_from_row(r: &$row) -> Result<ComplaintSummary, StoreError> {
+            Ok(ComplaintSummary {
+                id: r.try_get(0)?,
+                nomor_agenda: r.try_get(1)?,
+                channel: r.try_get(2)?,
+                received_at: r.try_get(3)?,
+                subject: r.try_get(4)?,
+                status: r.try_get(5)?,
+                bobot: r.try_get(6)?,
+                jenis: r.try_get(7)?,
+                service: r.try_get(8)?,
+                due_at: r.try_get(9)?,
+                anonim: r.try_get(10)?,
+                rahasia: r.try_get(11)?,
+            })
+        }
+    };
+}
+
+pub(super) use summary_from_row_fn;
 
 /// The few spots where the two SQL dialects differ in the shared code.
 #[derive(Debug, Clone, Copy)]

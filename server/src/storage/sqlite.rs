@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::model::*;
-use super::shared::{self, Dialect, impl_store, unit_from_row_fn};
+use super::shared::{self, Dialect, impl_store, summary_from_row_fn, unit_from_row_fn};
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Sqlite;
@@ -64,5 +64,6 @@ impl SqliteStore {
 }
 
 unit_from_row_fn!(SqliteRow);
+summary_from_row_fn!(SqliteRow);
 
 impl_store!(SqliteStore, Backend::Sqlite);

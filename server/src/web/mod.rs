@@ -3,19 +3,24 @@
 //! Every route is registered in [`router`], so the authorization matrix test of a
 //! later issue can walk them from one place.
 
+mod account;
+mod admin;
+mod api;
 mod assets;
 mod pages;
+mod staff;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::Method;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -32,6 +37,48 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// Per-address limits on public endpoints (in memory, per instance).
+    pub limits: Arc<RateLimits>,
+}
+
+/// Per-address request budgets for the public endpoints that strangers can hammer:
+/// tracking lookups and the login form (and, later, the complaint and survey forms).
+pub struct RateLimits {
+    /// Public lookups and form posts, per address.
+    pub public: governor::DefaultKeyedRateLimiter<String>,
+}
+
+impl RateLimits {
+    /// Budgets from the configuration.
+    pub fn new(config: &Config) -> RateLimits {
+        let per_minute = std::num::NonZeroU32::new(config.public_rate_per_minute.max(1)).expect("at least 1");
+        let burst = std::num::NonZeroU32::new((config.public_rate_per_minute / 3).max(1)).expect("at least 1");
+        RateLimits {
+            public: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute).allow_burst(burst)),
+        }
+    }
+}
+
+/// Extractor that spends one unit of the caller's public budget, or stops the
+/// request with 429.
+pub struct PublicRateLimit;
+
+impl FromRequestParts<AppState> for PublicRateLimit {
+    type Rejection = ErrorPage;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<crate::auth::ClientIp>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        state
+            .limits
+            .public
+            .check_key(&ip)
+            .map(|_| PublicRateLimit)
+            .map_err(|_| ErrorPage::TooManyRequests)
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,18 +88,69 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+/// Every route of the application with its method, in one place. The router is
+/// built from this table, and the authorization matrix test checks that it has a
+/// decision for each entry, so no route can be added without one.
+pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::GET, "/", get(pages::home)),
+        (Method::GET, "/u/{code}", get(pages::unit_home)),
+        (Method::GET, "/lang/{code}", get(pages::switch_language)),
+        (Method::GET, "/lacak", get(pages::track)),
+        (Method::GET, "/healthz", get(pages::healthz)),
+        (Method::GET, "/readyz", get(pages::readyz)),
+        (Method::GET, "/assets/{*path}", get(assets::serve)),
+        (Method::GET, "/masuk", get(account::login_form)),
+        (Method::POST, "/masuk", post(account::login)),
+        (Method::POST, "/keluar", post(account::logout)),
+        (Method::GET, "/akun", get(account::account_page)),
+        (Method::POST, "/akun/kata-sandi", post(account::change_password)),
+        (Method::GET, "/staf", get(staff::staff_home)),
+        (Method::GET, "/staf/{unit}", get(staff::unit_dashboard)),
+        (Method::GET, "/staf/{unit}/pengaduan", get(staff::complaint_list)),
+        (Method::GET, "/staf/{unit}/pengaduan.csv", get(staff::complaint_export)),
+        (Method::GET, "/staf/{unit}/pengaduan/{id}", get(staff::complaint_detail)),
+        (Method::GET, "/staf/{unit}/pengguna", get(admin::users_page)),
+        (Method::POST, "/staf/{unit}/pengguna", post(admin::create_user)),
+        (
+            Method::POST,
+            "/staf/{unit}/pengguna/{id}/kata-sandi",
+            post(admin::reset_password),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengguna/{id}/status",
+            post(admin::set_user_status),
+        ),
+        (Method::GET, "/staf/{unit}/token", get(admin::tokens_page)),
+        (Method::POST, "/staf/{unit}/token", post(admin::create_token)),
+        (Method::POST, "/staf/{unit}/token/{id}/cabut", post(admin::revoke_token)),
+        (Method::GET, "/staf/{unit}/audit", get(admin::audit_page)),
+        (Method::GET, "/api/v1/units", get(api::units)),
+        (Method::GET, "/api/v1/units/{unit}/services", get(api::services)),
+        (Method::GET, "/api/v1/units/{unit}/complaints", get(api::complaints)),
+    ]
+}
+
+/// The (method, path) pairs of [`route_table`], for tests and tooling.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    route_table().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
+
 /// Builds the whole application: routes, then middleware from the inside out.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/u/{code}", get(pages::unit_home))
-        .route("/lang/{code}", get(pages::switch_language))
-        .route("/healthz", get(pages::healthz))
-        .route("/readyz", get(pages::readyz))
-        .route("/assets/{*path}", get(assets::serve))
+    let mut routes = Router::new();
+    for (_, path, handler) in route_table() {
+        routes = routes.route(path, handler);
+    }
+    routes
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::custom(|_| ErrorPage::Internal.into_response()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session_and_csrf,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -90,19 +188,36 @@ pub fn router(state: AppState) -> Router {
 
 /// A page-level failure. Handlers return it; [`render_error_pages`] turns it into a
 /// friendly page in the reader's language with the request id to quote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorPage {
-    /// 404: nothing at this address.
+    /// 404: nothing at this address (or nothing this reader may know exists).
     NotFound,
+    /// 403: logged in, but this role or unit may not do this.
+    Forbidden,
+    /// 403: a form came without its CSRF token (or an old one).
+    CsrfRejected,
+    /// 413: the request body is over the limit.
+    PayloadTooLarge,
+    /// 429: too many requests from this address.
+    TooManyRequests,
     /// 500: our fault; details are in the log under the request id.
     Internal,
+    /// Not logged in: go to the login page, then come back to this path.
+    LoginRequired(String),
 }
 
 impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
-        let status = match self {
+        let status = match &self {
             ErrorPage::NotFound => StatusCode::NOT_FOUND,
+            ErrorPage::Forbidden | ErrorPage::CsrfRejected => StatusCode::FORBIDDEN,
+            ErrorPage::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorPage::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorPage::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorPage::LoginRequired(next) => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                return axum::response::Redirect::to(&format!("/masuk?next={next}")).into_response();
+            }
         };
         let mut response = status.into_response();
         response.extensions_mut().insert(self);
@@ -133,11 +248,11 @@ async fn render_error_pages(State(state): State<AppState>, req: Request, next: N
         .unwrap_or_default()
         .to_owned();
     let response = next.run(req).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().copied() else {
+    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;
     };
     let status = response.status();
-    match pages::render_error(Tr { lang }, page, &request_id) {
+    match pages::render_error(Tr { lang }, &page, &request_id) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, "error").into_response(),
     }
@@ -167,12 +282,30 @@ pub fn negotiate_language(headers: &axum::http::HeaderMap, query: Option<&str>, 
     cookie.unwrap_or(default)
 }
 
-/// Extractor for the reader's language and the current path (for the switch links).
+/// A redirect target from user input, only if it is a path on this site (never an
+/// open redirect to another host).
+pub fn local_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+/// Extractor for what every page needs: the reader's language, the current path
+/// (for the language switch), the CSRF token for its forms, and who is logged in.
 pub struct Reader {
     /// The translator for the reader's language.
     pub tr: Tr,
+    /// What the base layout shows.
+    pub page: PageChrome,
+}
+
+/// What the base layout needs from every page.
+#[derive(Debug, Clone, Default)]
+pub struct PageChrome {
     /// The path and query of this page, percent-encoded for a `next=` parameter.
     pub next: String,
+    /// The CSRF token forms on this page must carry.
+    pub csrf: String,
+    /// Display name of the logged-in staff member, if any.
+    pub user: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Reader {
@@ -181,9 +314,22 @@ impl FromRequestParts<AppState> for Reader {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let lang = negotiate_language(&parts.headers, parts.uri.query(), state.config.default_language);
         let path = parts.uri.path();
+        let csrf = parts
+            .extensions
+            .get::<crate::auth::CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        let user = parts
+            .extensions
+            .get::<crate::auth::MaybeSession>()
+            .and_then(|s| s.0.as_ref().map(|s| s.user.full_name.clone()));
         Ok(Reader {
             tr: Tr { lang },
-            next: url::form_urlencoded::byte_serialize(path.as_bytes()).collect(),
+            page: PageChrome {
+                next: url::form_urlencoded::byte_serialize(path.as_bytes()).collect(),
+                csrf,
+                user,
+            },
         })
     }
 }

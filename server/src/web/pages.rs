@@ -6,15 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{AppState, ErrorPage, Reader};
+use super::{AppState, ErrorPage, PageChrome, PublicRateLimit, Reader};
 use crate::i18n::{Lang, Tr};
 use crate::storage::model::{Service, Unit};
-
-/// What the base layout needs from every page.
-pub struct PageChrome {
-    /// Current path, percent-encoded, for the language switch.
-    pub next: String,
-}
 
 /// One unit on the home page.
 pub struct UnitCard {
@@ -73,7 +67,7 @@ pub async fn home(State(state): State<AppState>, reader: Reader) -> Result<Html<
     }
     let page = HomePage {
         tr: reader.tr,
-        page: PageChrome { next: reader.next },
+        page: reader.page,
         units,
     };
     Ok(Html(page.render()?))
@@ -97,7 +91,7 @@ pub async fn unit_home(
         .collect();
     let page = UnitPage {
         tr,
-        page: PageChrome { next: reader.next },
+        page: reader.page,
         unit,
         channels,
         services,
@@ -119,10 +113,7 @@ pub async fn switch_language(
     Query(q): Query<SwitchQuery>,
 ) -> Result<Response, ErrorPage> {
     let lang = Lang::parse(&code).ok_or(ErrorPage::NotFound)?;
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned());
+    let next = super::local_path(q.next.as_deref()).unwrap_or("/").to_owned();
     let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
@@ -159,17 +150,103 @@ pub async fn not_found() -> ErrorPage {
 }
 
 /// Renders the friendly error page in the reader's language.
-pub fn render_error(tr: Tr, page: ErrorPage, request_id: &str) -> Result<String, askama::Error> {
+pub fn render_error(tr: Tr, page: &ErrorPage, request_id: &str) -> Result<String, askama::Error> {
     let (title, body) = match page {
-        ErrorPage::NotFound => (tr.t("error.not_found_title"), tr.t("error.not_found_body")),
-        ErrorPage::Internal => (tr.t("error.server_title"), tr.t("error.server_body")),
+        ErrorPage::NotFound => ("error.not_found_title", "error.not_found_body"),
+        ErrorPage::Forbidden => ("error.forbidden_title", "error.forbidden_body"),
+        ErrorPage::CsrfRejected => ("error.csrf_title", "error.csrf_body"),
+        ErrorPage::PayloadTooLarge => ("error.too_large_title", "error.too_large_body"),
+        ErrorPage::TooManyRequests => ("error.too_many_title", "error.too_many_body"),
+        ErrorPage::Internal | ErrorPage::LoginRequired(_) => ("error.server_title", "error.server_body"),
     };
     ErrorView {
         tr,
-        page: PageChrome { next: "%2F".to_owned() },
-        title,
-        body,
+        page: PageChrome {
+            next: "%2F".to_owned(),
+            ..PageChrome::default()
+        },
+        title: tr.t(title),
+        body: tr.t(body),
         request_id,
     }
     .render()
+}
+
+/// Query of the public tracking page.
+#[derive(Deserialize)]
+pub struct TrackQuery {
+    kode: Option<String>,
+}
+
+/// One step of the public timeline: a date and a status, nothing else.
+pub struct TimelineStep {
+    /// When, in the unit's local time.
+    pub at: String,
+    /// Status label.
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct TrackPage {
+    tr: Tr,
+    page: PageChrome,
+    code: String,
+    searched: bool,
+    found: Option<crate::storage::model::ComplaintStatusView>,
+    status_label: &'static str,
+    timeline: Vec<TimelineStep>,
+}
+
+/// The public tracking page: status and timeline by tracking code, never personal
+/// data or staff notes. Rate-limited per address so codes cannot be enumerated.
+pub async fn track(
+    State(state): State<AppState>,
+    Query(q): Query<TrackQuery>,
+    reader: Reader,
+    _limit: PublicRateLimit,
+) -> Result<Html<String>, ErrorPage> {
+    let tr = reader.tr;
+    let code: String = q
+        .kode
+        .unwrap_or_default()
+        .trim()
+        .to_uppercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(32)
+        .collect();
+    let mut found = None;
+    let mut timeline = Vec::new();
+    if !code.is_empty()
+        && let Some(view) = state.store.complaint_status(&code).await?
+    {
+        let unit = state.store.unit_by_code(&view.unit_code).await?;
+        let zone: chrono_tz::Tz = unit
+            .and_then(|u| u.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::Asia::Jakarta);
+        for e in state.store.complaint_events(view.complaint_id).await? {
+            if let Some(to) = e.to_status {
+                timeline.push(TimelineStep {
+                    at: e.at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
+                    status: tr.t(&format!("status.{to}")),
+                });
+            }
+        }
+        found = Some(view);
+    }
+    let status_label = found
+        .as_ref()
+        .map(|v| tr.t(&format!("status.{}", v.status)))
+        .unwrap_or("");
+    let page = TrackPage {
+        tr,
+        page: reader.page,
+        searched: !code.is_empty(),
+        code,
+        found,
+        status_label,
+        timeline,
+    };
+    Ok(Html(page.render()?))
 }

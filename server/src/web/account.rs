@@ -1,0 +1,308 @@
+//! Logging in and out, and a staff member's own account.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::{AppState, ErrorPage, PageChrome, PublicRateLimit, Reader};
+use crate::auth::{
+    self, ClientIp, MAX_FAILED_PER_ACCOUNT, MAX_FAILED_PER_IP, SESSION_COOKIE, StaffUser, THROTTLE_MINUTES,
+    hash_secret, new_secret,
+};
+use crate::i18n::Tr;
+use crate::storage::model::{AuditEntry, NewSession};
+
+/// A real argon2id hash of a random secret, verified when the account does not
+/// exist so that a wrong name and a wrong password take the same time.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| crate::passwords::hash(&new_secret()).expect("a 43-character secret is long enough"))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: Tr,
+    page: PageChrome,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+}
+
+/// Opens a fresh session for `user_id` and returns its `Set-Cookie` value. A new
+/// token every time, so a cookie planted before login is never promoted.
+async fn start_session(state: &AppState, user_id: i64, ip: &str) -> Result<axum::http::HeaderValue, ErrorPage> {
+    let token = new_secret();
+    let hours = i64::from(state.config.session_hours);
+    state
+        .store
+        .create_session(&NewSession {
+            token_hash: hash_secret(&token),
+            user_id,
+            csrf_token: new_secret(),
+            expires_at: Utc::now() + Duration::hours(hours),
+            ip: ip.to_owned(),
+            user_agent: String::new(),
+        })
+        .await?;
+    Ok(auth::set_cookie(state, SESSION_COOKIE, &token, hours * 3600))
+}
+
+/// Audits an action on one's own account (not tied to a unit).
+async fn audit_self(state: &AppState, user_id: i64, ip: &str, action: &str) -> Result<(), ErrorPage> {
+    state
+        .store
+        .audit(&AuditEntry {
+            at: Utc::now(),
+            user_id: Some(user_id),
+            username: None,
+            unit_id: None,
+            action: action.to_owned(),
+            entity: "user".to_owned(),
+            entity_id: user_id.to_string(),
+            detail: String::new(),
+            ip: ip.to_owned(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// Only local paths are followed after login: never an open redirect.
+fn safe_next(next: Option<&str>) -> String {
+    super::local_path(next).unwrap_or("/staf").to_owned()
+}
+
+/// Query of the login page.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The login form (or straight on, when already logged in).
+pub async fn login_form(Query(q): Query<NextQuery>, reader: Reader) -> Result<Response, ErrorPage> {
+    let next = safe_next(q.next.as_deref());
+    if reader.page.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let page = LoginPage {
+        tr: reader.tr,
+        page: reader.page,
+        next,
+        username: String::new(),
+        error: None,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// Fields of the login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+/// Checks the password, throttled per account and per address, and opens a new
+/// session (a fresh token, so a planted cookie is never promoted).
+pub async fn login(
+    State(state): State<AppState>,
+    axum::Extension(ClientIp(ip)): axum::Extension<ClientIp>,
+    reader: Reader,
+    _limit: PublicRateLimit,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ErrorPage> {
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.trim().to_owned();
+    let fail = |status: StatusCode, error: &'static str, reader: Reader| -> Result<Response, ErrorPage> {
+        let page = LoginPage {
+            tr: reader.tr,
+            page: reader.page,
+            next: next.clone(),
+            username: username.clone(),
+            error: Some(error),
+        };
+        Ok((status, Html(page.render()?)).into_response())
+    };
+    if username.is_empty() || form.password.is_empty() {
+        return fail(StatusCode::UNPROCESSABLE_ENTITY, "login.missing", reader);
+    }
+    let now = Utc::now();
+    let (by_account, by_ip) = state
+        .store
+        .failed_logins_since(&username, &ip, now - Duration::minutes(THROTTLE_MINUTES))
+        .await?;
+    if by_account >= MAX_FAILED_PER_ACCOUNT || by_ip >= MAX_FAILED_PER_IP {
+        tracing::warn!(username, ip, by_account, by_ip, "login throttled");
+        return fail(StatusCode::TOO_MANY_REQUESTS, "login.throttled", reader);
+    }
+    let user = state.store.user_by_username(&username).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(dummy_hash());
+    let password = form.password.clone();
+    let hash_owned = hash.to_owned();
+    let matches = tokio::task::spawn_blocking(move || crate::passwords::verify(&password, &hash_owned))
+        .await
+        .map_err(|_| ErrorPage::Internal)?;
+    let Some(user) = user.filter(|u| matches && u.active) else {
+        state.store.record_login_attempt(&username, &ip, false, now).await?;
+        return fail(StatusCode::UNAUTHORIZED, "login.wrong", reader);
+    };
+    state.store.record_login_attempt(&username, &ip, true, now).await?;
+    let cookie = start_session(&state, user.id, &ip).await?;
+    audit_self(&state, user.id, &ip, "session.login").await?;
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Ends the session and clears its cookie.
+pub async fn logout(State(state): State<AppState>, staff: StaffUser) -> Result<Response, ErrorPage> {
+    state.store.delete_session(&staff.session.token_hash).await?;
+    let mut response = Redirect::to("/").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, auth::set_cookie(&state, SESSION_COOKIE, "", 0));
+    Ok(response)
+}
+
+/// One line of the account page: a unit and the roles held there.
+pub struct UnitRoles {
+    /// Unit code.
+    pub code: String,
+    /// Unit name.
+    pub name: String,
+    /// Role labels.
+    pub roles: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    tr: Tr,
+    page: PageChrome,
+    username: String,
+    full_name: String,
+    units: Vec<UnitRoles>,
+    error: Option<&'static str>,
+    done: bool,
+}
+
+/// The units and roles of the logged-in user, with their labels.
+pub async fn units_of(state: &AppState, tr: Tr, staff: &StaffUser) -> Result<Vec<UnitRoles>, ErrorPage> {
+    let mut out: Vec<UnitRoles> = Vec::new();
+    for unit in state.store.list_units().await? {
+        let roles: Vec<&'static str> = staff
+            .session
+            .user
+            .roles
+            .iter()
+            .filter(|(u, _)| *u == unit.id)
+            .map(|(_, r)| tr.t(&format!("role.{}", r.key())))
+            .collect();
+        if !roles.is_empty() {
+            out.push(UnitRoles {
+                code: unit.code,
+                name: unit.name,
+                roles,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn render_account(
+    state: &AppState,
+    reader: Reader,
+    staff: &StaffUser,
+    status: StatusCode,
+    error: Option<&'static str>,
+    done: bool,
+) -> Result<Response, ErrorPage> {
+    let units = units_of(state, reader.tr, staff).await?;
+    let page = AccountPage {
+        tr: reader.tr,
+        page: reader.page,
+        username: staff.session.user.username.clone(),
+        full_name: staff.session.user.full_name.clone(),
+        units,
+        error,
+        done,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// Query of the account page: `selesai=1` after a password change.
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    selesai: Option<String>,
+}
+
+/// The account page: who I am, where I work, and the change-password form.
+pub async fn account_page(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    reader: Reader,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, ErrorPage> {
+    render_account(&state, reader, &staff, StatusCode::OK, None, q.selesai.is_some()).await
+}
+
+/// Fields of the change-password form.
+#[derive(Deserialize)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Changes one's own password. Every other session of the account ends; this
+/// browser gets a new one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    reader: Reader,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, ErrorPage> {
+    let user = &staff.session.user;
+    let (current, hash) = (form.current.clone(), user.password_hash.clone());
+    let current_ok = tokio::task::spawn_blocking(move || crate::passwords::verify(&current, &hash))
+        .await
+        .map_err(|_| ErrorPage::Internal)?;
+    let error = if !current_ok {
+        Some("account.wrong_current")
+    } else if form.new != form.confirm {
+        Some("account.mismatch")
+    } else if form.new.chars().count() < crate::passwords::MIN_LENGTH {
+        Some("account.too_short")
+    } else if form.new == form.current {
+        Some("account.same")
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        return render_account(
+            &state,
+            reader,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(error),
+            false,
+        )
+        .await;
+    }
+    let new_hash = crate::passwords::hash(&form.new).map_err(|_| ErrorPage::Internal)?;
+    state.store.set_password(user.id, &new_hash).await?;
+    audit_self(&state, user.id, &staff.ip, "user.password_changed").await?;
+    let cookie = start_session(&state, user.id, &staff.ip).await?;
+    let mut response = Redirect::to("/akun?selesai=1").into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}

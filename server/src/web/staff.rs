@@ -1,0 +1,393 @@
+//! The staff area of a unit: its complaints, scoped to the unit of the URL and
+//! shown with personal data only to the roles that handle complaints.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::account::{UnitRoles, units_of};
+use super::{AppState, ErrorPage, PageChrome, Reader};
+use crate::auth::{MANAGE_UNIT, READ_AUDIT, READ_COMPLAINTS, StaffUser, UnitStaff, may_see_identity};
+use crate::domain::ComplaintStatus;
+use crate::i18n::Tr;
+use crate::storage::model::{ComplaintQuery, ComplaintRecord, ComplaintSummary, Unit};
+
+/// Rows per page of the complaint list.
+const PAGE_SIZE: i64 = 50;
+/// Most rows one export holds.
+const EXPORT_LIMIT: i64 = 100_000;
+
+#[derive(Template)]
+#[template(path = "staff_home.html")]
+struct StaffHome {
+    tr: Tr,
+    page: PageChrome,
+    units: Vec<UnitRoles>,
+}
+
+/// The staff start page: the units this account works in.
+pub async fn staff_home(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    reader: Reader,
+) -> Result<Html<String>, ErrorPage> {
+    let units = units_of(&state, reader.tr, &staff).await?;
+    Ok(Html(
+        StaffHome {
+            tr: reader.tr,
+            page: reader.page,
+            units,
+        }
+        .render()?,
+    ))
+}
+
+/// One status with its count, for the dashboard.
+pub struct StatusCount {
+    /// Status key (for the filter link).
+    pub key: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// Complaints in it.
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "staff_unit.html")]
+struct UnitDashboard {
+    tr: Tr,
+    page: PageChrome,
+    unit: Unit,
+    counts: Vec<StatusCount>,
+    total: i64,
+    can_manage: bool,
+    can_audit: bool,
+}
+
+/// A unit's staff dashboard: complaints per status, and the admin links the role allows.
+pub async fn unit_dashboard(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+) -> Result<Html<String>, ErrorPage> {
+    staff.require(READ_COMPLAINTS)?;
+    let stored = state.store.complaint_status_counts(staff.unit.id).await?;
+    let counts: Vec<StatusCount> = ComplaintStatus::ALL
+        .iter()
+        .map(|s| StatusCount {
+            key: s.key(),
+            label: reader.tr.t(&format!("status.{}", s.key())),
+            count: stored.iter().find(|(k, _)| k == s.key()).map(|(_, n)| *n).unwrap_or(0),
+        })
+        .collect();
+    let total = counts.iter().map(|c| c.count).sum();
+    let page = UnitDashboard {
+        tr: reader.tr,
+        page: reader.page,
+        can_manage: staff.has_any(MANAGE_UNIT),
+        can_audit: staff.has_any(READ_AUDIT),
+        unit: staff.unit,
+        counts,
+        total,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// Filters of the complaint list and export.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<i64>,
+    identitas: Option<String>,
+}
+
+impl ListQuery {
+    fn to_query(&self, limit: i64) -> ComplaintQuery {
+        let page = self.page.unwrap_or(1).clamp(1, 100_000);
+        ComplaintQuery {
+            text: self
+                .q
+                .as_deref()
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(|q| q.chars().take(200).collect()),
+            status: self
+                .status
+                .as_deref()
+                .and_then(|s| ComplaintStatus::parse(s).ok())
+                .map(|s| s.key().to_owned()),
+            limit,
+            offset: (page - 1) * limit,
+        }
+    }
+}
+
+/// A row of the list with labels resolved.
+pub struct ListRow {
+    /// The stored summary.
+    pub c: ComplaintSummary,
+    /// Received time in the unit's zone.
+    pub received: String,
+    /// Status label.
+    pub status: &'static str,
+    /// Channel label.
+    pub channel: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "complaints.html")]
+struct ComplaintList {
+    tr: Tr,
+    page: PageChrome,
+    unit: Unit,
+    rows: Vec<ListRow>,
+    q: String,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    page_no: i64,
+    has_next: bool,
+    export_query: String,
+}
+
+fn zone_of(unit: &Unit) -> chrono_tz::Tz {
+    unit.time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta)
+}
+
+/// The unit's complaints, newest first, with text search and a status filter.
+pub async fn complaint_list(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, ErrorPage> {
+    staff.require(READ_COMPLAINTS)?;
+    let query = q.to_query(PAGE_SIZE + 1);
+    let mut found = state.store.list_complaints(staff.unit.id, &query).await?;
+    let has_next = found.len() as i64 > PAGE_SIZE;
+    found.truncate(PAGE_SIZE as usize);
+    let tr = reader.tr;
+    let zone = zone_of(&staff.unit);
+    let rows = found
+        .into_iter()
+        .map(|c| ListRow {
+            received: c.received_at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
+            status: tr.t(&format!("status.{}", c.status)),
+            channel: tr.t(&format!("channel.{}", c.channel)),
+            c,
+        })
+        .collect();
+    let statuses = ComplaintStatus::ALL
+        .iter()
+        .map(|s| (s.key(), tr.t(&format!("status.{}", s.key()))))
+        .collect();
+    let mut export = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(text) = &query.text {
+        export.append_pair("q", text);
+    }
+    if let Some(status) = &query.status {
+        export.append_pair("status", status);
+    }
+    let page = ComplaintList {
+        tr,
+        page: reader.page,
+        q: query.text.clone().unwrap_or_default(),
+        status: query.status.clone().unwrap_or_default(),
+        statuses,
+        page_no: q.page.unwrap_or(1).max(1),
+        has_next,
+        export_query: export.finish(),
+        unit: staff.unit,
+        rows,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "complaint.html")]
+struct ComplaintDetail {
+    tr: Tr,
+    page: PageChrome,
+    unit: Unit,
+    c: ComplaintRecord,
+    received: String,
+    status: &'static str,
+    channel: &'static str,
+    klasifikasi: &'static str,
+    show_identity: bool,
+    identity_hidden_reason: &'static str,
+    events: Vec<(String, String, String)>,
+}
+
+/// One complaint of the unit. A complaint of another unit is "not found", whatever
+/// its id. Showing the complainant's identity is written to the audit log.
+pub async fn complaint_detail(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+    Path((_unit, id)): Path<(String, i64)>,
+) -> Result<Html<String>, ErrorPage> {
+    staff.require(READ_COMPLAINTS)?;
+    let c = state
+        .store
+        .complaint(staff.unit.id, id)
+        .await?
+        .ok_or(ErrorPage::NotFound)?;
+    let show_identity = may_see_identity(&staff, c.summary.anonim);
+    let has_identity = c.complainant.name.is_some()
+        || c.complainant.phone.is_some()
+        || c.complainant.email.is_some()
+        || c.complainant.nik.is_some();
+    if show_identity && has_identity {
+        staff
+            .audit(
+                &state,
+                "complaint.identity_viewed",
+                "complaint",
+                &c.summary.nomor_agenda,
+                "",
+            )
+            .await?;
+    }
+    let tr = reader.tr;
+    let zone = zone_of(&staff.unit);
+    let events = state
+        .store
+        .complaint_events(c.summary.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let label = e
+                .to_status
+                .as_deref()
+                .map(|s| tr.t(&format!("status.{s}")))
+                .unwrap_or(e.kind.as_str())
+                .to_owned();
+            (
+                e.at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
+                label,
+                e.note,
+            )
+        })
+        .collect();
+    let page = ComplaintDetail {
+        tr,
+        page: reader.page,
+        received: c
+            .summary
+            .received_at
+            .with_timezone(&zone)
+            .format("%d-%m-%Y %H:%M")
+            .to_string(),
+        status: tr.t(&format!("status.{}", c.summary.status)),
+        channel: tr.t(&format!("channel.{}", c.summary.channel)),
+        klasifikasi: tr.t(&format!("klasifikasi.{}", c.klasifikasi)),
+        show_identity,
+        identity_hidden_reason: if c.summary.anonim {
+            "complaint.identity_anonim"
+        } else {
+            "complaint.identity_role"
+        },
+        unit: staff.unit,
+        c,
+        events,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// CSV export of the unit's complaints (same filters as the list). Identity columns
+/// come only with `identitas=1` and only for roles that see identity; anonim rows stay
+/// blank unless the reader is a complaint manager. Every export is audited.
+pub async fn complaint_export(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ErrorPage> {
+    staff.require(READ_COMPLAINTS)?;
+    let with_identity = q.identitas.as_deref() == Some("1");
+    if with_identity && !staff.has_any(crate::auth::HANDLE_COMPLAINTS) {
+        return Err(ErrorPage::Forbidden);
+    }
+    let query = ComplaintQuery {
+        offset: 0,
+        ..q.to_query(EXPORT_LIMIT)
+    };
+    let rows = state.store.list_complaints(staff.unit.id, &query).await?;
+    let zone = zone_of(&staff.unit);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "nomor_agenda",
+        "tanggal_diterima",
+        "saluran",
+        "perihal",
+        "status",
+        "bobot",
+        "jenis",
+        "layanan",
+    ];
+    if with_identity {
+        header.extend(["nama", "telepon", "email"]);
+    }
+    out.write_record(&header).map_err(|_| ErrorPage::Internal)?;
+    for c in &rows {
+        let mut record = vec![
+            c.nomor_agenda.clone(),
+            c.received_at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+            c.channel.clone(),
+            c.subject.clone(),
+            c.status.clone(),
+            c.bobot.clone().unwrap_or_default(),
+            c.jenis.clone().unwrap_or_default(),
+            c.service.clone().unwrap_or_default(),
+        ];
+        if with_identity {
+            let identity = if may_see_identity(&staff, c.anonim) {
+                state
+                    .store
+                    .complaint(staff.unit.id, c.id)
+                    .await?
+                    .map(|r| r.complainant)
+                    .unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            record.extend([
+                identity.name.unwrap_or_default(),
+                identity.phone.unwrap_or_default(),
+                identity.email.unwrap_or_default(),
+            ]);
+        }
+        out.write_record(&record).map_err(|_| ErrorPage::Internal)?;
+    }
+    let bytes = out.into_inner().map_err(|_| ErrorPage::Internal)?;
+    staff
+        .audit(
+            &state,
+            if with_identity {
+                "export.complaints_with_identity"
+            } else {
+                "export.complaints"
+            },
+            "complaint",
+            "",
+            &format!("{} baris", rows.len()),
+        )
+        .await?;
+    let filename = format!("attachment; filename=\"pengaduan-{}.csv\"", staff.unit.code);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&filename).map_err(|_| ErrorPage::Internal)?,
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
