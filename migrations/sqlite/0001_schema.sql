@@ -342,18 +342,15 @@ CREATE TABLE survey_responses (
     pendidikan TEXT CHECK (pendidikan IN ('SD', 'SMP', 'SMA/SMK', 'D1-D3', 'D4/S1', 'S2', 'S3')),
     pekerjaan TEXT CHECK (pekerjaan IN ('PNS', 'TNI/Polri', 'Swasta', 'Wirausaha', 'Pelajar/Mahasiswa', 'Lainnya')),
     saran TEXT,
+    -- One score (1-4) per answered element, keyed by the element's stable key
+    -- (survey_elements.key), e.g. {"persyaratan":4,"prosedur":3}: identity, never
+    -- position. One row per respondent keeps bulk loads and analytics reads fast.
+    scores TEXT NOT NULL CHECK (json_valid(scores) AND json_type(scores) = 'object'),
     CONSTRAINT survey_responses_import_key UNIQUE (unit_id, import_key),
     CONSTRAINT survey_responses_invite UNIQUE (invite_id)
 );
 CREATE INDEX survey_responses_slice ON survey_responses (unit_id, service_id, responded_on);
 CREATE INDEX survey_responses_date ON survey_responses (unit_id, responded_on);
-
-CREATE TABLE survey_answers (
-    response_id INTEGER NOT NULL REFERENCES survey_responses(id) ON DELETE CASCADE,
-    element_id INTEGER NOT NULL REFERENCES survey_elements(id),
-    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 4),
-    PRIMARY KEY (response_id, element_id)
-) WITHOUT ROWID;
 
 CREATE TABLE follow_up_plans (
     id INTEGER PRIMARY KEY,

@@ -441,7 +441,7 @@ pub fn generate_responses(
         .flat_map(|u| u.services.iter().map(move |s| (u.id, Some(s.0))))
         .map(|(unit, service)| (unit, service, rng.random_range(2.85..3.55)))
         .collect();
-    let element_offsets: Vec<(i64, f64)> = rule_set
+    let element_offsets: Vec<(String, f64)> = rule_set
         .elements
         .iter()
         .map(|e| {
@@ -453,7 +453,7 @@ pub fn generate_responses(
                 "perilaku" => 0.1,
                 _ => rng.random_range(-0.1..0.1),
             };
-            (e.id, offset)
+            (e.key.clone(), offset)
         })
         .collect();
     let sources = [
@@ -492,12 +492,12 @@ pub fn generate_responses(
         let day = random_day(&mut rng, options.end_date, 365);
         // Services improve a little over the year.
         let trend = 0.15 * (1.0 - (options.end_date - day).num_days() as f64 / 365.0);
-        let mut answers = Vec::with_capacity(element_offsets.len());
-        for (id, offset) in &element_offsets {
+        let mut scores = std::collections::BTreeMap::new();
+        for (key, offset) in &element_offsets {
             // About one answer in two hundred is left blank.
             if rng.random_bool(0.995) {
                 let mean = level + offset + trend + rng.random_range(-0.6..0.6);
-                answers.push((*id, mean.round().clamp(1.0, 4.0) as i64));
+                scores.insert(key.clone(), mean.round().clamp(1.0, 4.0) as i64);
             }
         }
         out.push(NewSurveyResponse {
@@ -507,7 +507,7 @@ pub fn generate_responses(
             responded_on: day,
             source: *pick(&mut rng, &sources),
             import_key: None,
-            answers,
+            scores,
             profile: RespondentProfile {
                 jenis_kelamin: rng
                     .random_bool(0.95)

@@ -87,8 +87,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The SKM rule sets with their elements.
     async fn survey_rule_sets(&self) -> Result<Vec<SurveyRuleSet>, StoreError>;
-    /// Stores one survey response and its answers; a repeated import key is a no-op
-    /// that returns `None`.
+    /// Stores one survey response; a repeated import key is a no-op that returns
+    /// `None`. Scores must name elements of the response's rule set and lie in 1-4.
     async fn record_survey_response(&self, response: &NewSurveyResponse) -> Result<Option<i64>, StoreError>;
 
     /// A staff account by id.
@@ -159,7 +159,7 @@ pub trait Store: Send + Sync + 'static {
     /// Loads many complaints with their history in few round trips (demo data).
     /// Agenda counters are raised to the highest number loaded.
     async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError>;
-    /// Loads many survey responses with their answers in few round trips.
+    /// Loads many survey responses in few round trips, checked like single ones.
     async fn bulk_load_survey_responses(&self, responses: &[NewSurveyResponse]) -> Result<(), StoreError>;
 }
 

@@ -343,8 +343,9 @@ pub struct NewSurveyResponse {
     pub source: SurveySource,
     /// Import key that makes re-imports no-ops.
     pub import_key: Option<String>,
-    /// (element id, score 1-4) pairs; unanswered elements are absent.
-    pub answers: Vec<(i64, i64)>,
+    /// Score 1-4 per answered element, keyed by the element's stable key
+    /// (e.g. `persyaratan`); unanswered elements are absent.
+    pub scores: std::collections::BTreeMap<String, i64>,
     /// Respondent profile.
     pub profile: RespondentProfile,
     /// Free-text suggestion.
@@ -366,8 +367,6 @@ pub struct Counts {
     pub complaint_events: i64,
     /// Survey responses.
     pub survey_responses: i64,
-    /// Survey answers (one per element answered).
-    pub survey_answers: i64,
 }
 
 /// A complaint produced in bulk (demo data, later large imports), with its history.

@@ -158,8 +158,7 @@ macro_rules! impl_store {
             let row = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM services), \
                  (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM complaints), \
-                 (SELECT COUNT(*) FROM complaint_events), (SELECT COUNT(*) FROM survey_responses), \
-                 (SELECT COUNT(*) FROM survey_answers)",
+                 (SELECT COUNT(*) FROM complaint_events), (SELECT COUNT(*) FROM survey_responses)",
             )
             .fetch_one(&self.pool)
             .await?;
@@ -170,7 +169,6 @@ macro_rules! impl_store {
                 complaints: row.try_get(3)?,
                 complaint_events: row.try_get(4)?,
                 survey_responses: row.try_get(5)?,
-                survey_answers: row.try_get(6)?,
             })
         }
 
@@ -567,11 +565,15 @@ macro_rules! impl_store {
         }
 
         async fn record_survey_response(&self, r: &NewSurveyResponse) -> Result<Option<i64>, StoreError> {
-            let mut tx = self.pool.begin().await?;
+            let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM survey_elements WHERE rule_set_id = $1")
+                .bind(r.rule_set_id)
+                .fetch_all(&self.pool)
+                .await?;
+            shared::check_scores(&r.scores, &keys)?;
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO survey_responses (unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
-                 import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran, scores) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (unit_id, import_key) DO NOTHING RETURNING id",
             )
             .bind(r.unit_id)
@@ -586,37 +588,10 @@ macro_rules! impl_store {
             .bind(&r.profile.pendidikan)
             .bind(&r.profile.pekerjaan)
             .bind(&r.saran)
-            .fetch_optional(&mut *tx)
+            .bind(shared::scores_json(&r.scores))
+            .fetch_optional(&self.pool)
             .await?;
-            let Some(id) = id else {
-                tx.rollback().await?;
-                return Ok(None);
-            };
-            for (element_id, score) in &r.answers {
-                sqlx::query(
-                    "INSERT INTO survey_answers (response_id, element_id, score) \
-                     SELECT $1, e.id, $3 FROM survey_elements e WHERE e.id = $2 AND e.rule_set_id = $4",
-                )
-                .bind(id)
-                .bind(*element_id)
-                .bind(*score)
-                .bind(r.rule_set_id)
-                .execute(&mut *tx)
-                .await
-                .and_then(|done| {
-                    if done.rows_affected() == 1 {
-                        Ok(())
-                    } else {
-                        Err(sqlx::Error::Protocol(format!("element {element_id} is not in rule set {}", r.rule_set_id)))
-                    }
-                })
-                .map_err(|e| match e {
-                    sqlx::Error::Protocol(msg) => StoreError::MissingReference(msg),
-                    other => StoreError::from(other),
-                })?;
-            }
-            tx.commit().await?;
-            Ok(Some(id))
+            Ok(id)
         }
 
         async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
@@ -1011,34 +986,25 @@ macro_rules! impl_store {
         }
 
         async fn bulk_load_survey_responses(&self, responses: &[NewSurveyResponse]) -> Result<(), StoreError> {
+            let elements: Vec<(i64, String)> = sqlx::query_as("SELECT rule_set_id, key FROM survey_elements")
+                .fetch_all(&self.pool)
+                .await?;
+            let mut keys: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+            for (rule_set, key) in elements {
+                keys.entry(rule_set).or_default().push(key);
+            }
+            for r in responses {
+                shared::check_scores(&r.scores, keys.get(&r.rule_set_id).map(Vec::as_slice).unwrap_or_default())?;
+            }
             let response_sql = shared::bulk_response_sql(DIALECT);
-            let answer_sql = shared::bulk_answer_sql(DIALECT);
             let mut tx = self.pool.begin().await?;
-            let mut next_id: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM survey_responses")
-                .fetch_one(&mut *tx)
-                .await?
-                .unwrap_or(0)
-                + 1;
             for chunk in responses.chunks(shared::BULK_CHUNK) {
-                let mut rows = Vec::with_capacity(chunk.len());
-                let mut answers = Vec::with_capacity(chunk.len() * 9);
-                for r in chunk {
-                    rows.push(shared::response_json_row(next_id, r));
-                    for (element, score) in &r.answers {
-                        answers.push(serde_json::json!([next_id, element, score]));
-                    }
-                    next_id += 1;
-                }
+                let rows: Vec<serde_json::Value> = chunk.iter().map(shared::response_json_row).collect();
                 sqlx::query(&response_sql)
                     .bind(serde_json::Value::Array(rows).to_string())
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(&answer_sql)
-                    .bind(serde_json::Value::Array(answers).to_string())
-                    .execute(&mut *tx)
-                    .await?;
             }
-            Self::after_explicit_ids(&mut tx, "survey_responses").await?;
             tx.commit().await?;
             Ok(())
         }
@@ -1155,7 +1121,7 @@ impl Dialect {
     pub(super) fn json_rows(self) -> &'static str {
         match self {
             Dialect::Sqlite => "json_each($1)",
-            Dialect::Postgres => "json_array_elements($1::json) AS j(value)",
+            Dialect::Postgres => "jsonb_array_elements($1::jsonb) AS j(value)",
         }
     }
 
@@ -1286,32 +1252,35 @@ pub(super) fn bulk_event_sql(d: Dialect) -> String {
 
 /// SQL inserting a JSON array of survey response rows (see [`response_json_row`]).
 pub(super) fn bulk_response_sql(d: Dialect) -> String {
+    let types = [
+        "bigint",
+        "bigint",
+        "bigint",
+        "date",
+        "timestamptz",
+        "text",
+        "text",
+        "text",
+        "bigint",
+        "text",
+        "text",
+        "text",
+        "text",
+    ];
+    let fields: Vec<String> = types.iter().enumerate().map(|(i, ty)| d.field(i, ty)).collect();
     format!(
-        "INSERT INTO survey_responses (id, unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
-         import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran) \
-         SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM {}",
-        d.field(0, "bigint"),
-        d.field(1, "bigint"),
-        d.field(2, "bigint"),
-        d.field(3, "bigint"),
-        d.field(4, "date"),
-        d.field(5, "timestamptz"),
-        d.field(6, "text"),
-        d.field(7, "text"),
-        d.field(8, "text"),
-        d.field(9, "bigint"),
-        d.field(10, "text"),
-        d.field(11, "text"),
-        d.field(12, "text"),
+        "INSERT INTO survey_responses (unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
+         import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran, scores) SELECT {} FROM {} WHERE 1 = 1 \
+         ON CONFLICT (unit_id, import_key) DO NOTHING",
+        fields.join(", "),
         d.json_rows()
     )
 }
 
 /// One survey response as a JSON array in [`bulk_response_sql`] order.
-pub(super) fn response_json_row(id: i64, r: &super::model::NewSurveyResponse) -> serde_json::Value {
+pub(super) fn response_json_row(r: &super::model::NewSurveyResponse) -> serde_json::Value {
     let submitted = r.responded_on.and_hms_opt(12, 0, 0).expect("noon exists").and_utc();
     serde_json::json!([
-        id,
         r.unit_id,
         r.service_id,
         r.rule_set_id,
@@ -1324,18 +1293,39 @@ pub(super) fn response_json_row(id: i64, r: &super::model::NewSurveyResponse) ->
         r.profile.pendidikan,
         r.profile.pekerjaan,
         r.saran,
+        scores_json(&r.scores),
     ])
 }
 
-/// SQL inserting a JSON array of `[response_id, element_id, score]` rows.
-pub(super) fn bulk_answer_sql(d: Dialect) -> String {
-    format!(
-        "INSERT INTO survey_answers (response_id, element_id, score) SELECT {}, {}, {} FROM {}",
-        d.field(0, "bigint"),
-        d.field(1, "bigint"),
-        d.field(2, "bigint"),
-        d.json_rows()
-    )
+/// The stored form of a response's scores: a JSON object keyed by element key.
+pub(super) fn scores_json(scores: &std::collections::BTreeMap<String, i64>) -> String {
+    serde_json::to_string(scores).expect("a map of strings to integers serializes")
+}
+
+/// Refuses scores that name an element outside the rule set (`keys`), lie outside
+/// 1-4, or answer nothing at all.
+pub(super) fn check_scores(
+    scores: &std::collections::BTreeMap<String, i64>,
+    keys: &[String],
+) -> Result<(), super::StoreError> {
+    if scores.is_empty() {
+        return Err(super::StoreError::Rejected(
+            "a survey response must answer at least one element".into(),
+        ));
+    }
+    for (key, score) in scores {
+        if !keys.iter().any(|k| k == key) {
+            return Err(super::StoreError::MissingReference(format!(
+                "element {key:?} is not in the rule set"
+            )));
+        }
+        if !(1..=4).contains(score) {
+            return Err(super::StoreError::Rejected(format!(
+                "score {score} for {key:?} is outside 1-4"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Raises every agenda counter to the highest number stored, so intake after a bulk
