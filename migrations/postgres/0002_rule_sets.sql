@@ -1,24 +1,24 @@
 -- The SKM rule sets as data (../shared/domain/SKM.md). Elements are keyed, never positional.
 
-INSERT INTO survey_rule_sets (code, name, citation, is_default) VALUES ('permenpan-14-2017', 'PermenPAN-RB 14/2017', 'Peraturan Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat Unit Penyelenggara Pelayanan Publik', TRUE);
+INSERT INTO survey_rule_sets (code, name, citation, is_default) VALUES ('permenpan-rb-14-2017', 'PermenPAN-RB 14/2017', 'Peraturan Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat Unit Penyelenggara Pelayanan Publik', TRUE);
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'persyaratan', 'U1', 1, 'Persyaratan', 'Kesesuaian persyaratan pelayanan dengan jenis pelayanannya', 'Tidak sesuai', 'Kurang sesuai', 'Sesuai', 'Sangat sesuai' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'persyaratan', 'U1', 1, 'Persyaratan', 'Kesesuaian persyaratan pelayanan dengan jenis pelayanannya', 'Tidak sesuai', 'Kurang sesuai', 'Sesuai', 'Sangat sesuai' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'prosedur', 'U2', 2, 'Sistem, Mekanisme, dan Prosedur', 'Kemudahan prosedur pelayanan di unit ini', 'Tidak mudah', 'Kurang mudah', 'Mudah', 'Sangat mudah' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'prosedur', 'U2', 2, 'Sistem, Mekanisme, dan Prosedur', 'Kemudahan prosedur pelayanan di unit ini', 'Tidak mudah', 'Kurang mudah', 'Mudah', 'Sangat mudah' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'waktu', 'U3', 3, 'Waktu Penyelesaian', 'Kecepatan waktu dalam memberikan pelayanan', 'Tidak cepat', 'Kurang cepat', 'Cepat', 'Sangat cepat' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'waktu', 'U3', 3, 'Waktu Penyelesaian', 'Kecepatan waktu dalam memberikan pelayanan', 'Tidak cepat', 'Kurang cepat', 'Cepat', 'Sangat cepat' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'biaya', 'U4', 4, 'Biaya/Tarif', 'Kewajaran biaya/tarif dalam pelayanan', 'Sangat mahal', 'Cukup mahal', 'Murah', 'Gratis' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'biaya', 'U4', 4, 'Biaya/Tarif', 'Kewajaran biaya/tarif dalam pelayanan', 'Sangat mahal', 'Cukup mahal', 'Murah', 'Gratis' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'produk', 'U5', 5, 'Produk Spesifikasi Jenis Pelayanan', 'Kesesuaian produk pelayanan antara yang tercantum dalam standar pelayanan dengan hasil yang diberikan', 'Tidak sesuai', 'Kurang sesuai', 'Sesuai', 'Sangat sesuai' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'produk', 'U5', 5, 'Produk Spesifikasi Jenis Pelayanan', 'Kesesuaian produk pelayanan antara yang tercantum dalam standar pelayanan dengan hasil yang diberikan', 'Tidak sesuai', 'Kurang sesuai', 'Sesuai', 'Sangat sesuai' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'kompetensi', 'U6', 6, 'Kompetensi Pelaksana', 'Kompetensi/kemampuan petugas dalam pelayanan', 'Tidak kompeten', 'Kurang kompeten', 'Kompeten', 'Sangat kompeten' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'kompetensi', 'U6', 6, 'Kompetensi Pelaksana', 'Kompetensi/kemampuan petugas dalam pelayanan', 'Tidak kompeten', 'Kurang kompeten', 'Kompeten', 'Sangat kompeten' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'perilaku', 'U7', 7, 'Perilaku Pelaksana', 'Perilaku petugas dalam pelayanan terkait kesopanan dan keramahan', 'Tidak sopan dan ramah', 'Kurang sopan dan ramah', 'Sopan dan ramah', 'Sangat sopan dan ramah' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'perilaku', 'U7', 7, 'Perilaku Pelaksana', 'Perilaku petugas dalam pelayanan terkait kesopanan dan keramahan', 'Tidak sopan dan ramah', 'Kurang sopan dan ramah', 'Sopan dan ramah', 'Sangat sopan dan ramah' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'sarana', 'U8', 8, 'Sarana dan Prasarana', 'Kualitas sarana dan prasarana', 'Buruk', 'Cukup', 'Baik', 'Sangat baik' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'sarana', 'U8', 8, 'Sarana dan Prasarana', 'Kualitas sarana dan prasarana', 'Buruk', 'Cukup', 'Baik', 'Sangat baik' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)
-SELECT id, 'pengaduan', 'U9', 9, 'Penanganan Pengaduan, Saran dan Masukan', 'Penanganan pengaduan pengguna layanan', 'Tidak ada', 'Ada tetapi tidak berfungsi', 'Berfungsi kurang maksimal', 'Dikelola dengan baik' FROM survey_rule_sets WHERE code = 'permenpan-14-2017';
+SELECT id, 'pengaduan', 'U9', 9, 'Penanganan Pengaduan, Saran dan Masukan', 'Penanganan pengaduan pengguna layanan', 'Tidak ada', 'Ada tetapi tidak berfungsi', 'Berfungsi kurang maksimal', 'Dikelola dengan baik' FROM survey_rule_sets WHERE code = 'permenpan-rb-14-2017';
 
 INSERT INTO survey_rule_sets (code, name, citation, is_default) VALUES ('kepmenpan-25-2004', 'KepMenPAN 25/2004', 'Keputusan Menteri Pendayagunaan Aparatur Negara Nomor KEP/25/M.PAN/2/2004 tentang Pedoman Umum Penyusunan Indeks Kepuasan Masyarakat Unit Pelayanan Instansi Pemerintah', FALSE);
 INSERT INTO survey_elements (rule_set_id, key, code, position, name, question, answer_1, answer_2, answer_3, answer_4)

@@ -65,6 +65,49 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Compute from survey files, without a database.
+    #[command(subcommand)]
+    Analytics(AnalyticsCommand),
+}
+
+/// `tanggap analytics ...`.
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCommand {
+    /// IKM from a survey file in the interchange layout (tanggal,unit,layanan,u1..u9,...).
+    Ikm(IkmArgs),
+}
+
+/// Flags of `tanggap analytics ikm`.
+#[derive(Debug, Args)]
+pub struct IkmArgs {
+    /// Survey file: CSV in the interchange layout (comma or semicolon separated).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Grouping, comma-separated: unit, service, month, quarter, semester, year,
+    /// jenis_kelamin, umur_kelompok, pendidikan, pekerjaan.
+    #[arg(long, default_value = "")]
+    pub group_by: String,
+    /// Rule set: permenpan-rb-14-2017 (default) or kepmenpan-25-2004.
+    #[arg(long, default_value = analytics::rules::PERMENPAN_14_2017)]
+    pub rule_set: String,
+    /// Element weight: exact (1/k), or printed3 / printed2 to reproduce an old report.
+    #[arg(long, default_value = "exact")]
+    pub weight: String,
+    /// First day included (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day included (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Compare each group with the previous period (`previous`).
+    #[arg(long)]
+    pub compare: Option<String>,
+    /// Unit name for files without a `unit` column.
+    #[arg(long, default_value = "-")]
+    pub unit: String,
+    /// Output: table (default), csv or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
 }
 
 /// Flags of `tanggap serve`.
@@ -215,6 +258,10 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             tracing::info!(address = %server.local_addr(), database = %db, "Tanggap is listening");
             println!("Tanggap berjalan di / is running at http://{}", server.local_addr());
             server.run_until(crate::server::shutdown_signal()).await?;
+        }
+        Command::Analytics(AnalyticsCommand::Ikm(args)) => {
+            let output = crate::survey::cli::ikm(&args)?;
+            print!("{output}");
         }
         Command::User(UserCommand::Add(args)) => {
             let store = open_store(&config).await?;

@@ -12,4 +12,5 @@ pub mod i18n;
 pub mod passwords;
 pub mod server;
 pub mod storage;
+pub mod survey;
 pub mod web;

@@ -245,3 +245,61 @@ fn serve_with_demo_answers_and_stops_gracefully_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn analytics_ikm_reads_a_survey_file_and_prints_the_exact_index() {
+    let dir = tempfile::tempdir().unwrap();
+    // Headers by element name, Pengaduan before Sarana, semicolons, day-first dates.
+    let csv = "tanggal;layanan;Persyaratan;Sistem, Mekanisme, dan Prosedur;Waktu Penyelesaian;Biaya/Tarif;\
+               Produk Spesifikasi Jenis Pelayanan;Kompetensi Pelaksana;Perilaku Pelaksana;\
+               Penanganan Pengaduan, Saran dan Masukan;Sarana dan Prasarana\n\
+               02/01/2026;KTP;1;1;1;1;1;1;1;1;1\n\
+               03/01/2026;KTP;4;4;4;4;4;4;4;4;4\n\
+               04/01/2026;KIS;4;4;4;4;4;4;4;4;4\n\
+               05/01/2026;KIS;4;4;4;4;4;4;4;9;4\n";
+    let input = dir.path().join("skm.csv");
+    std::fs::write(&input, csv).unwrap();
+    let (ok, out, err) = run(tanggap(dir.path())
+        .args(["analytics", "ikm", "--input"])
+        .arg(&input)
+        .args(["--group-by", "service", "--format", "csv"]));
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("baris 5 dilewati") && err.contains("U9 harus 1-4"),
+        "the bad row is reported, by element identity (Pengaduan is U9 wherever its column stands): {err}"
+    );
+    let mut lines = out.lines();
+    assert!(lines.next().unwrap().starts_with("service,n,ikm,konversi,mutu,kinerja"));
+    assert!(
+        lines.next().unwrap().starts_with("KIS,1,4.00,100.00,A,Sangat Baik"),
+        "{out}"
+    );
+    assert!(out.contains("KTP,2,2.50,62.50,D,Tidak Baik"), "{out}");
+
+    let (ok, json, _) = run(tanggap(dir.path())
+        .args(["analytics", "ikm", "--input"])
+        .arg(&input)
+        .args(["--format", "json"]));
+    assert!(ok);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["respondents"], 3);
+    assert_eq!(report["weight"]["label"], "1/9");
+
+    let (ok, table, _) = run(tanggap(dir.path())
+        .args(["analytics", "ikm", "--input"])
+        .arg(&input)
+        .args(["--weight", "printed2"]));
+    assert!(ok);
+    assert!(table.contains("bobot 0.11"), "{table}");
+
+    let (ok, _, err) = run(tanggap(dir.path()).args(["analytics", "ikm", "--input", "tidak-ada.csv"]));
+    assert!(!ok && err.contains("tidak dapat dibuka"), "{err}");
+    let (ok, _, err) = run(tanggap(dir.path())
+        .args(["analytics", "ikm", "--input"])
+        .arg(&input)
+        .args(["--group-by", "unsur"]));
+    assert!(!ok && err.contains("unsur"), "{err}");
+    std::fs::write(&input, "nama,alamat\nx,y\n").unwrap();
+    let (ok, _, err) = run(tanggap(dir.path()).args(["analytics", "ikm", "--input"]).arg(&input));
+    assert!(!ok && err.contains("kolom wajib tidak ada"), "{err}");
+}

@@ -156,6 +156,17 @@ pub trait Store: Send + Sync + 'static {
     /// Complaints per status key in a unit.
     async fn complaint_status_counts(&self, unit_id: i64) -> Result<Vec<(String, i64)>, StoreError>;
 
+    /// Survey responses of one rule set as analytics columns, streamed from the
+    /// database (one row per respondent): unit code, service name, local date, scores
+    /// by element key, and the profile (`jenis_kelamin`, `pendidikan`, `pekerjaan`, `umur`).
+    async fn survey_columns(&self, filter: &SurveyFilter) -> Result<analytics::SurveyColumns, StoreError>;
+    /// Complaints and their control-card events as analytics columns, with times
+    /// turned into each unit's local dates.
+    async fn complaint_columns(
+        &self,
+        unit_id: Option<i64>,
+    ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError>;
+
     /// Loads many complaints with their history in few round trips (demo data).
     /// Agenda counters are raised to the highest number loaded.
     async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError>;

@@ -305,7 +305,7 @@ pub struct SurveyElement {
 pub struct SurveyRuleSet {
     /// Database key.
     pub id: i64,
-    /// Stable code, e.g. `permenpan-14-2017`.
+    /// Stable code, e.g. `permenpan-rb-14-2017`.
     pub code: String,
     /// Short name.
     pub name: String,
@@ -538,4 +538,19 @@ pub struct ComplaintQuery {
     pub limit: i64,
     /// Rows to skip.
     pub offset: i64,
+}
+
+/// Which survey responses to load for analytics.
+#[derive(Debug, Clone)]
+pub struct SurveyFilter {
+    /// Rule set code (`permenpan-rb-14-2017`); responses of other rule sets are left out.
+    pub rule_set: String,
+    /// Element keys of that rule set, in questionnaire order (the column order).
+    pub element_keys: Vec<String>,
+    /// Only this unit, or all.
+    pub unit_id: Option<i64>,
+    /// First day included.
+    pub from: Option<NaiveDate>,
+    /// Last day included.
+    pub to: Option<NaiveDate>,
 }

@@ -944,6 +944,95 @@ macro_rules! impl_store {
                 .await?)
         }
 
+        async fn survey_columns(&self, f: &SurveyFilter) -> Result<analytics::SurveyColumns, StoreError> {
+            use futures_util::TryStreamExt;
+            let keys: Vec<&str> = f.element_keys.iter().map(String::as_str).collect();
+            let mut columns = analytics::SurveyColumns::new(&keys, &["jenis_kelamin", "pendidikan", "pekerjaan"]);
+            let mut rows = sqlx::query(
+                "SELECT u.code, COALESCE(s.name, ''), r.responded_on, r.scores, r.jenis_kelamin, r.pendidikan, \
+                 r.pekerjaan, r.umur FROM survey_responses r JOIN units u ON u.id = r.unit_id \
+                 JOIN survey_rule_sets rs ON rs.id = r.rule_set_id LEFT JOIN services s ON s.id = r.service_id \
+                 WHERE rs.code = $1 AND ($2 IS NULL OR r.unit_id = $2) \
+                 AND ($3 IS NULL OR r.responded_on >= $3) AND ($4 IS NULL OR r.responded_on <= $4) ORDER BY r.id",
+            )
+            .bind(&f.rule_set)
+            .bind(f.unit_id)
+            .bind(f.from)
+            .bind(f.to)
+            .fetch(&self.pool);
+            let mut scores: Vec<Option<u8>> = vec![None; keys.len()];
+            while let Some(r) = rows.try_next().await? {
+                let unit: String = r.try_get(0)?;
+                let service: String = r.try_get(1)?;
+                let stored: String = r.try_get(3)?;
+                shared::fill_scores(&stored, &keys, &mut scores);
+                let profile: [Option<String>; 3] = [r.try_get(4)?, r.try_get(5)?, r.try_get(6)?];
+                let profile: Vec<Option<&str>> = profile.iter().map(|p| p.as_deref()).collect();
+                let umur: Option<i64> = r.try_get(7)?;
+                columns.push(analytics::SurveyRow {
+                    unit: &unit,
+                    service: &service,
+                    date: r.try_get(2)?,
+                    scores: &scores,
+                    profile: &profile,
+                    umur: umur.and_then(|a| u32::try_from(a).ok()),
+                });
+            }
+            Ok(columns)
+        }
+
+        async fn complaint_columns(
+            &self,
+            unit_id: Option<i64>,
+        ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError> {
+            use futures_util::TryStreamExt;
+            let mut c = analytics::ComplaintColumns::default();
+            let mut zones: std::collections::HashMap<i64, chrono_tz::Tz> = std::collections::HashMap::new();
+            {
+                let mut rows = sqlx::query(
+                    "SELECT c.id, u.code, s.name, d.name, c.channel, c.bobot, j.key, c.klasifikasi, c.status, \
+                     c.received_at, c.first_answered_at, c.closed_at, c.due_at, u.time_zone, u.id \
+                     FROM complaints c JOIN units u ON u.id = c.unit_id LEFT JOIN services s ON s.id = c.service_id \
+                     LEFT JOIN divisions d ON d.id = c.division_id LEFT JOIN jenis_pengaduan j ON j.id = c.jenis_id \
+                     WHERE ($1 IS NULL OR c.unit_id = $1) ORDER BY c.id",
+                )
+                .bind(unit_id)
+                .fetch(&self.pool);
+                while let Some(r) = rows.try_next().await? {
+                    let zone_name: String = r.try_get(13)?;
+                    let unit: i64 = r.try_get(14)?;
+                    let zone = *zones.entry(unit).or_insert_with(|| zone_name.parse().unwrap_or(chrono_tz::Asia::Jakarta));
+                    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).date_naive();
+                    c.id.push(r.try_get(0)?);
+                    c.unit.push(r.try_get(1)?);
+                    c.service.push(r.try_get(2)?);
+                    c.division.push(r.try_get(3)?);
+                    c.channel.push(r.try_get(4)?);
+                    c.bobot.push(r.try_get(5)?);
+                    c.jenis.push(r.try_get(6)?);
+                    c.klasifikasi.push(r.try_get(7)?);
+                    c.status.push(r.try_get(8)?);
+                    c.received_at.push(local(r.try_get(9)?));
+                    c.first_answer_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(10)?.map(local));
+                    c.closed_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(11)?.map(local));
+                    c.due_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(12)?.map(local));
+                }
+            }
+            let mut e = analytics::EventColumns::default();
+            let mut rows = sqlx::query(
+                "SELECT e.complaint_id, e.to_status, e.at FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id \
+                 WHERE e.to_status IS NOT NULL AND ($1 IS NULL OR c.unit_id = $1) ORDER BY e.complaint_id, e.at, e.id",
+            )
+            .bind(unit_id)
+            .fetch(&self.pool);
+            while let Some(r) = rows.try_next().await? {
+                e.complaint_id.push(r.try_get(0)?);
+                e.state.push(r.try_get(1)?);
+                e.at.push(r.try_get(2)?);
+            }
+            Ok((c, e))
+        }
+
         async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
             let complaint_sql = shared::bulk_complaint_sql(DIALECT);
             let event_sql = shared::bulk_event_sql(DIALECT);
@@ -1295,6 +1384,17 @@ pub(super) fn response_json_row(r: &super::model::NewSurveyResponse) -> serde_js
         r.saran,
         scores_json(&r.scores),
     ])
+}
+
+/// Puts the stored scores (a JSON object keyed by element key) into `out`, in the
+/// order of `keys`; elements not answered (or not in this rule set) stay `None`.
+pub(super) fn fill_scores(stored: &str, keys: &[&str], out: &mut [Option<u8>]) {
+    out.iter_mut().for_each(|s| *s = None);
+    if let Ok(map) = serde_json::from_str::<std::collections::HashMap<&str, u8>>(stored) {
+        for (i, key) in keys.iter().enumerate() {
+            out[i] = map.get(key).copied();
+        }
+    }
 }
 
 /// The stored form of a response's scores: a JSON object keyed by element key.

@@ -106,3 +106,12 @@ pub async fn complaints(
             .map_err(|_| ApiDenied::Internal)?,
     ))
 }
+
+/// The OpenAPI document of `/api/v1`, kept beside the code (`server/openapi.json`);
+/// a test checks it names every API route.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

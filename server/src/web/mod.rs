@@ -9,6 +9,7 @@ mod api;
 mod assets;
 mod pages;
 mod staff;
+pub mod stats;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,6 +130,9 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/units", get(api::units)),
         (Method::GET, "/api/v1/units/{unit}/services", get(api::services)),
         (Method::GET, "/api/v1/units/{unit}/complaints", get(api::complaints)),
+        (Method::GET, "/api/v1/ikm", get(stats::ikm)),
+        (Method::GET, "/api/v1/complaints/stats", get(stats::complaint_stats)),
+        (Method::GET, "/api/v1/openapi.json", get(api::openapi)),
     ]
 }
 

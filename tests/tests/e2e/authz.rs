@@ -93,6 +93,9 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/api/v1/units", Public),
         (Method::GET, "/api/v1/units/{unit}/services", Public),
         (Method::GET, "/api/v1/units/{unit}/complaints", Token),
+        (Method::GET, "/api/v1/ikm", Token),
+        (Method::GET, "/api/v1/complaints/stats", Token),
+        (Method::GET, "/api/v1/openapi.json", Public),
     ]
 }
 

@@ -163,3 +163,16 @@ async fn pages_use_no_inline_script_or_external_resources() {
         );
     }
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_before_anything_reads_them() {
+    let app = tanggap_tests::spawn_app_with(TestDb::sqlite().await, |c| c.max_body_bytes = 64 * 1024).await;
+    let anon = app.anonymous().await;
+    let big = "x".repeat(200 * 1024);
+    let (status, _, body) = anon
+        .post("/masuk", &[("username", big.as_str()), ("password", "y")])
+        .await;
+    assert_eq!(status, 413);
+    assert!(body.contains("Kiriman terlalu besar"), "{body}");
+    assert_eq!(app.store.counts().await.unwrap().users, 0);
+}

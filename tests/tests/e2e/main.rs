@@ -3,4 +3,5 @@
 mod authz;
 mod browser;
 mod http;
+mod stats;
 mod storage;

@@ -210,7 +210,7 @@ on_both_databases!(
         let sets = store.survey_rule_sets().await.unwrap();
         assert_eq!(sets.len(), 2);
         let current = sets.iter().find(|s| s.is_default).unwrap();
-        assert_eq!(current.code, "permenpan-14-2017");
+        assert_eq!(current.code, "permenpan-rb-14-2017");
         let keys: Vec<&str> = current.elements.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(
             keys,

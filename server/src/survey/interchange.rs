@@ -1,0 +1,242 @@
+//! The survey interchange file (../shared/domain/SKM.md, "Interchange layout"): one
+//! row per respondent, UTF-8 CSV with a header. Read by the analytics command line
+//! (and later the survey import); element columns are recognised by `u1..uN` or by
+//! element name in any order, so files that list Pengaduan before Sarana land right.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use analytics::{RuleSet, SurveyColumns, SurveyRow};
+use chrono::NaiveDate;
+
+/// Why a file could not be read at all (as opposed to single bad rows).
+#[derive(Debug, thiserror::Error)]
+pub enum InterchangeError {
+    /// Not CSV, or unreadable.
+    #[error("berkas tidak dapat dibaca sebagai CSV / not a readable CSV file: {0}")]
+    Csv(#[from] csv::Error),
+    /// A required column is absent.
+    #[error("kolom wajib tidak ada / required column missing: {0}")]
+    MissingColumn(String),
+    /// No element column was recognised.
+    #[error("tidak ada kolom unsur yang dikenali (u1..u{0} atau nama unsur) / no element column recognised")]
+    NoElements(usize),
+}
+
+/// One row that was skipped, with its line number (header = line 1) and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// Line in the file.
+    pub line: u64,
+    /// Why, in Indonesian.
+    pub reason: String,
+}
+
+/// What was read: the columns for analytics, and the rows that were not taken.
+#[derive(Debug)]
+pub struct InterchangeData {
+    /// Accepted respondents.
+    pub columns: SurveyColumns,
+    /// Skipped rows.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// Lowercase ASCII letters and digits only: "Sistem, Mekanisme, dan Prosedur" and
+/// "sistem mekanisme dan prosedur" compare equal.
+pub fn normalize(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Profile columns the layout knows.
+const PROFILE: [&str; 3] = ["jenis_kelamin", "pendidikan", "pekerjaan"];
+
+/// Reads a date as ISO (2026-11-22) or Indonesian day-first (22/11/2026, 22-11-2026).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+        .or_else(|_| NaiveDate::parse_from_str(t, "%d-%m-%Y"))
+        .ok()
+}
+
+/// Reads an interchange CSV (comma or semicolon separated) for `rule_set`.
+/// `default_unit` is used when the file has no `unit` column.
+pub fn read_csv(input: impl Read, rule_set: &RuleSet, default_unit: &str) -> Result<InterchangeData, InterchangeError> {
+    let mut bytes = Vec::new();
+    let mut input = input;
+    input.read_to_end(&mut bytes).map_err(csv::Error::from)?;
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let delimiter =
+        if first_line.iter().filter(|b| **b == b';').count() > first_line.iter().filter(|b| **b == b',').count() {
+            b';'
+        } else {
+            b','
+        };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text);
+    let headers: Vec<String> = reader.headers()?.iter().map(normalize).collect();
+    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| normalize(n) == *h));
+    let date_col = find(&["tanggal", "date"]).ok_or_else(|| InterchangeError::MissingColumn("tanggal".into()))?;
+    let unit_col = find(&["unit"]);
+    let service_col = find(&["layanan", "jenis_layanan", "service"]);
+    let element_cols: Vec<(usize, usize)> = rule_set
+        .elements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let names = [format!("u{}", i + 1), e.key.clone(), e.name.clone(), e.code.clone()];
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            find(&names).map(|col| (i, col))
+        })
+        .collect();
+    if element_cols.is_empty() {
+        return Err(InterchangeError::NoElements(rule_set.elements.len()));
+    }
+    let profile_cols: Vec<Option<usize>> = PROFILE.iter().map(|p| find(&[p])).collect();
+    let umur_col = find(&["umur", "usia"]);
+    let keys = rule_set.element_keys();
+    let mut columns = SurveyColumns::new(&keys, &PROFILE);
+    let mut rejected = Vec::new();
+    let mut scores: Vec<Option<u8>> = vec![None; keys.len()];
+    for (index, record) in reader.records().enumerate() {
+        let line = index as u64 + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                rejected.push(RejectedRow {
+                    line,
+                    reason: format!("baris tidak dapat dibaca: {e}"),
+                });
+                continue;
+            }
+        };
+        let get = |col: usize| record.get(col).map(str::trim).unwrap_or_default();
+        let Some(date) = parse_date(get(date_col)) else {
+            rejected.push(RejectedRow {
+                line,
+                reason: format!("tanggal tidak valid: {:?}", get(date_col)),
+            });
+            continue;
+        };
+        scores.iter_mut().for_each(|s| *s = None);
+        let mut bad = None;
+        for (element, col) in &element_cols {
+            match get(*col) {
+                "" => {}
+                v => match v.parse::<u8>() {
+                    Ok(n @ 1..=4) => scores[*element] = Some(n),
+                    _ => {
+                        bad = Some(format!(
+                            "nilai {} harus 1-4, bukan {v:?}",
+                            rule_set.elements[*element].code
+                        ))
+                    }
+                },
+            }
+        }
+        if let Some(reason) = bad {
+            rejected.push(RejectedRow { line, reason });
+            continue;
+        }
+        if scores.iter().all(Option::is_none) {
+            rejected.push(RejectedRow {
+                line,
+                reason: "tidak ada nilai unsur yang diisi".into(),
+            });
+            continue;
+        }
+        let profile: Vec<Option<&str>> = profile_cols
+            .iter()
+            .map(|c| c.map(get).filter(|v| !v.is_empty()))
+            .collect();
+        let umur = umur_col.map(get).and_then(|v| v.parse::<u32>().ok());
+        columns.push(SurveyRow {
+            unit: unit_col.map(get).filter(|u| !u.is_empty()).unwrap_or(default_unit),
+            service: service_col.map(get).unwrap_or_default(),
+            date,
+            scores: &scores,
+            profile: &profile,
+            umur,
+        });
+    }
+    Ok(InterchangeData { columns, rejected })
+}
+
+/// Looks up column positions once; exposed for tests of header recognition.
+pub fn recognised_elements(headers: &[&str], rule_set: &RuleSet) -> HashMap<String, usize> {
+    let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    rule_set
+        .elements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let names = [format!("u{}", i + 1), e.key.clone(), e.name.clone()];
+            normalized
+                .iter()
+                .position(|h| names.iter().any(|n| normalize(n) == *h))
+                .map(|col| (e.key.clone(), col))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_names_are_recognised_in_any_order() {
+        let rs = RuleSet::permenpan_14_2017();
+        let headers = [
+            "tanggal",
+            "layanan",
+            "Persyaratan",
+            "Sistem, Mekanisme, dan Prosedur",
+            "Waktu Penyelesaian",
+            "Biaya/Tarif",
+            "Produk Spesifikasi Jenis Pelayanan",
+            "Kompetensi Pelaksana",
+            "Perilaku Pelaksana",
+            "Penanganan Pengaduan, Saran dan Masukan",
+            "Sarana dan Prasarana",
+        ];
+        let found = recognised_elements(&headers, &rs);
+        assert_eq!(found.len(), 9);
+        assert_eq!(
+            found["pengaduan"], 9,
+            "Pengaduan listed before Sarana still lands on pengaduan"
+        );
+        assert_eq!(found["sarana"], 10);
+    }
+
+    #[test]
+    fn rows_are_read_and_bad_rows_reported() {
+        let rs = RuleSet::permenpan_14_2017();
+        let csv = "\u{feff}tanggal;unit;layanan;u1;u2;u3;u4;u5;u6;u7;u8;u9;jenis_kelamin;umur;pendidikan;pekerjaan;saran\n\
+                   2026-11-02;dinsos;KTP;4;4;3;4;3;3;4;3;2;P;34;D4/S1;PNS;bagus\n\
+                   22/11/2026;dinsos;KTP;3;3;3;3;3;3;3;3;3;;;;;\n\
+                   kemarin;dinsos;KTP;3;3;3;3;3;3;3;3;3;;;;;\n\
+                   2026-11-03;dinsos;KTP;5;3;3;3;3;3;3;3;3;;;;;\n\
+                   2026-11-04;dinsos;KTP;;;;;;;;;;;;;;\n";
+        let data = read_csv(csv.as_bytes(), &rs, "x").unwrap();
+        assert_eq!(data.columns.len(), 2);
+        assert_eq!(data.columns.date[1], NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        assert_eq!(data.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 5, 6]);
+        assert!(data.rejected[0].reason.contains("tanggal tidak valid"));
+        assert!(data.rejected[1].reason.contains("U1 harus 1-4"));
+        assert!(matches!(
+            read_csv("a,b\n1,2\n".as_bytes(), &rs, "x"),
+            Err(InterchangeError::MissingColumn(_))
+        ));
+        assert!(matches!(
+            read_csv("tanggal,x\n2026-01-01,2\n".as_bytes(), &rs, "x"),
+            Err(InterchangeError::NoElements(9))
+        ));
+    }
+}
