@@ -250,3 +250,36 @@ pub async fn track(
     };
     Ok(Html(page.render()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn error_pages_are_friendly_in_both_languages_and_quote_the_request_id() {
+        let id = Tr { lang: Lang::Id };
+        let html = render_error(id, &ErrorPage::Internal, "req-123").unwrap();
+        assert!(html.contains("Terjadi kesalahan pada server") && html.contains("req-123"));
+        assert!(
+            !html.contains("panicked") && !html.contains("sqlx"),
+            "no internals leak"
+        );
+        let en = Tr { lang: Lang::En };
+        assert!(
+            render_error(en, &ErrorPage::Internal, "x")
+                .unwrap()
+                .contains("Something went wrong")
+        );
+        assert!(
+            render_error(id, &ErrorPage::Forbidden, "")
+                .unwrap()
+                .contains("Akses ditolak")
+        );
+        assert!(
+            render_error(id, &ErrorPage::TooManyRequests, "")
+                .unwrap()
+                .contains("Terlalu banyak permintaan")
+        );
+    }
+}

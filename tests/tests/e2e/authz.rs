@@ -493,95 +493,98 @@ on_both_databases!(audit_log_is_append_only, |db: TestDb| async move {
     assert_eq!(f.app.store.list_audit(f.a, 10, 0).await.unwrap().len(), 1);
 });
 
-#[tokio::test]
-async fn forms_without_the_right_csrf_token_are_refused_and_change_nothing() {
-    let f = fixture(TestDb::sqlite().await).await;
-    let petugas = f.app.login("petugas_a", PASSWORD).await;
-    let fields = [
-        ("current", PASSWORD),
-        ("new", "kata-sandi-baru-456"),
-        ("confirm", "kata-sandi-baru-456"),
-    ];
-    let (status, _, body) = petugas.post_raw("/akun/kata-sandi", &fields).await;
-    assert_eq!(status, 403);
-    assert!(body.contains("Formulir tidak dapat diproses"));
-    let mut wrong = vec![("csrf", "x".repeat(43))];
-    wrong.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
-    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(petugas.post_raw("/akun/kata-sandi", &wrong).await.0, 403);
-    // Another user's token does not work either.
-    let admin = f.app.login("admin_a", PASSWORD).await;
-    let mut foreign = vec![("csrf", admin.csrf.as_str())];
-    foreign.extend_from_slice(&fields);
-    assert_eq!(petugas.post_raw("/akun/kata-sandi", &foreign).await.0, 403);
-    // Nothing changed: the old password still logs in.
-    f.app.login("petugas_a", PASSWORD).await;
-    // The login form itself is protected.
-    let anon = f.app.anonymous().await;
-    assert_eq!(
-        anon.post_raw("/masuk", &[("username", "petugas_a"), ("password", PASSWORD)])
-            .await
-            .0,
-        403
-    );
-    // And with the token, the change goes through, ending other sessions.
-    let (status, location, _) = petugas.post("/akun/kata-sandi", &fields).await;
-    assert_eq!((status, location.as_deref()), (303, Some("/akun?selesai=1")));
-    let (status, _, page) = petugas.get("/akun?selesai=1").await;
-    assert_eq!(status, 200, "this browser stays logged in");
-    assert!(page.contains("Kata sandi sudah diganti"));
-    let other_session = f.app.login("petugas_a", "kata-sandi-baru-456").await;
-    assert_eq!(other_session.get("/akun").await.0, 200);
-}
+on_both_databases!(
+    forms_without_the_right_csrf_token_are_refused_and_change_nothing,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let petugas = f.app.login("petugas_a", PASSWORD).await;
+        let fields = [
+            ("current", PASSWORD),
+            ("new", "kata-sandi-baru-456"),
+            ("confirm", "kata-sandi-baru-456"),
+        ];
+        let (status, _, body) = petugas.post_raw("/akun/kata-sandi", &fields).await;
+        assert_eq!(status, 403);
+        assert!(body.contains("Formulir tidak dapat diproses"));
+        let mut wrong = vec![("csrf", "x".repeat(43))];
+        wrong.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+        let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(petugas.post_raw("/akun/kata-sandi", &wrong).await.0, 403);
+        // Another user's token does not work either.
+        let admin = f.app.login("admin_a", PASSWORD).await;
+        let mut foreign = vec![("csrf", admin.csrf.as_str())];
+        foreign.extend_from_slice(&fields);
+        assert_eq!(petugas.post_raw("/akun/kata-sandi", &foreign).await.0, 403);
+        // Nothing changed: the old password still logs in.
+        f.app.login("petugas_a", PASSWORD).await;
+        // The login form itself is protected.
+        let anon = f.app.anonymous().await;
+        assert_eq!(
+            anon.post_raw("/masuk", &[("username", "petugas_a"), ("password", PASSWORD)])
+                .await
+                .0,
+            403
+        );
+        // And with the token, the change goes through, ending other sessions.
+        let (status, location, _) = petugas.post("/akun/kata-sandi", &fields).await;
+        assert_eq!((status, location.as_deref()), (303, Some("/akun?selesai=1")));
+        let (status, _, page) = petugas.get("/akun?selesai=1").await;
+        assert_eq!(status, 200, "this browser stays logged in");
+        assert!(page.contains("Kata sandi sudah diganti"));
+        let other_session = f.app.login("petugas_a", "kata-sandi-baru-456").await;
+        assert_eq!(other_session.get("/akun").await.0, 200);
+    }
+);
 
-#[tokio::test]
-async fn failed_logins_are_throttled_per_account_and_per_address() {
-    let f = fixture(TestDb::sqlite().await).await;
-    let anon = f.app.anonymous().await;
-    for _ in 0..5 {
+on_both_databases!(
+    failed_logins_are_throttled_per_account_and_per_address,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let anon = f.app.anonymous().await;
+        for _ in 0..5 {
+            let (status, _, body) = anon
+                .post(
+                    "/masuk",
+                    &[("username", "petugas_a"), ("password", "salah-salah-salah")],
+                )
+                .await;
+            assert_eq!(status, 401);
+            assert!(body.contains("Nama pengguna atau kata sandi salah"));
+        }
         let (status, _, body) = anon
-            .post(
+            .post("/masuk", &[("username", "petugas_a"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(status, 429, "the right password does not open a locked account");
+        assert!(body.contains("Terlalu banyak percobaan masuk"));
+        // Another account from the same address still works until the address limit.
+        f.app.login("kepala_dinas_a", PASSWORD).await;
+        for i in 0..15 {
+            anon.post(
                 "/masuk",
-                &[("username", "petugas_a"), ("password", "salah-salah-salah")],
+                &[
+                    ("username", &format!("tidak-ada-{i}")),
+                    ("password", "salah-salah-salah"),
+                ],
             )
             .await;
-        assert_eq!(status, 401);
-        assert!(body.contains("Nama pengguna atau kata sandi salah"));
+        }
+        let (status, _, _) = anon
+            .post("/masuk", &[("username", "sekretaris_a"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(status, 429, "twenty failures from one address lock the address");
+        // A successful login resets the account's own count.
+        let attempts = f
+            .app
+            .store
+            .failed_logins_since("auditor_a", "127.0.0.1", Utc::now() - chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(attempts.0, 0);
     }
-    let (status, _, body) = anon
-        .post("/masuk", &[("username", "petugas_a"), ("password", PASSWORD)])
-        .await;
-    assert_eq!(status, 429, "the right password does not open a locked account");
-    assert!(body.contains("Terlalu banyak percobaan masuk"));
-    // Another account from the same address still works until the address limit.
-    f.app.login("kepala_dinas_a", PASSWORD).await;
-    for i in 0..15 {
-        anon.post(
-            "/masuk",
-            &[
-                ("username", &format!("tidak-ada-{i}")),
-                ("password", "salah-salah-salah"),
-            ],
-        )
-        .await;
-    }
-    let (status, _, _) = anon
-        .post("/masuk", &[("username", "sekretaris_a"), ("password", PASSWORD)])
-        .await;
-    assert_eq!(status, 429, "twenty failures from one address lock the address");
-    // A successful login resets the account's own count.
-    let attempts = f
-        .app
-        .store
-        .failed_logins_since("auditor_a", "127.0.0.1", Utc::now() - chrono::Duration::hours(1))
-        .await
-        .unwrap();
-    assert_eq!(attempts.0, 0);
-}
+);
 
-#[tokio::test]
-async fn sessions_end_on_logout_disable_and_expiry() {
-    let f = fixture(TestDb::sqlite().await).await;
+on_both_databases!(sessions_end_on_logout_disable_and_expiry, |db: TestDb| async move {
+    let f = fixture(db).await;
     let petugas = f.app.login("petugas_a", PASSWORD).await;
     let (status, location, _) = petugas.post("/keluar", &[]).await;
     assert_eq!((status, location.as_deref()), (303, Some("/")));
@@ -655,7 +658,7 @@ async fn sessions_end_on_logout_disable_and_expiry() {
             .unwrap()
             .is_none()
     );
-}
+});
 
 #[tokio::test]
 async fn session_cookies_are_http_only_and_same_site() {
@@ -689,84 +692,85 @@ async fn session_cookies_are_http_only_and_same_site() {
     assert!(cookie.contains("; Secure"), "Secure behind https: {cookie}");
 }
 
-#[tokio::test]
-async fn api_tokens_are_created_once_hashed_scoped_and_revocable() {
-    let f = fixture(TestDb::sqlite().await).await;
-    let admin = f.app.login("admin_a", PASSWORD).await;
-    let (status, _, page) = admin
-        .post(
-            "/staf/unit-a/token",
-            &[("name", "Dasbor kota"), ("scope", "complaints:read")],
-        )
-        .await;
-    assert_eq!(status, 201);
-    let start = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
-    let secret = page[start..].split('<').next().unwrap().to_owned();
-    assert!(secret.starts_with("tgp_"));
-    let stored = f.app.store.list_api_tokens(f.a).await.unwrap();
-    assert_eq!(stored.len(), 1);
-    let (_, _, listing) = admin.get("/staf/unit-a/token").await;
-    assert!(!listing.contains(&secret), "the secret is never shown again");
+on_both_databases!(
+    api_tokens_are_created_once_hashed_scoped_and_revocable,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let admin = f.app.login("admin_a", PASSWORD).await;
+        let (status, _, page) = admin
+            .post(
+                "/staf/unit-a/token",
+                &[("name", "Dasbor kota"), ("scope", "complaints:read")],
+            )
+            .await;
+        assert_eq!(status, 201);
+        let start = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
+        let secret = page[start..].split('<').next().unwrap().to_owned();
+        assert!(secret.starts_with("tgp_"));
+        let stored = f.app.store.list_api_tokens(f.a).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        let (_, _, listing) = admin.get("/staf/unit-a/token").await;
+        assert!(!listing.contains(&secret), "the secret is never shown again");
 
-    let call = || {
-        f.app
+        let call = || {
+            f.app
+                .client
+                .get(format!("{}/api/v1/units/unit-a/complaints", f.app.address))
+                .bearer_auth(&secret)
+                .send()
+        };
+        let response = call().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.unwrap();
+        assert!(body.contains("Antrean loket A"));
+        for personal in [CITIZEN_NAME, CITIZEN_PHONE, CITIZEN_EMAIL, CITIZEN_NIK] {
+            assert!(!body.contains(personal), "the API leaks {personal}");
+        }
+        let unauthenticated = f
+            .app
             .client
             .get(format!("{}/api/v1/units/unit-a/complaints", f.app.address))
-            .bearer_auth(&secret)
             .send()
-    };
-    let response = call().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let body = response.text().await.unwrap();
-    assert!(body.contains("Antrean loket A"));
-    for personal in [CITIZEN_NAME, CITIZEN_PHONE, CITIZEN_EMAIL, CITIZEN_NIK] {
-        assert!(!body.contains(personal), "the API leaks {personal}");
+            .await
+            .unwrap();
+        assert_eq!(unauthenticated.status(), 401);
+        assert_eq!(unauthenticated.headers()["www-authenticate"], "Bearer");
+
+        let (_, _, page) = admin
+            .post("/staf/unit-a/token", &[("name", "Statistik"), ("scope", "stats:read")])
+            .await;
+        let start = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
+        let stats_only = page[start..].split('<').next().unwrap().to_owned();
+        let denied = f
+            .app
+            .client
+            .get(format!("{}/api/v1/units/unit-a/complaints", f.app.address))
+            .bearer_auth(&stats_only)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(denied.status(), 403, "a token without complaints:read is refused");
+
+        let (status, _, _) = admin
+            .post("/staf/unit-a/token", &[("name", "x"), ("scope", "admin:all")])
+            .await;
+        assert_eq!(status, 422, "unknown scopes are refused");
+        let token_id = stored[0].id;
+        assert_eq!(
+            admin.post(&format!("/staf/unit-a/token/{token_id}/cabut"), &[]).await.0,
+            200
+        );
+        assert_eq!(
+            call().await.unwrap().status(),
+            401,
+            "a revoked token authenticates nothing"
+        );
+        let _ = f.b;
     }
-    let unauthenticated = f
-        .app
-        .client
-        .get(format!("{}/api/v1/units/unit-a/complaints", f.app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unauthenticated.status(), 401);
-    assert_eq!(unauthenticated.headers()["www-authenticate"], "Bearer");
+);
 
-    let (_, _, page) = admin
-        .post("/staf/unit-a/token", &[("name", "Statistik"), ("scope", "stats:read")])
-        .await;
-    let start = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
-    let stats_only = page[start..].split('<').next().unwrap().to_owned();
-    let denied = f
-        .app
-        .client
-        .get(format!("{}/api/v1/units/unit-a/complaints", f.app.address))
-        .bearer_auth(&stats_only)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(denied.status(), 403, "a token without complaints:read is refused");
-
-    let (status, _, _) = admin
-        .post("/staf/unit-a/token", &[("name", "x"), ("scope", "admin:all")])
-        .await;
-    assert_eq!(status, 422, "unknown scopes are refused");
-    let token_id = stored[0].id;
-    assert_eq!(
-        admin.post(&format!("/staf/unit-a/token/{token_id}/cabut"), &[]).await.0,
-        200
-    );
-    assert_eq!(
-        call().await.unwrap().status(),
-        401,
-        "a revoked token authenticates nothing"
-    );
-    let _ = f.b;
-}
-
-#[tokio::test]
-async fn admins_create_accounts_with_clear_errors() {
-    let f = fixture(TestDb::sqlite().await).await;
+on_both_databases!(admins_create_accounts_with_clear_errors, |db: TestDb| async move {
+    let f = fixture(db).await;
     let admin = f.app.login("admin_a", PASSWORD).await;
     let (status, _, page) = admin
         .post(
@@ -825,7 +829,7 @@ async fn admins_create_accounts_with_clear_errors() {
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("tidak dapat menonaktifkan akun Anda sendiri"));
-}
+});
 
 #[tokio::test]
 async fn no_public_page_shows_personal_data_and_tracking_is_rate_limited() {
