@@ -3,7 +3,6 @@
 //! (and later the survey import); element columns are recognised by `u1..uN` or by
 //! element name in any order, so files that list Pengaduan before Sarana land right.
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use analytics::{RuleSet, SurveyColumns, SurveyRow};
@@ -86,14 +85,18 @@ pub fn read_csv(input: impl Read, rule_set: &RuleSet, default_unit: &str) -> Res
     let date_col = find(&["tanggal", "date"]).ok_or_else(|| InterchangeError::MissingColumn("tanggal".into()))?;
     let unit_col = find(&["unit"]);
     let service_col = find(&["layanan", "jenis_layanan", "service"]);
-    let element_cols: Vec<(usize, usize)> = rule_set
-        .elements
+    // (element index, column): by `u1..uN`, code, key or name, via the rule set.
+    let raw_headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let element_cols: Vec<(usize, usize)> = raw_headers
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| {
-            let names = [format!("u{}", i + 1), e.key.clone(), e.name.clone(), e.code.clone()];
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            find(&names).map(|col| (i, col))
+        .filter_map(|(col, h)| {
+            let element = rule_set.element_for_header(h)?;
+            rule_set
+                .elements
+                .iter()
+                .position(|e| e.key == element.key)
+                .map(|i| (i, col))
         })
         .collect();
     if element_cols.is_empty() {
@@ -169,23 +172,6 @@ pub fn read_csv(input: impl Read, rule_set: &RuleSet, default_unit: &str) -> Res
     Ok(InterchangeData { columns, rejected })
 }
 
-/// Looks up column positions once; exposed for tests of header recognition.
-pub fn recognised_elements(headers: &[&str], rule_set: &RuleSet) -> HashMap<String, usize> {
-    let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
-    rule_set
-        .elements
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            let names = [format!("u{}", i + 1), e.key.clone(), e.name.clone()];
-            normalized
-                .iter()
-                .position(|h| names.iter().any(|n| normalize(n) == *h))
-                .map(|col| (e.key.clone(), col))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,26 +179,19 @@ mod tests {
     #[test]
     fn element_names_are_recognised_in_any_order() {
         let rs = RuleSet::permenpan_14_2017();
-        let headers = [
-            "tanggal",
-            "layanan",
-            "Persyaratan",
-            "Sistem, Mekanisme, dan Prosedur",
-            "Waktu Penyelesaian",
-            "Biaya/Tarif",
-            "Produk Spesifikasi Jenis Pelayanan",
-            "Kompetensi Pelaksana",
-            "Perilaku Pelaksana",
-            "Penanganan Pengaduan, Saran dan Masukan",
-            "Sarana dan Prasarana",
-        ];
-        let found = recognised_elements(&headers, &rs);
-        assert_eq!(found.len(), 9);
+        let csv = "tanggal,layanan,Persyaratan,\"Sistem, Mekanisme, dan Prosedur\",Waktu Penyelesaian,Biaya/Tarif,\
+                   Produk Spesifikasi Jenis Pelayanan,Kompetensi Pelaksana,Perilaku Pelaksana,\
+                   \"Penanganan Pengaduan, Saran dan Masukan\",Sarana dan Prasarana\n\
+                   2026-01-02,KTP,4,4,4,4,4,4,4,1,3\n";
+        let data = read_csv(csv.as_bytes(), &rs, "x").unwrap();
+        let score = |key: &str| data.columns.scores.iter().find(|(k, _)| k == key).unwrap().1[0];
         assert_eq!(
-            found["pengaduan"], 9,
+            score("pengaduan"),
+            Some(1),
             "Pengaduan listed before Sarana still lands on pengaduan"
         );
-        assert_eq!(found["sarana"], 10);
+        assert_eq!(score("sarana"), Some(3));
+        assert_eq!(score("prosedur"), Some(4));
     }
 
     #[test]

@@ -275,14 +275,7 @@ pub fn negotiate_language(headers: &axum::http::HeaderMap, query: Option<&str>, 
     }) {
         return lang;
     }
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .and_then(|(_, v)| Lang::parse(v));
+    let cookie = crate::auth::cookie(headers, "lang").and_then(Lang::parse);
     cookie.unwrap_or(default)
 }
 
