@@ -80,6 +80,16 @@ pub trait Store: Send + Sync + 'static {
     /// A complaint whose (unit, channel, channel_ref) is already stored is not stored
     /// again: the existing one is returned with `created = false`.
     async fn record_complaint(&self, complaint: &NewComplaint) -> Result<RecordedComplaint, StoreError>;
+    /// Like [`Store::record_complaint`], and in the same transaction stores what came
+    /// with it: the first thread message (an email), its attachments, and the messages
+    /// that tell the complainant (acknowledgements, with the placeholders of
+    /// [`NewOutbox`] filled in). A re-delivered complaint (`created = false`) stores
+    /// and queues nothing new.
+    async fn record_complaint_with(
+        &self,
+        complaint: &NewComplaint,
+        extras: &ComplaintExtras,
+    ) -> Result<RecordedComplaint, StoreError>;
     /// The public status of a complaint by its tracking code.
     async fn complaint_status(&self, tracking_code: &str) -> Result<Option<ComplaintStatusView>, StoreError>;
     /// A complaint's control card, oldest first.
@@ -166,6 +176,59 @@ pub trait Store: Send + Sync + 'static {
         &self,
         unit_id: Option<i64>,
     ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError>;
+
+    /// Queues a message; false when its dedupe key was queued before (nothing changes).
+    async fn enqueue_outbox(&self, message: &NewOutbox) -> Result<bool, StoreError>;
+    /// Claims up to `limit` messages that are due (or whose earlier claim lapsed),
+    /// locking them until `lock_until` and counting the attempt. Two instances never
+    /// claim the same row while its lock holds.
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lock_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Marks a claimed message sent.
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `retry_at`, or given up (`failed`) when None.
+    async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// A complaint's outbox rows, oldest first (for the staff page and tests).
+    async fn outbox_for_complaint(&self, complaint_id: i64) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Adds a message to a complaint's thread; None when the same (channel,
+    /// message_ref) is stored already (a redelivery changes nothing).
+    async fn add_complaint_message(&self, message: &ComplaintMessage) -> Result<Option<i64>, StoreError>;
+    /// A complaint's thread, oldest first.
+    async fn complaint_messages(&self, complaint_id: i64) -> Result<Vec<ComplaintMessage>, StoreError>;
+
+    /// Stores a file on a complaint (its SHA-256 and size are computed here).
+    async fn add_attachment(&self, attachment: &NewAttachment) -> Result<i64, StoreError>;
+    /// A complaint's attachments, without their bytes.
+    async fn attachments(&self, complaint_id: i64) -> Result<Vec<AttachmentInfo>, StoreError>;
+    /// One attachment's description and bytes, only if it belongs to that complaint.
+    async fn attachment_content(
+        &self,
+        complaint_id: i64,
+        attachment_id: i64,
+    ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, StoreError>;
+
+    /// A unit's settings for one channel.
+    async fn channel_settings(&self, unit_id: i64, channel: &str) -> Result<Option<ChannelSettings>, StoreError>;
+    /// Every unit's enabled settings for one channel (what a poller walks).
+    async fn enabled_channel_settings(&self, channel: &str) -> Result<Vec<ChannelSettings>, StoreError>;
+    /// Creates or replaces a unit's settings for a channel.
+    async fn set_channel_settings(&self, settings: &ChannelSettings) -> Result<(), StoreError>;
+
+    /// Takes or renews the named job lease for `holder` until `until`; true when this
+    /// holder has it. Background jobs run only where this is true, so several
+    /// instances never do the same job at once.
+    async fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Loads many complaints with their history in few round trips (demo data).
     /// Agenda counters are raised to the highest number loaded.

@@ -554,3 +554,150 @@ pub struct SurveyFilter {
     /// Last day included.
     pub to: Option<NaiveDate>,
 }
+
+/// Which outbound transport an outbox row uses.
+pub const OUTBOX_CHANNELS: &[&str] = &["email", "sms", "whatsapp"];
+
+/// A message to send later, through the outbox, so that a crash never loses or
+/// doubles it: it is written in the same transaction as the change that causes it.
+///
+/// When handed to [`crate::storage::Store::record_complaint_notifying`], the
+/// placeholders `{nomor_agenda}`, `{tracking_code}` and `{complaint_id}` in subject,
+/// body, header values and dedupe key are replaced by the stored complaint's values
+/// inside the transaction (the number is only known there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    /// Sending unit (its channel settings pick the transport).
+    pub unit_id: Option<i64>,
+    /// The complaint it concerns, if any.
+    pub complaint_id: Option<i64>,
+    /// `email`, `sms` or `whatsapp` (see [`OUTBOX_CHANNELS`]).
+    pub channel: String,
+    /// Address or phone number.
+    pub recipient: String,
+    /// Email subject.
+    pub subject: Option<String>,
+    /// Plain-text body.
+    pub body: String,
+    /// Extra headers (email: `Message-ID`, `In-Reply-To`, `References`, ...).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Unique per intended message: enqueueing the same key twice sends once.
+    pub dedupe_key: String,
+}
+
+/// An outbox row claimed for sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    /// Database key.
+    pub id: i64,
+    /// Sending unit.
+    pub unit_id: Option<i64>,
+    /// The complaint it concerns.
+    pub complaint_id: Option<i64>,
+    /// `email`, `sms` or `whatsapp`.
+    pub channel: String,
+    /// Address or phone number.
+    pub recipient: String,
+    /// Email subject.
+    pub subject: Option<String>,
+    /// Plain-text body.
+    pub body: String,
+    /// Extra headers.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Dedupe key.
+    pub dedupe_key: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// One message on a complaint's thread: the original, a citizen's reply, or what the
+/// unit sent back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplaintMessage {
+    /// Database key (0 for one not stored yet).
+    pub id: i64,
+    /// The complaint.
+    pub complaint_id: i64,
+    /// `in` (from the citizen) or `out` (from the unit).
+    pub direction: String,
+    /// Channel key.
+    pub channel: String,
+    /// When it was sent or received.
+    pub at: DateTime<Utc>,
+    /// Sender address or number.
+    pub sender: String,
+    /// Subject, if the channel has one.
+    pub subject: String,
+    /// Text.
+    pub body: String,
+    /// Email Message-ID or gateway message id; unique per channel, so a redelivery
+    /// is a no-op.
+    pub message_ref: Option<String>,
+}
+
+/// A unit's settings for one channel (IMAP mailbox, SMTP, SMS/WhatsApp gateway), as
+/// a JSON object whose shape the channel's module owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelSettings {
+    /// The unit.
+    pub unit_id: i64,
+    /// Channel key (`email`, `sms`, `whatsapp`, ...).
+    pub channel: String,
+    /// The channel module's settings.
+    pub config: serde_json::Value,
+    /// Whether the channel is live.
+    pub enabled: bool,
+}
+
+/// A file attached to a complaint (a scan, a photo, an email attachment), checked at
+/// the edge: its type comes from its content, never from its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAttachment {
+    /// The complaint.
+    pub complaint_id: i64,
+    /// The thread message it came with (an email), if any.
+    pub message_id: Option<i64>,
+    /// Name as given (shown, never trusted).
+    pub filename: String,
+    /// Media type sniffed from the content.
+    pub content_type: String,
+    /// The bytes.
+    pub content: Vec<u8>,
+}
+
+/// An attachment's description, without its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttachmentInfo {
+    /// Database key.
+    pub id: i64,
+    /// The complaint.
+    pub complaint_id: i64,
+    /// Name as given.
+    pub filename: String,
+    /// Sniffed media type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+}
+
+/// What is stored with a new complaint in its own transaction (see
+/// [`crate::storage::Store::record_complaint_with`]). The `complaint_id` fields inside
+/// are ignored: the new complaint's id is used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComplaintExtras {
+    /// The original message (an email), first on the thread; attachments without a
+    /// `message_id` are linked to it.
+    pub first_message: Option<ComplaintMessage>,
+    /// Files that came with the complaint, type already sniffed from their content.
+    pub attachments: Vec<NewAttachment>,
+    /// Acknowledgements to queue.
+    pub notify: Vec<NewOutbox>,
+}

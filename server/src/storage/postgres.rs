@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::model::*;
-use super::shared::{self, Dialect, impl_store, summary_from_row_fn, unit_from_row_fn};
+use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Postgres;
@@ -52,5 +52,6 @@ impl PgStore {
 
 unit_from_row_fn!(PgRow);
 summary_from_row_fn!(PgRow);
+outbox_fns!(PgRow, sqlx::Postgres);
 
 impl_store!(PgStore, Backend::Postgres);

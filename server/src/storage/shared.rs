@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::Channel;
 
-use super::model::{Holiday, Unit};
+use super::StoreError;
+use super::model::{ChannelSettings, Holiday, NewOutbox, Unit};
 
 /// Default SLA targets per bobot (working days): PENGADUAN.md, "Severity and escalation".
 pub(super) const DEFAULT_SLA: &[(&str, Option<i64>, i64)] =
@@ -397,6 +398,14 @@ macro_rules! impl_store {
         }
 
         async fn record_complaint(&self, c: &NewComplaint) -> Result<RecordedComplaint, StoreError> {
+            self.record_complaint_with(c, &ComplaintExtras::default()).await
+        }
+
+        async fn record_complaint_with(
+            &self,
+            c: &NewComplaint,
+            extras: &ComplaintExtras,
+        ) -> Result<RecordedComplaint, StoreError> {
             let now = chrono::Utc::now();
             let year = i64::from(chrono::Datelike::year(&c.received_at));
             let mut tx = self.pool.begin().await?;
@@ -481,6 +490,19 @@ macro_rules! impl_store {
             .bind(format!("Diterima melalui {}", c.channel.key()))
             .execute(&mut *tx)
             .await?;
+            let mut message_id = None;
+            if let Some(m) = &extras.first_message {
+                message_id = Some(insert_message(&mut *tx, &ComplaintMessage { complaint_id: id, ..m.clone() }).await?
+                    .ok_or_else(|| StoreError::Conflict { constraint: "complaint_messages_ref".into() })?);
+            }
+            for a in &extras.attachments {
+                insert_attachment(&mut *tx, &NewAttachment { complaint_id: id, message_id: a.message_id.or(message_id), ..a.clone() })
+                    .await?;
+            }
+            for message in &extras.notify {
+                let filled = shared::fill_placeholders(message, id, &nomor_agenda, &tracking_code);
+                insert_outbox(&mut *tx, &filled, now).await?;
+            }
             tx.commit().await?;
             Ok(RecordedComplaint { id, nomor_agenda, tracking_code, created: true })
         }
@@ -1033,6 +1055,195 @@ macro_rules! impl_store {
             Ok((c, e))
         }
 
+        async fn enqueue_outbox(&self, message: &NewOutbox) -> Result<bool, StoreError> {
+            insert_outbox(&self.pool, message, chrono::Utc::now()).await
+        }
+
+        async fn claim_outbox(
+            &self,
+            now: chrono::DateTime<chrono::Utc>,
+            lock_until: chrono::DateTime<chrono::Utc>,
+            limit: i64,
+        ) -> Result<Vec<OutboxMessage>, StoreError> {
+            // The due condition stands in the outer WHERE too: PostgreSQL re-checks it
+            // on a row another transaction just claimed, so no row is claimed twice.
+            let rows = sqlx::query(&format!(
+                "UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $3) AND {due} \
+                 RETURNING {cols}",
+                due = shared::OUTBOX_DUE,
+                cols = shared::OUTBOX_COLUMNS
+            ))
+            .bind(now)
+            .bind(lock_until)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut out = rows.iter().map(outbox_from_row).collect::<Result<Vec<_>, _>>()?;
+            out.sort_by_key(|m| m.id);
+            Ok(out)
+        }
+
+        async fn outbox_sent(&self, id: i64, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+            sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1")
+                .bind(id)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn outbox_failed(
+            &self,
+            id: i64,
+            error: &str,
+            retry_at: Option<chrono::DateTime<chrono::Utc>>,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "UPDATE outbox SET status = CASE WHEN $3 IS NULL THEN 'failed' ELSE 'pending' END, \
+                 next_attempt_at = COALESCE($3, next_attempt_at), locked_until = NULL, last_error = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(retry_at)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn outbox_for_complaint(&self, complaint_id: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM outbox WHERE complaint_id = $1 ORDER BY id",
+                shared::OUTBOX_COLUMNS
+            ))
+            .bind(complaint_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(outbox_from_row).collect()
+        }
+
+        async fn add_complaint_message(&self, m: &ComplaintMessage) -> Result<Option<i64>, StoreError> {
+            insert_message(&self.pool, m).await
+        }
+
+        async fn complaint_messages(&self, complaint_id: i64) -> Result<Vec<ComplaintMessage>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT id, complaint_id, direction, channel, at, sender, subject, body, message_ref \
+                 FROM complaint_messages WHERE complaint_id = $1 ORDER BY at, id",
+            )
+            .bind(complaint_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ComplaintMessage {
+                        id: r.try_get(0)?,
+                        complaint_id: r.try_get(1)?,
+                        direction: r.try_get(2)?,
+                        channel: r.try_get(3)?,
+                        at: r.try_get(4)?,
+                        sender: r.try_get(5)?,
+                        subject: r.try_get(6)?,
+                        body: r.try_get(7)?,
+                        message_ref: r.try_get(8)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn add_attachment(&self, a: &NewAttachment) -> Result<i64, StoreError> {
+            insert_attachment(&self.pool, a).await
+        }
+
+        async fn attachments(&self, complaint_id: i64) -> Result<Vec<AttachmentInfo>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT id, complaint_id, filename, content_type, size_bytes, sha256 FROM attachments \
+                 WHERE complaint_id = $1 ORDER BY id",
+            )
+            .bind(complaint_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(|r| shared_attachment_info(r)).collect()
+        }
+
+        async fn attachment_content(
+            &self,
+            complaint_id: i64,
+            attachment_id: i64,
+        ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, StoreError> {
+            let row = sqlx::query(
+                "SELECT id, complaint_id, filename, content_type, size_bytes, sha256, content FROM attachments \
+                 WHERE complaint_id = $1 AND id = $2",
+            )
+            .bind(complaint_id)
+            .bind(attachment_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| Ok((shared_attachment_info(&r)?, r.try_get(6)?))).transpose()
+        }
+
+        async fn channel_settings(&self, unit_id: i64, channel: &str) -> Result<Option<ChannelSettings>, StoreError> {
+            let row = sqlx::query(
+                "SELECT unit_id, channel, config, enabled FROM unit_channel_settings WHERE unit_id = $1 AND channel = $2",
+            )
+            .bind(unit_id)
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| shared::channel_settings_from_parts(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+                .transpose()
+        }
+
+        async fn enabled_channel_settings(&self, channel: &str) -> Result<Vec<ChannelSettings>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT unit_id, channel, config, enabled FROM unit_channel_settings \
+                 WHERE channel = $1 AND enabled = $2 ORDER BY unit_id",
+            )
+            .bind(channel)
+            .bind(true)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| shared::channel_settings_from_parts(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+                .collect()
+        }
+
+        async fn set_channel_settings(&self, s: &ChannelSettings) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO unit_channel_settings (unit_id, channel, config, enabled) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (unit_id, channel) DO UPDATE SET config = excluded.config, enabled = excluded.enabled",
+            )
+            .bind(s.unit_id)
+            .bind(&s.channel)
+            .bind(s.config.to_string())
+            .bind(s.enabled)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn try_lease(
+            &self,
+            name: &str,
+            holder: &str,
+            now: chrono::DateTime<chrono::Utc>,
+            until: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, StoreError> {
+            let got: Option<String> = sqlx::query_scalar(
+                "INSERT INTO job_leases (name, holder, lease_until, last_run_at) VALUES ($1, $2, $4, $3) \
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until, \
+                 last_run_at = excluded.last_run_at \
+                 WHERE job_leases.holder = excluded.holder OR job_leases.lease_until < $3 RETURNING holder",
+            )
+            .bind(name)
+            .bind(holder)
+            .bind(now)
+            .bind(until)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(got.is_some())
+        }
+
         async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
             let complaint_sql = shared::bulk_complaint_sql(DIALECT);
             let event_sql = shared::bulk_event_sql(DIALECT);
@@ -1438,3 +1649,162 @@ pub(super) const RAISE_AGENDA_COUNTERS: &str = "INSERT INTO agenda_counters (uni
 /// How many rows go into one bulk statement: large enough to amortise a round trip,
 /// small enough to keep one statement's JSON to a few megabytes.
 pub(super) const BULK_CHUNK: usize = 5_000;
+
+/// Columns of `outbox` in the order `outbox_from_row` reads them.
+pub(super) const OUTBOX_COLUMNS: &str = "id, unit_id, complaint_id, channel, recipient, subject, body, headers, \
+     dedupe_key, attempts, status, last_error, sent_at";
+
+/// An outbox row that may be claimed at `$1`: due, or claimed before by an instance
+/// whose lock has lapsed (it crashed mid-send).
+pub(super) const OUTBOX_DUE: &str =
+    "((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND locked_until < $1))";
+
+/// Fills the placeholders of a queued acknowledgement with the stored complaint's values.
+pub(super) fn fill_placeholders(
+    m: &NewOutbox,
+    complaint_id: i64,
+    nomor_agenda: &str,
+    tracking_code: &str,
+) -> NewOutbox {
+    let fill = |text: &str| {
+        text.replace("{nomor_agenda}", nomor_agenda)
+            .replace("{tracking_code}", tracking_code)
+            .replace("{complaint_id}", &complaint_id.to_string())
+    };
+    NewOutbox {
+        unit_id: m.unit_id,
+        complaint_id: Some(complaint_id),
+        channel: m.channel.clone(),
+        recipient: m.recipient.clone(),
+        subject: m.subject.as_deref().map(fill),
+        body: fill(&m.body),
+        headers: m.headers.iter().map(|(k, v)| (k.clone(), fill(v))).collect(),
+        dedupe_key: fill(&m.dedupe_key),
+    }
+}
+
+/// Reads a stored channel settings row.
+pub(super) fn channel_settings_from_parts(
+    unit_id: i64,
+    channel: String,
+    config: String,
+    enabled: bool,
+) -> Result<ChannelSettings, StoreError> {
+    let config = serde_json::from_str(&config).map_err(|e| StoreError::Rejected(format!("channel settings: {e}")))?;
+    Ok(ChannelSettings {
+        unit_id,
+        channel,
+        config,
+        enabled,
+    })
+}
+
+/// Outbox reading and writing for one backend's row and database types.
+macro_rules! outbox_fns {
+    ($row:ty, $db:ty) => {
+        fn shared_attachment_info(r: &$row) -> Result<AttachmentInfo, StoreError> {
+            Ok(AttachmentInfo {
+                id: r.try_get(0)?,
+                complaint_id: r.try_get(1)?,
+                filename: r.try_get(2)?,
+                content_type: r.try_get(3)?,
+                size_bytes: r.try_get(4)?,
+                sha256: r.try_get(5)?,
+            })
+        }
+
+        fn outbox_from_row(r: &$row) -> Result<OutboxMessage, StoreError> {
+            let headers: String = r.try_get(7)?;
+            Ok(OutboxMessage {
+                id: r.try_get(0)?,
+                unit_id: r.try_get(1)?,
+                complaint_id: r.try_get(2)?,
+                channel: r.try_get(3)?,
+                recipient: r.try_get(4)?,
+                subject: r.try_get(5)?,
+                body: r.try_get(6)?,
+                headers: serde_json::from_str(&headers).unwrap_or_default(),
+                dedupe_key: r.try_get(8)?,
+                attempts: r.try_get(9)?,
+                status: r.try_get(10)?,
+                last_error: r.try_get(11)?,
+                sent_at: r.try_get(12)?,
+            })
+        }
+
+        /// Adds a thread message unless its (channel, message_ref) is stored already.
+        async fn insert_message<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            m: &ComplaintMessage,
+        ) -> Result<Option<i64>, StoreError> {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, message_ref) DO NOTHING RETURNING id",
+            )
+            .bind(m.complaint_id)
+            .bind(&m.direction)
+            .bind(&m.channel)
+            .bind(m.at)
+            .bind(&m.sender)
+            .bind(&m.subject)
+            .bind(&m.body)
+            .bind(&m.message_ref)
+            .fetch_optional(exec)
+            .await?)
+        }
+
+        /// Stores a file with its size and SHA-256.
+        async fn insert_attachment<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            a: &NewAttachment,
+        ) -> Result<i64, StoreError> {
+            use sha2::Digest;
+            let hex: String = sha2::Sha256::digest(&a.content).iter().map(|b| format!("{b:02x}")).collect();
+            Ok(sqlx::query_scalar(
+                "INSERT INTO attachments (complaint_id, message_id, filename, content_type, size_bytes, sha256, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(a.complaint_id)
+            .bind(a.message_id)
+            .bind(&a.filename)
+            .bind(&a.content_type)
+            .bind(a.content.len() as i64)
+            .bind(hex)
+            .bind(&a.content)
+            .bind(chrono::Utc::now())
+            .fetch_one(exec)
+            .await?)
+        }
+
+        /// Queues one message unless its dedupe key is queued already.
+        async fn insert_outbox<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            m: &NewOutbox,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, StoreError> {
+            if !OUTBOX_CHANNELS.contains(&m.channel.as_str()) {
+                return Err(StoreError::Rejected(format!("outbox channel {}", m.channel)));
+            }
+            let headers = serde_json::to_string(&m.headers).expect("a string map serializes");
+            let done = sqlx::query(
+                "INSERT INTO outbox (unit_id, complaint_id, channel, recipient, subject, body, headers, dedupe_key, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(m.unit_id)
+            .bind(m.complaint_id)
+            .bind(&m.channel)
+            .bind(&m.recipient)
+            .bind(&m.subject)
+            .bind(&m.body)
+            .bind(headers)
+            .bind(&m.dedupe_key)
+            .bind(now)
+            .execute(exec)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+    };
+}
+
+pub(super) use outbox_fns;

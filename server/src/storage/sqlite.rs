@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::model::*;
-use super::shared::{self, Dialect, impl_store, summary_from_row_fn, unit_from_row_fn};
+use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Sqlite;
@@ -65,5 +65,6 @@ impl SqliteStore {
 
 unit_from_row_fn!(SqliteRow);
 summary_from_row_fn!(SqliteRow);
+outbox_fns!(SqliteRow, sqlx::Sqlite);
 
 impl_store!(SqliteStore, Backend::Sqlite);

@@ -424,3 +424,227 @@ async fn sqlite_and_postgres_schemas_have_the_same_tables_and_columns() {
     lite_pool.close().await;
     pg_pool.close().await;
 }
+
+fn ack(unit_id: i64) -> NewOutbox {
+    NewOutbox {
+        unit_id: Some(unit_id),
+        complaint_id: None,
+        channel: "email".into(),
+        recipient: "siti@contoh.id".into(),
+        subject: Some("Pengaduan {nomor_agenda} diterima".into()),
+        body: "Kode lacak: {tracking_code}".into(),
+        headers: [("Message-ID".to_owned(), "<ack.{tracking_code}@tanggap>".to_owned())].into(),
+        dedupe_key: "ack:{complaint_id}".into(),
+    }
+}
+
+fn extras(unit_id: i64) -> ComplaintExtras {
+    ComplaintExtras {
+        first_message: Some(ComplaintMessage {
+            id: 0,
+            complaint_id: 0,
+            direction: "in".into(),
+            channel: "email".into(),
+            at: Utc.with_ymd_and_hms(2026, 3, 2, 2, 30, 0).unwrap(),
+            sender: "siti@contoh.id".into(),
+            subject: "Antrean".into(),
+            body: "Isi surel".into(),
+            message_ref: Some("<m1@contoh.id>".into()),
+        }),
+        attachments: vec![NewAttachment {
+            complaint_id: 0,
+            message_id: None,
+            filename: "foto.png".into(),
+            content_type: "image/png".into(),
+            content: vec![0x89, b'P', b'N', b'G'],
+        }],
+        notify: vec![ack(unit_id)],
+    }
+}
+
+on_both_databases!(
+    acknowledgements_are_queued_with_the_complaint_and_claimed_once,
+    |db: TestDb| async move {
+        let store = db.store.clone();
+        let unit_id = store.create_unit(&unit("dinas-outbox")).await.unwrap();
+        let c = complaint(unit_id, Channel::Email, Some("<m1@contoh.id>"));
+        let first = store.record_complaint_with(&c, &extras(unit_id)).await.unwrap();
+        assert!(first.created);
+        // A redelivery queues nothing new.
+        let again = store.record_complaint_with(&c, &extras(unit_id)).await.unwrap();
+        assert!(!again.created);
+        let thread = store.complaint_messages(first.id).await.unwrap();
+        assert_eq!(thread.len(), 1, "the original message is on the thread once");
+        assert_eq!(thread[0].message_ref.as_deref(), Some("<m1@contoh.id>"));
+        let files = store.attachments(first.id).await.unwrap();
+        assert_eq!(files.len(), 1, "attachments stored once");
+        let queued = store.outbox_for_complaint(first.id).await.unwrap();
+        assert_eq!(queued.len(), 1);
+        let m = &queued[0];
+        assert_eq!(
+            m.subject.as_deref(),
+            Some(format!("Pengaduan {} diterima", first.nomor_agenda).as_str())
+        );
+        assert_eq!(m.body, format!("Kode lacak: {}", first.tracking_code));
+        assert_eq!(
+            m.headers["Message-ID"],
+            format!("<ack.{}@tanggap>", first.tracking_code)
+        );
+        assert_eq!(m.dedupe_key, format!("ack:{}", first.id));
+        assert_eq!(m.status, "pending");
+
+        // The same dedupe key queued again changes nothing.
+        let mut dup = ack(unit_id);
+        dup.dedupe_key = format!("ack:{}", first.id);
+        assert!(!store.enqueue_outbox(&dup).await.unwrap());
+
+        let now = Utc::now();
+        let lock = now + chrono::Duration::minutes(5);
+        let claimed = store.claim_outbox(now, lock, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].attempts, 1);
+        // While the lock holds, nobody else gets it.
+        assert!(store.claim_outbox(now, lock, 10).await.unwrap().is_empty());
+        // A crashed sender's lock lapses and the row comes back.
+        let later = lock + chrono::Duration::seconds(1);
+        let reclaimed = store
+            .claim_outbox(later, later + chrono::Duration::minutes(5), 10)
+            .await
+            .unwrap();
+        assert_eq!(reclaimed.len(), 1);
+        assert_eq!(reclaimed[0].attempts, 2);
+        store
+            .outbox_failed(reclaimed[0].id, "smtp down", Some(later + chrono::Duration::minutes(1)))
+            .await
+            .unwrap();
+        assert!(
+            store.claim_outbox(later, later, 10).await.unwrap().is_empty(),
+            "not due yet"
+        );
+        let retry_at = later + chrono::Duration::minutes(2);
+        let third = store
+            .claim_outbox(retry_at, retry_at + chrono::Duration::minutes(5), 10)
+            .await
+            .unwrap();
+        assert_eq!(third.len(), 1);
+        store.outbox_sent(third[0].id, retry_at).await.unwrap();
+        let done = store.outbox_for_complaint(first.id).await.unwrap();
+        assert_eq!(done[0].status, "sent");
+        assert_eq!(done[0].attempts, 3);
+        assert!(
+            store
+                .claim_outbox(retry_at + chrono::Duration::days(1), retry_at, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Giving up marks it failed for good.
+        let mut other = ack(unit_id);
+        other.dedupe_key = "other".into();
+        other.complaint_id = Some(first.id);
+        assert!(store.enqueue_outbox(&other).await.unwrap());
+        let t = Utc::now() + chrono::Duration::days(2);
+        let got = store.claim_outbox(t, t, 10).await.unwrap();
+        assert_eq!(got.len(), 1);
+        store.outbox_failed(got[0].id, "no such address", None).await.unwrap();
+        let rows = store.outbox_for_complaint(first.id).await.unwrap();
+        assert_eq!(rows[1].status, "failed");
+        assert_eq!(rows[1].last_error.as_deref(), Some("no such address"));
+        assert!(
+            store
+                .claim_outbox(t + chrono::Duration::days(9), t, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let bad = NewOutbox {
+            channel: "fax".into(),
+            dedupe_key: "x".into(),
+            ..ack(unit_id)
+        };
+        assert!(store.enqueue_outbox(&bad).await.is_err());
+    }
+);
+
+on_both_databases!(thread_messages_settings_and_leases, |db: TestDb| async move {
+    let store = db.store.clone();
+    let unit_id = store.create_unit(&unit("dinas-thread")).await.unwrap();
+    let c = store
+        .record_complaint(&complaint(unit_id, Channel::Sms, None))
+        .await
+        .unwrap();
+    let m = ComplaintMessage {
+        id: 0,
+        complaint_id: c.id,
+        direction: "in".into(),
+        channel: "sms".into(),
+        at: Utc.with_ymd_and_hms(2026, 3, 2, 3, 0, 0).unwrap(),
+        sender: "081234567890".into(),
+        subject: String::new(),
+        body: "Tambahan: loket 3 tutup.".into(),
+        message_ref: Some("gw-123".into()),
+    };
+    assert!(store.add_complaint_message(&m).await.unwrap().is_some());
+    assert!(
+        store.add_complaint_message(&m).await.unwrap().is_none(),
+        "redelivery is a no-op"
+    );
+    let thread = store.complaint_messages(c.id).await.unwrap();
+    assert_eq!(thread.len(), 1);
+    assert_eq!(thread[0].body, "Tambahan: loket 3 tutup.");
+    assert_eq!(thread[0].at, m.at);
+
+    let pdf = b"%PDF-1.4 scan".to_vec();
+    let aid = store
+        .add_attachment(&NewAttachment {
+            complaint_id: c.id,
+            message_id: None,
+            filename: "surat.pdf".into(),
+            content_type: "application/pdf".into(),
+            content: pdf.clone(),
+        })
+        .await
+        .unwrap();
+    let listed = store.attachments(c.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].size_bytes, pdf.len() as i64);
+    assert_eq!(listed[0].sha256.len(), 64);
+    let (info, bytes) = store.attachment_content(c.id, aid).await.unwrap().expect("stored");
+    assert_eq!((info.id, bytes), (aid, pdf));
+    assert!(
+        store.attachment_content(c.id + 1, aid).await.unwrap().is_none(),
+        "other complaint"
+    );
+
+    assert!(store.channel_settings(unit_id, "email").await.unwrap().is_none());
+    let s = ChannelSettings {
+        unit_id,
+        channel: "email".into(),
+        config: serde_json::json!({"imap_host": "127.0.0.1", "poll_seconds": 60}),
+        enabled: true,
+    };
+    store.set_channel_settings(&s).await.unwrap();
+    assert_eq!(store.channel_settings(unit_id, "email").await.unwrap(), Some(s.clone()));
+    assert_eq!(store.enabled_channel_settings("email").await.unwrap(), vec![s.clone()]);
+    store
+        .set_channel_settings(&ChannelSettings { enabled: false, ..s })
+        .await
+        .unwrap();
+    assert!(store.enabled_channel_settings("email").await.unwrap().is_empty());
+
+    let t0 = Utc::now();
+    let t1 = t0 + chrono::Duration::seconds(30);
+    assert!(store.try_lease("outbox", "a", t0, t1).await.unwrap());
+    assert!(!store.try_lease("outbox", "b", t0, t1).await.unwrap(), "held by a");
+    assert!(store.try_lease("outbox", "a", t0, t1).await.unwrap(), "a renews");
+    let t2 = t1 + chrono::Duration::seconds(1);
+    assert!(
+        store
+            .try_lease("outbox", "b", t2, t2 + chrono::Duration::seconds(30))
+            .await
+            .unwrap(),
+        "lapsed"
+    );
+    assert!(!store.try_lease("outbox", "a", t2, t2).await.unwrap());
+});
