@@ -211,6 +211,25 @@ impl Actor {
         self.post_raw(path, &form).await
     }
 
+    /// The absolute URL of a path on the app.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POST a multipart form (with files) to `path?csrf=TOKEN`, as the complaint forms
+    /// do: status, Location header and body.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> (u16, Option<String>, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}?csrf={}", self.base, self.csrf))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), location, r.text().await.expect("body"))
+    }
+
     /// POST a form exactly as given (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
         let r = self

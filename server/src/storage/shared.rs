@@ -1244,6 +1244,18 @@ macro_rules! impl_store {
             Ok(got.is_some())
         }
 
+        async fn open_complaint_from(&self, unit_id: i64, channel: &str, phone: &str) -> Result<Option<i64>, StoreError> {
+            Ok(sqlx::query_scalar(
+                "SELECT id FROM complaints WHERE unit_id = $1 AND channel = $2 AND complainant_phone = $3 \
+                 AND status NOT IN ('selesai', 'bukan_wewenang', 'diarsipkan') ORDER BY received_at DESC, id DESC LIMIT 1",
+            )
+            .bind(unit_id)
+            .bind(channel)
+            .bind(phone)
+            .fetch_optional(&self.pool)
+            .await?)
+        }
+
         async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
             let complaint_sql = shared::bulk_complaint_sql(DIALECT);
             let event_sql = shared::bulk_event_sql(DIALECT);

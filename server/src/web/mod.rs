@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod api;
 mod assets;
+mod intake;
 mod pages;
 mod staff;
 pub mod stats;
@@ -133,6 +134,35 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/ikm", get(stats::ikm)),
         (Method::GET, "/api/v1/complaints/stats", get(stats::complaint_stats)),
         (Method::GET, "/api/v1/openapi.json", get(api::openapi)),
+        // Intake (issue 4): the citizen form, staff entry, gateway webhooks, the API.
+        (Method::GET, "/u/{code}/pengaduan", get(intake::complaint_form)),
+        (Method::POST, "/u/{code}/pengaduan", post(intake::submit_complaint)),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/baru",
+            get(intake::staff_complaint_form),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/baru",
+            post(intake::staff_record_complaint),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/{id}/lampiran/{file}",
+            get(intake::attachment),
+        ),
+        (
+            Method::POST,
+            "/api/v1/gateway/{unit}/{channel}",
+            post(intake::gateway_webhook),
+        ),
+        (
+            Method::POST,
+            "/api/v1/units/{unit}/complaints",
+            post(intake::api_create_complaint),
+        ),
+        (Method::GET, "/api/v1/tracking/{code}", get(intake::api_tracking)),
     ]
 }
 
@@ -196,6 +226,8 @@ pub fn router(state: AppState) -> Router {
 pub enum ErrorPage {
     /// 404: nothing at this address (or nothing this reader may know exists).
     NotFound,
+    /// 400: a form that could not be read at all (broken upload, not a form).
+    BadRequest,
     /// 403: logged in, but this role or unit may not do this.
     Forbidden,
     /// 403: a form came without its CSRF token (or an old one).
@@ -214,6 +246,7 @@ impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
         let status = match &self {
             ErrorPage::NotFound => StatusCode::NOT_FOUND,
+            ErrorPage::BadRequest => StatusCode::BAD_REQUEST,
             ErrorPage::Forbidden | ErrorPage::CsrfRejected => StatusCode::FORBIDDEN,
             ErrorPage::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorPage::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

@@ -153,6 +153,7 @@ pub async fn not_found() -> ErrorPage {
 pub fn render_error(tr: Tr, page: &ErrorPage, request_id: &str) -> Result<String, askama::Error> {
     let (title, body) = match page {
         ErrorPage::NotFound => ("error.not_found_title", "error.not_found_body"),
+        ErrorPage::BadRequest => ("error.bad_request_title", "error.bad_request_body"),
         ErrorPage::Forbidden => ("error.forbidden_title", "error.forbidden_body"),
         ErrorPage::CsrfRejected => ("error.csrf_title", "error.csrf_body"),
         ErrorPage::PayloadTooLarge => ("error.too_large_title", "error.too_large_body"),
@@ -176,14 +177,98 @@ pub fn render_error(tr: Tr, page: &ErrorPage, request_id: &str) -> Result<String
 #[derive(Deserialize)]
 pub struct TrackQuery {
     kode: Option<String>,
+    baru: Option<String>,
 }
 
 /// One step of the public timeline: a date and a status, nothing else.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TimelineStep {
     /// When, in the unit's local time.
     pub at: String,
+    /// Status key.
+    pub key: String,
     /// Status label.
     pub status: &'static str,
+}
+
+/// What anyone holding a tracking code may see: status, timeline and the answer,
+/// never personal data or staff notes; a `rahasia` complaint shows neither subject
+/// nor answer text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PublicStatus {
+    /// Nomor agenda.
+    pub nomor_agenda: String,
+    /// The tracking code itself.
+    pub tracking_code: String,
+    /// Unit code.
+    pub unit: String,
+    /// Unit name.
+    pub unit_name: String,
+    /// Current status key.
+    pub status: String,
+    /// Current status label.
+    pub status_label: &'static str,
+    /// Received, in the unit's local time.
+    pub received_at: String,
+    /// Subject, unless rahasia.
+    pub subject: Option<String>,
+    /// Status changes, oldest first.
+    pub timeline: Vec<TimelineStep>,
+    /// The unit's answer, once given (unless rahasia).
+    pub answer: Option<String>,
+}
+
+/// A tracking code as people type it: upper case, letters and digits only.
+pub fn clean_tracking_code(raw: &str) -> String {
+    raw.trim()
+        .to_uppercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(32)
+        .collect()
+}
+
+/// Loads the public status of a complaint by tracking code.
+pub async fn public_status(state: &AppState, raw_code: &str, tr: Tr) -> Result<Option<PublicStatus>, ErrorPage> {
+    let code = clean_tracking_code(raw_code);
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let Some(view) = state.store.complaint_status(&code).await? else {
+        return Ok(None);
+    };
+    let unit = state.store.unit_by_code(&view.unit_code).await?;
+    let zone: chrono_tz::Tz = unit
+        .as_ref()
+        .and_then(|u| u.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Jakarta);
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string();
+    let mut timeline = Vec::new();
+    let mut answer = None;
+    for e in state.store.complaint_events(view.complaint_id).await? {
+        if e.kind == "jawaban" && view.subject.is_some() {
+            answer = Some(e.note.clone());
+        }
+        if let Some(to) = e.to_status {
+            timeline.push(TimelineStep {
+                at: local(e.at),
+                status: tr.t(&format!("status.{to}")),
+                key: to,
+            });
+        }
+    }
+    Ok(Some(PublicStatus {
+        nomor_agenda: view.nomor_agenda,
+        tracking_code: code,
+        unit_name: unit.map(|u| u.name).unwrap_or_default(),
+        unit: view.unit_code,
+        status_label: tr.t(&format!("status.{}", view.status)),
+        status: view.status,
+        received_at: local(view.received_at),
+        subject: view.subject,
+        timeline,
+        answer,
+    }))
 }
 
 #[derive(Template)]
@@ -193,13 +278,15 @@ struct TrackPage {
     page: PageChrome,
     code: String,
     searched: bool,
-    found: Option<crate::storage::model::ComplaintStatusView>,
-    status_label: &'static str,
-    timeline: Vec<TimelineStep>,
+    fresh: bool,
+    link: String,
+    found: Option<PublicStatus>,
 }
 
 /// The public tracking page: status and timeline by tracking code, never personal
 /// data or staff notes. Rate-limited per address so codes cannot be enumerated.
+/// Right after filing (`baru=1`) it is the receipt: nomor agenda, code and link, ready
+/// to print.
 pub async fn track(
     State(state): State<AppState>,
     Query(q): Query<TrackQuery>,
@@ -207,46 +294,16 @@ pub async fn track(
     _limit: PublicRateLimit,
 ) -> Result<Html<String>, ErrorPage> {
     let tr = reader.tr;
-    let code: String = q
-        .kode
-        .unwrap_or_default()
-        .trim()
-        .to_uppercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(32)
-        .collect();
-    let mut found = None;
-    let mut timeline = Vec::new();
-    if !code.is_empty()
-        && let Some(view) = state.store.complaint_status(&code).await?
-    {
-        let unit = state.store.unit_by_code(&view.unit_code).await?;
-        let zone: chrono_tz::Tz = unit
-            .and_then(|u| u.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::Asia::Jakarta);
-        for e in state.store.complaint_events(view.complaint_id).await? {
-            if let Some(to) = e.to_status {
-                timeline.push(TimelineStep {
-                    at: e.at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
-                    status: tr.t(&format!("status.{to}")),
-                });
-            }
-        }
-        found = Some(view);
-    }
-    let status_label = found
-        .as_ref()
-        .map(|v| tr.t(&format!("status.{}", v.status)))
-        .unwrap_or("");
+    let code = clean_tracking_code(q.kode.as_deref().unwrap_or_default());
+    let found = public_status(&state, &code, tr).await?;
     let page = TrackPage {
         tr,
         page: reader.page,
         searched: !code.is_empty(),
+        fresh: q.baru.is_some() && found.is_some(),
+        link: crate::intake::ack::tracking_link(state.config.public_url.as_deref(), &code),
         code,
         found,
-        status_label,
-        timeline,
     };
     Ok(Html(page.render()?))
 }

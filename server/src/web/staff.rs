@@ -150,6 +150,7 @@ struct ComplaintList {
     page_no: i64,
     has_next: bool,
     export_query: String,
+    can_record: bool,
 }
 
 fn zone_of(unit: &Unit) -> chrono_tz::Tz {
@@ -199,6 +200,7 @@ pub async fn complaint_list(
         page_no: q.page.unwrap_or(1).max(1),
         has_next,
         export_query: export.finish(),
+        can_record: staff.has_any(crate::auth::HANDLE_COMPLAINTS),
         unit: staff.unit,
         rows,
     };
@@ -219,6 +221,9 @@ struct ComplaintDetail {
     show_identity: bool,
     identity_hidden_reason: &'static str,
     events: Vec<(String, String, String)>,
+    attachments: Vec<crate::storage::model::AttachmentInfo>,
+    can_download: bool,
+    messages: Vec<(String, &'static str, String, String)>,
 }
 
 /// One complaint of the unit. A complaint of another unit is "not found", whatever
@@ -272,9 +277,31 @@ pub async fn complaint_detail(
             )
         })
         .collect();
+    let attachments = state.store.attachments(c.summary.id).await?;
+    let messages = state
+        .store
+        .complaint_messages(c.summary.id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            (
+                m.at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
+                if m.direction == "in" {
+                    tr.t("complaint.message_in")
+                } else {
+                    tr.t("complaint.message_out")
+                },
+                if show_identity { m.sender } else { String::new() },
+                m.body,
+            )
+        })
+        .collect();
     let page = ComplaintDetail {
         tr,
         page: reader.page,
+        attachments,
+        can_download: staff.has_any(crate::auth::HANDLE_COMPLAINTS),
+        messages,
         received: c
             .summary
             .received_at

@@ -56,6 +56,9 @@ const ALL_ROLES: &[Role] = &[
     Role::Auditor,
 ];
 
+/// The roles that handle complaints (they record them and open their files).
+const HANDLERS: &[Role] = &[Role::Petugas, Role::KepalaBidang, Role::Sekretaris, Role::KepalaDinas];
+
 /// The authorization matrix: one decision per route. Adding a route to the server
 /// without adding it here fails `every_route_has_a_decision`.
 fn matrix() -> Vec<(Method, &'static str, Access)> {
@@ -96,6 +99,19 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/api/v1/ikm", Token),
         (Method::GET, "/api/v1/complaints/stats", Token),
         (Method::GET, "/api/v1/openapi.json", Public),
+        // Intake (issue 4).
+        (Method::GET, "/u/{code}/pengaduan", Public),
+        (Method::POST, "/u/{code}/pengaduan", Public),
+        (Method::GET, "/staf/{unit}/pengaduan/baru", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/baru", Unit(HANDLERS)),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/{id}/lampiran/{file}",
+            Unit(HANDLERS),
+        ),
+        (Method::POST, "/api/v1/gateway/{unit}/{channel}", Token),
+        (Method::POST, "/api/v1/units/{unit}/complaints", Public),
+        (Method::GET, "/api/v1/tracking/{code}", Public),
     ]
 }
 
@@ -229,6 +245,8 @@ fn concrete(path: &str, f: &Fixture, token_id: i64) -> String {
     path.replace("{code}", if path.starts_with("/lang") { "id" } else { "unit-a" })
         .replace("{unit}", "unit-a")
         .replace("{*path}", "style.css")
+        .replace("{file}", "1")
+        .replace("{channel}", "sms")
         .replace(
             "{id}",
             &if path.contains("/pengguna/") {

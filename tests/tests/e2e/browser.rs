@@ -81,3 +81,148 @@ async fn a_citizen_on_a_phone_finds_the_services_of_a_unit() {
     );
     browser.close().await;
 }
+
+/// Issue 4: a citizen on a phone files a complaint on the public form, gets the
+/// receipt, and a petugas finds it in the unit's inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_filed_on_a_phone_reaches_the_staff_inbox() {
+    use tanggap::domain::Role;
+    use tanggap::storage::model::NewUser;
+    let db = TestDb::sqlite().await;
+    tanggap::demo::load_demo(db.store.as_ref(), &small_demo())
+        .await
+        .unwrap();
+    let unit = db.store.unit_by_code("dinsos-lubuklinggau").await.unwrap().unwrap();
+    db.store
+        .create_user(&NewUser {
+            username: "petugas-llg".into(),
+            full_name: "Petugas Lubuklinggau".into(),
+            password_hash: tanggap::passwords::hash("kata-sandi-uji-123").unwrap(),
+            roles: vec![(unit.id, Role::Petugas)],
+        })
+        .await
+        .unwrap();
+    let app = spawn_app(db).await;
+    let Some(browser) = Browser::start(390, 844).await else {
+        return;
+    };
+    let c = &browser.client;
+    c.goto(&format!("{}/u/dinsos-lubuklinggau", app.address)).await.unwrap();
+    c.find(Locator::Id("file-complaint"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(),
+        "Sampaikan pengaduan"
+    );
+    // First a mistake: too short a subject. The form comes back with the message and
+    // with what was typed.
+    c.find(Locator::Id("subject"))
+        .await
+        .unwrap()
+        .send_keys("PKH")
+        .await
+        .unwrap();
+    c.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("Bantuan PKH bulan Oktober belum diterima, padahal nama saya ada di daftar.")
+        .await
+        .unwrap();
+    c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+    let alert = c.find(Locator::Css("#errors")).await.unwrap().text().await.unwrap();
+    assert!(alert.contains("Perihal terlalu pendek"), "{alert}");
+    let kept = c
+        .find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert!(kept.unwrap_or_default().contains("PKH bulan Oktober"));
+    let subject = c.find(Locator::Id("subject")).await.unwrap();
+    subject.clear().await.unwrap();
+    subject.send_keys("Bantuan PKH belum diterima").await.unwrap();
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Ibu Marlina")
+        .await
+        .unwrap();
+    c.find(Locator::Id("phone"))
+        .await
+        .unwrap()
+        .send_keys("0812 7000 1234")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=notify][value=whatsapp]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, serde_json::Value::Bool(false), "the form fits a phone");
+    c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+
+    let nomor = c.find(Locator::Id("nomor-agenda")).await.unwrap().text().await.unwrap();
+    assert!(nomor.starts_with("ADU/"), "{nomor}");
+    let code = c
+        .find(Locator::Id("tracking-code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(code.len(), 16);
+    let print = c.find(Locator::Css("button[data-print]")).await.unwrap();
+    assert!(
+        print.is_displayed().await.unwrap(),
+        "the print button shows where script runs"
+    );
+    let page = c.source().await.unwrap();
+    assert!(
+        !page.contains("Ibu Marlina") && !page.contains("0812"),
+        "no personal data on the receipt"
+    );
+
+    // The petugas logs in and finds it in the inbox.
+    c.goto(&format!("{}/masuk", app.address)).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("petugas-llg")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("kata-sandi-uji-123")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.goto(&format!("{}/staf/dinsos-lubuklinggau/pengaduan?q=PKH", app.address))
+        .await
+        .unwrap();
+    c.find(Locator::LinkText(&nomor)).await.unwrap().click().await.unwrap();
+    let heading = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, format!("{nomor}: Bantuan PKH belum diterima"));
+    let detail = c.source().await.unwrap();
+    assert!(detail.contains("Ibu Marlina"), "the petugas sees the identity");
+    assert!(detail.contains("Pengaduan daring"), "channel shown");
+    browser.close().await;
+}

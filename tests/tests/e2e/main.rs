@@ -3,5 +3,6 @@
 mod authz;
 mod browser;
 mod http;
+mod intake;
 mod stats;
 mod storage;

@@ -1,0 +1,211 @@
+//! SMS and WhatsApp: messages an HTTP gateway posts to us. The gateway signs the raw
+//! body with HMAC-SHA256 over the unit's shared secret; an unsigned or wrongly signed
+//! post changes nothing. A message from a number with an open complaint on the same
+//! channel joins that complaint's thread; otherwise it becomes a new complaint. The
+//! gateway's message id makes a redelivery a no-op.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::domain::{Channel, Klasifikasi};
+use crate::i18n::Lang;
+use crate::storage::model::{Complainant, ComplaintExtras, ComplaintMessage, NewComplaint, Unit};
+use crate::storage::{Store, StoreError};
+
+use super::form::{NotifyBy, normalize_phone};
+
+/// Header carrying `sha256=<hex HMAC of the raw body>`.
+pub const SIGNATURE_HEADER: &str = "x-tanggap-signature";
+
+/// What a gateway posts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InboundMessage {
+    /// The gateway's own id for the message (makes redelivery a no-op).
+    pub id: String,
+    /// Sender number.
+    pub from: String,
+    /// Message text.
+    pub text: String,
+    /// When the gateway received it (defaults to now).
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// What happened to a posted message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new complaint.
+    Created {
+        /// Its nomor agenda.
+        nomor_agenda: String,
+    },
+    /// Added to the thread of an open complaint.
+    Threaded {
+        /// That complaint's nomor agenda.
+        nomor_agenda: String,
+    },
+    /// Seen before: nothing changed.
+    Duplicate,
+}
+
+/// Why a post was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// Signature missing or wrong.
+    #[error("bad signature")]
+    BadSignature,
+    /// The payload is not a usable message.
+    #[error("invalid message: {0}")]
+    Invalid(&'static str),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks `sha256=<hex>` against the HMAC of `body` under `secret`, in constant time.
+pub fn verify_signature(secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(hex_sig) else { return false };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&sig).is_ok()
+}
+
+/// The signature header value a gateway (or a test) sends for `body`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The subject of a complaint that came as a bare message: its first line, cut at a
+/// word near 80 characters.
+fn subject_of(text: &str) -> String {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    if first.chars().count() <= 80 {
+        return first.to_owned();
+    }
+    let cut: String = first.chars().take(80).collect();
+    match cut.rfind(' ') {
+        Some(i) if i > 40 => format!("{}…", &cut[..i]),
+        _ => format!("{cut}…"),
+    }
+}
+
+/// Takes one verified message for `unit` on `channel` (SMS or WhatsApp).
+pub async fn receive(
+    store: &dyn Store,
+    unit: &Unit,
+    channel: Channel,
+    message: &InboundMessage,
+    public_url: Option<&str>,
+) -> Result<Outcome, GatewayError> {
+    let by = match channel {
+        Channel::Sms => NotifyBy::Sms,
+        Channel::Whatsapp => NotifyBy::Whatsapp,
+        _ => return Err(GatewayError::Invalid("channel")),
+    };
+    let id = message.id.trim();
+    if id.is_empty() || id.len() > 200 {
+        return Err(GatewayError::Invalid("id"));
+    }
+    let phone = normalize_phone(&message.from).ok_or(GatewayError::Invalid("from"))?;
+    let text = message.text.trim();
+    if text.is_empty() || text.chars().count() > 10_000 {
+        return Err(GatewayError::Invalid("text"));
+    }
+    let at = message.received_at.unwrap_or_else(Utc::now);
+    let reference = format!("{}:{id}", unit.id);
+    let thread_message = |complaint_id| ComplaintMessage {
+        id: 0,
+        complaint_id,
+        direction: "in".into(),
+        channel: channel.key().into(),
+        at,
+        sender: phone.clone(),
+        subject: String::new(),
+        body: text.to_owned(),
+        message_ref: Some(reference.clone()),
+    };
+    if let Some(open) = store.open_complaint_from(unit.id, channel.key(), &phone).await? {
+        let added = store.add_complaint_message(&thread_message(open)).await?;
+        let Some(record) = store.complaint(unit.id, open).await? else {
+            return Ok(Outcome::Duplicate);
+        };
+        return Ok(match added {
+            Some(_) => Outcome::Threaded {
+                nomor_agenda: record.summary.nomor_agenda,
+            },
+            None => Outcome::Duplicate,
+        });
+    }
+    let complaint = NewComplaint {
+        unit_id: unit.id,
+        channel,
+        channel_ref: Some(reference.clone()),
+        channel_detail: None,
+        received_at: at,
+        recorded_by: None,
+        complainant: Complainant {
+            phone: Some(phone.clone()),
+            ..Default::default()
+        },
+        anonim: false,
+        rahasia: false,
+        subject: subject_of(text),
+        description: text.to_owned(),
+        event_place: None,
+        event_date: None,
+        klasifikasi: Klasifikasi::Pengaduan,
+        service_id: None,
+    };
+    let extras = ComplaintExtras {
+        first_message: Some(thread_message(0)),
+        attachments: Vec::new(),
+        notify: vec![super::ack::acknowledgement(unit, by, &phone, Lang::Id, public_url)],
+    };
+    let recorded = store.record_complaint_with(&complaint, &extras).await?;
+    Ok(if recorded.created {
+        Outcome::Created {
+            nomor_agenda: recorded.nomor_agenda,
+        }
+    } else {
+        Outcome::Duplicate
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_secret_and_the_exact_body() {
+        let body = br#"{"id":"1","from":"0812","text":"halo"}"#;
+        let sig = sign("rahasia-gateway", body);
+        assert!(verify_signature("rahasia-gateway", body, Some(&sig)));
+        assert!(!verify_signature("lain", body, Some(&sig)));
+        assert!(!verify_signature("rahasia-gateway", b"{}", Some(&sig)));
+        assert!(!verify_signature("rahasia-gateway", body, None));
+        assert!(!verify_signature("rahasia-gateway", body, Some("sha256=zz")));
+        assert!(!verify_signature(
+            "rahasia-gateway",
+            body,
+            Some(sig.trim_start_matches("sha256="))
+        ));
+    }
+
+    #[test]
+    fn subjects_come_from_the_first_line() {
+        assert_eq!(subject_of("\nLoket tutup\nsudah 2 hari"), "Loket tutup");
+        let long = "Pelayanan pembuatan kartu sangat lambat dan petugas tidak ada di tempat sejak pagi hari ini";
+        let s = subject_of(long);
+        assert!(s.ends_with('…') && s.chars().count() <= 81, "{s}");
+    }
+}
