@@ -44,6 +44,9 @@ pub enum AnalyticsError {
     /// A query that cannot be answered as asked.
     #[error("permintaan tidak valid: {0}")]
     InvalidQuery(String),
+    /// A file handed in could not be decoded (not that format, or cut short).
+    #[error("berkas {0} tidak dapat dibaca")]
+    UnreadableFile(String),
     /// A failure inside polars (a bug rather than bad input, kept for diagnosis).
     #[error("kesalahan pengolahan data: {0}")]
     Polars(String),

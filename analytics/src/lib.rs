@@ -71,6 +71,7 @@ mod par;
 pub mod rules;
 pub mod sample;
 pub mod synthetic;
+pub mod table;
 
 pub use calendar::{DateRange, Period, WorkingCalendar};
 pub use complaints::{

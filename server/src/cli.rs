@@ -80,7 +80,8 @@ pub enum AnalyticsCommand {
 /// Flags of `tanggap analytics ikm`.
 #[derive(Debug, Args)]
 pub struct IkmArgs {
-    /// Survey file: CSV in the interchange layout (comma or semicolon separated).
+    /// Survey file in the interchange layout: CSV (comma or semicolon separated) or
+    /// Parquet (`.parquet`, or any file that starts with Parquet's magic bytes).
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// Grouping, comma-separated: unit, service, month, quarter, semester, year,

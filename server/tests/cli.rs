@@ -303,3 +303,66 @@ fn analytics_ikm_reads_a_survey_file_and_prints_the_exact_index() {
     let (ok, _, err) = run(tanggap(dir.path()).args(["analytics", "ikm", "--input"]).arg(&input));
     assert!(!ok && err.contains("kolom wajib tidak ada"), "{err}");
 }
+
+#[test]
+fn analytics_ikm_reads_parquet_like_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same rows as a CSV and as Parquet (element names as headers, Pengaduan
+    // before Sarana, one row out of range), must give the same report and rejections.
+    let headers = [
+        "tanggal",
+        "layanan",
+        "Persyaratan",
+        "Sistem, Mekanisme, dan Prosedur",
+        "Waktu Penyelesaian",
+        "Biaya/Tarif",
+        "Produk Spesifikasi Jenis Pelayanan",
+        "Kompetensi Pelaksana",
+        "Perilaku Pelaksana",
+        "Penanganan Pengaduan, Saran dan Masukan",
+        "Sarana dan Prasarana",
+    ];
+    let rows = [
+        ["02/01/2026", "KTP", "1", "1", "1", "1", "1", "1", "1", "1", "1"],
+        ["2026-01-03", "KTP", "4", "4", "4", "4", "4", "4", "4", "4", "4"],
+        ["2026-01-04", "KIS", "4", "4", "4", "3", "4", "4", "4", "2", "4"],
+        ["2026-01-05", "KIS", "4", "4", "4", "4", "4", "4", "4", "9", "4"],
+    ];
+    let table = analytics::table::TextTable {
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows: rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect(),
+    };
+    let parquet = dir.path().join("skm.parquet");
+    std::fs::write(&parquet, analytics::table::write_parquet(&table).unwrap()).unwrap();
+    let mut csv = String::new();
+    for line in std::iter::once(headers.map(|h| format!("\"{h}\"")).to_vec())
+        .chain(rows.iter().map(|r| r.map(str::to_owned).to_vec()))
+    {
+        csv.push_str(&line.join(","));
+        csv.push('\n');
+    }
+    let csv_path = dir.path().join("skm.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let run_on = |path: &std::path::Path| {
+        run(tanggap(dir.path())
+            .args(["analytics", "ikm", "--input"])
+            .arg(path)
+            .args(["--group-by", "service", "--format", "csv"]))
+    };
+    let (ok, from_parquet, err) = run_on(&parquet);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("baris 5 dilewati") && err.contains("U9 harus 1-4"),
+        "{err}"
+    );
+    assert!(from_parquet.contains("KTP,2,2.50,62.50,D,Tidak Baik"), "{from_parquet}");
+    let (ok, from_csv, _) = run_on(&csv_path);
+    assert!(ok);
+    assert_eq!(from_parquet, from_csv, "Parquet and CSV give the same figures");
+
+    // A broken Parquet file is a clear error, not a crash.
+    let bytes = std::fs::read(&parquet).unwrap();
+    std::fs::write(&parquet, &bytes[..bytes.len() / 2]).unwrap();
+    let (ok, _, err) = run_on(&parquet);
+    assert!(!ok && err.contains("tidak dapat dibaca"), "{err}");
+}

@@ -43,9 +43,19 @@ pub fn ikm(args: &IkmArgs) -> anyhow::Result<String> {
         }
         Err(e) => return Err(e),
     };
-    let file = std::fs::File::open(&args.input)
+    let bytes = std::fs::read(&args.input)
         .map_err(|e| anyhow::anyhow!("berkas {} tidak dapat dibuka: {e}", args.input.display()))?;
-    let data = interchange::read_csv(file, &query.rule_set, &args.unit)?;
+    let is_parquet = args
+        .input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        || bytes.starts_with(b"PAR1");
+    let data = if is_parquet {
+        let table = analytics::table::read_parquet(bytes)?;
+        interchange::read_table(&table, &query.rule_set, &args.unit)?
+    } else {
+        interchange::read_csv(bytes.as_slice(), &query.rule_set, &args.unit)?
+    };
     for row in &data.rejected {
         eprintln!("baris {} dilewati: {}", row.line, row.reason);
     }

@@ -80,13 +80,44 @@ pub fn read_csv(input: impl Read, rule_set: &RuleSet, default_unit: &str) -> Res
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(text);
-    let headers: Vec<String> = reader.headers()?.iter().map(normalize).collect();
+    let raw_headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let records = reader.records().map(|r| {
+        r.map(|record| record.iter().map(str::to_owned).collect::<Vec<_>>())
+            .map_err(|e| format!("baris tidak dapat dibaca: {e}"))
+    });
+    read_records(&raw_headers, records, rule_set, default_unit)
+}
+
+/// Reads a survey table that came as Parquet (see `analytics::table`), with the same
+/// headers, checks and rejection reasons as a CSV. Line numbers count the header as
+/// line 1, as in a spreadsheet.
+pub fn read_table(
+    table: &analytics::table::TextTable,
+    rule_set: &RuleSet,
+    default_unit: &str,
+) -> Result<InterchangeData, InterchangeError> {
+    read_records(
+        &table.headers,
+        table.rows.iter().cloned().map(Ok),
+        rule_set,
+        default_unit,
+    )
+}
+
+/// The rows of any interchange table, whatever file they came from: each a list of
+/// cells, or why it could not be read.
+fn read_records(
+    raw_headers: &[String],
+    records: impl Iterator<Item = Result<Vec<String>, String>>,
+    rule_set: &RuleSet,
+    default_unit: &str,
+) -> Result<InterchangeData, InterchangeError> {
+    let headers: Vec<String> = raw_headers.iter().map(|h| normalize(h)).collect();
     let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| normalize(n) == *h));
     let date_col = find(&["tanggal", "date"]).ok_or_else(|| InterchangeError::MissingColumn("tanggal".into()))?;
     let unit_col = find(&["unit"]);
     let service_col = find(&["layanan", "jenis_layanan", "service"]);
     // (element index, column): by `u1..uN`, code, key or name, via the rule set.
-    let raw_headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
     let element_cols: Vec<(usize, usize)> = raw_headers
         .iter()
         .enumerate()
@@ -108,19 +139,16 @@ pub fn read_csv(input: impl Read, rule_set: &RuleSet, default_unit: &str) -> Res
     let mut columns = SurveyColumns::new(&keys, &PROFILE);
     let mut rejected = Vec::new();
     let mut scores: Vec<Option<u8>> = vec![None; keys.len()];
-    for (index, record) in reader.records().enumerate() {
+    for (index, record) in records.enumerate() {
         let line = index as u64 + 2;
         let record = match record {
             Ok(r) => r,
-            Err(e) => {
-                rejected.push(RejectedRow {
-                    line,
-                    reason: format!("baris tidak dapat dibaca: {e}"),
-                });
+            Err(reason) => {
+                rejected.push(RejectedRow { line, reason });
                 continue;
             }
         };
-        let get = |col: usize| record.get(col).map(str::trim).unwrap_or_default();
+        let get = |col: usize| record.get(col).map(|c| c.trim()).unwrap_or_default();
         let Some(date) = parse_date(get(date_col)) else {
             rejected.push(RejectedRow {
                 line,

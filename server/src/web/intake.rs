@@ -430,6 +430,15 @@ fn api_error(status: StatusCode, code: &'static str, message: String, fields: Ve
         .into_response()
 }
 
+fn api_internal() -> Response {
+    api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Terjadi kesalahan pada server / server error".into(),
+        vec![],
+    )
+}
+
 fn api_not_found() -> Response {
     api_error(
         StatusCode::NOT_FOUND,
@@ -455,24 +464,14 @@ pub async fn gateway_webhook(
         Ok(Some(u)) => u,
         Ok(None) => return api_not_found(),
         Err(_) => {
-            return api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "server error".into(),
-                vec![],
-            );
+            return api_internal();
         }
     };
     let settings = match state.store.channel_settings(unit.id, channel.key()).await {
         Ok(Some(s)) if s.enabled => Some(s),
         Ok(_) => None,
         Err(_) => {
-            return api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "server error".into(),
-                vec![],
-            );
+            return api_internal();
         }
     };
     // A channel the unit has not set up has no secret, so nothing can be signed for it.
@@ -527,12 +526,7 @@ pub async fn gateway_webhook(
         ),
         Err(e) => {
             tracing::error!(error = %e, "gateway intake failed");
-            api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "server error".into(),
-                vec![],
-            )
+            api_internal()
         }
     }
 }
@@ -569,12 +563,7 @@ pub async fn api_create_complaint(
         Ok(found) => found,
         Err(ErrorPage::NotFound) => return api_not_found(),
         Err(_) => {
-            return api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "server error".into(),
-                vec![],
-            );
+            return api_internal();
         }
     };
     let submitted = Submitted {
@@ -605,12 +594,7 @@ pub async fn api_create_complaint(
                 })
                 .collect(),
         ),
-        Err(_) => api_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "server error".into(),
-            vec![],
-        ),
+        Err(_) => api_internal(),
     }
 }
 
@@ -624,11 +608,6 @@ pub async fn api_tracking(
     match super::pages::public_status(&state, &code, Tr { lang: Lang::Id }).await {
         Ok(Some(status)) => Json(status).into_response(),
         Ok(None) => api_not_found(),
-        Err(_) => api_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "server error".into(),
-            vec![],
-        ),
+        Err(_) => api_internal(),
     }
 }
