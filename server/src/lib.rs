@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod i18n;
+pub mod lapor;
 pub mod passwords;
 pub mod server;
 pub mod storage;

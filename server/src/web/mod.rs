@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod api;
 mod assets;
+mod lapor;
 mod pages;
 mod staff;
 pub mod stats;
@@ -133,6 +134,9 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/ikm", get(stats::ikm)),
         (Method::GET, "/api/v1/complaints/stats", get(stats::complaint_stats)),
         (Method::GET, "/api/v1/openapi.json", get(api::openapi)),
+        // SPAN-LAPOR! import (issue 5)
+        (Method::GET, "/staf/{unit}/impor-lapor", get(lapor::import_form)),
+        (Method::POST, "/staf/{unit}/impor-lapor", post(lapor::import_upload)),
     ]
 }
 

@@ -96,6 +96,9 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/api/v1/ikm", Token),
         (Method::GET, "/api/v1/complaints/stats", Token),
         (Method::GET, "/api/v1/openapi.json", Public),
+        // SPAN-LAPOR! import (issue 5): the complaint managers only.
+        (Method::GET, "/staf/{unit}/impor-lapor", Unit(&[Role::Petugas])),
+        (Method::POST, "/staf/{unit}/impor-lapor", Unit(&[Role::Petugas])),
     ]
 }
 

@@ -3,5 +3,6 @@
 mod authz;
 mod browser;
 mod http;
+mod lapor;
 mod stats;
 mod storage;
