@@ -257,8 +257,16 @@ pub async fn import(
     options: &ImportOptions,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<ImportReport, ImportError> {
+    let started = std::time::Instant::now();
     let (format, reports, rejected) = parse(bytes, options)?;
     let total = reports.len();
+    tracing::debug!(
+        rows = total,
+        rejected = rejected.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "LAPOR! file read"
+    );
+    let storing = std::time::Instant::now();
     let mut report = ImportReport {
         dry_run: options.dry_run,
         format,
@@ -288,5 +296,11 @@ pub async fn import(
         }
         progress(report.rows.len(), total);
     }
+    tracing::debug!(
+        rows = total,
+        seconds = storing.elapsed().as_secs_f64(),
+        dry_run = options.dry_run,
+        "LAPOR! rows stored"
+    );
     Ok(report)
 }

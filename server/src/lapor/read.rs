@@ -101,14 +101,37 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
     // Row numbers as a spreadsheet shows them: blank lines the CSV reader skips
     // still count, and a quoted cell spanning lines is still one row.
     let mut record = csv::StringRecord::new();
-    let mut row = 0u64;
-    let mut expected_line = 1u64;
+    let bytes = text.as_bytes();
+    // Line breaks outside quoted cells between two record starts: one ends the
+    // earlier record, each further one is a blank line the reader skipped.
+    let breaks = |from: usize, to: usize| -> u64 {
+        let mut quoted = false;
+        let mut n = 0;
+        for b in &bytes[from.min(bytes.len())..to.min(bytes.len())] {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => n += 1,
+                _ => {}
+            }
+        }
+        n
+    };
+    let (mut row, mut previous_start) = (0u64, 0usize);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let start = record.position().map(|p| p.line()).unwrap_or(expected_line);
-                row += 1 + start.saturating_sub(expected_line);
+                // The reader's position is before the blank lines it skipped.
+                let mut start = record.position().map(|p| p.byte() as usize).unwrap_or(previous_start);
+                while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+                    start += 1;
+                }
+                row = if row == 0 {
+                    1 + breaks(0, start)
+                } else {
+                    row + breaks(previous_start, start).max(1)
+                };
+                previous_start = start;
                 sheet.rows.push((
                     row,
                     record.iter().take(MAX_COLUMNS).map(|c| c.trim().to_owned()).collect(),
@@ -121,7 +144,6 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
                     .push((row, Reason::new("baris_rusak", &[("detail", e.to_string())])));
             }
         }
-        expected_line = reader.position().line();
         if sheet.rows.len() > MAX_ROWS + HEADER_SEARCH_ROWS {
             return Err(ImportError::new(
                 "terlalu_banyak_baris",
@@ -211,6 +233,13 @@ mod tests {
         assert_eq!(s.format, "CSV, UTF-8 (BOM), koma");
         assert_eq!(s.rows[0].1[0], "id", "the BOM is not part of the first header");
         assert_eq!(s.rows[1], (2, vec!["7".to_owned(), "Lampu, jalan".to_owned()]));
+        let s = read_sheet(b"id,judul\n1,a\n\n\n2,\"b\nc\"\n3,d\n", None).unwrap();
+        let rows: Vec<u64> = s.rows.iter().map(|r| r.0).collect();
+        assert_eq!(
+            rows,
+            [1, 2, 5, 6],
+            "blank lines count as rows, a multi-line cell is one row"
+        );
         let (text, enc) = decode(b"\xFF\xFEi\x00d\x00");
         assert_eq!((text.as_str(), enc), ("id", "UTF-16LE"));
     }
