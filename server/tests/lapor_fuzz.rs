@@ -53,7 +53,7 @@ fn valid_xlsx() -> Vec<u8> {
 
 /// Parses and checks the answer is coherent: every data row is accounted for once.
 fn check(bytes: &[u8]) {
-    if let Ok((_, reports, rejected)) = parse(bytes, &options()) {
+    if let Ok(tanggap::lapor::Parsed { reports, rejected, .. }) = parse(bytes, &options()) {
         let mut rows: Vec<u64> = reports
             .iter()
             .map(|(r, _)| *r)
@@ -69,8 +69,8 @@ fn check(bytes: &[u8]) {
 #[test]
 fn the_valid_files_themselves_parse_completely() {
     for bytes in [valid_csv(), valid_xlsx()] {
-        let (_, reports, rejected) = parse(&bytes, &options()).unwrap();
-        assert_eq!((reports.len(), rejected.len()), (40, 0));
+        let parsed = parse(&bytes, &options()).unwrap();
+        assert_eq!((parsed.reports.len(), parsed.rejected.len()), (40, 0));
     }
 }
 
@@ -135,8 +135,8 @@ fn hostile_shapes_are_refused_or_read_without_panic() {
     let mut huge = b"ID Laporan;Judul;Tanggal Laporan\n1;".to_vec();
     huge.extend(std::iter::repeat_n(b'x', 2_000_000));
     huge.extend_from_slice(b";22/11/2026\n");
-    let (_, _, rejected) = parse(&huge, &options()).unwrap();
-    assert_eq!(rejected[0].reasons[0].key, "terlalu_panjang");
+    let parsed = parse(&huge, &options()).unwrap();
+    assert_eq!(parsed.rejected[0].reasons[0].key, "terlalu_panjang");
     check(&[b"ID Laporan,Judul\n\"".as_slice(), &[b'"'; 10_001]].concat());
     check(&[b"ID Laporan".as_slice(), &[b';'; 1_000_000]].concat());
     let err = parse(b"a,b\n1,2\n", &options()).unwrap_err();

@@ -146,15 +146,15 @@ impl ImportReport {
         self.rows.iter().filter(|r| f(&r.outcome)).count()
     }
     /// Rows that became (or would become) new complaints.
-    pub fn new(&self) -> usize {
+    pub fn new_count(&self) -> usize {
         self.count(|o| matches!(o, LaporOutcome::New { .. }))
     }
     /// Rows that updated an imported complaint.
-    pub fn updated(&self) -> usize {
+    pub fn updated_count(&self) -> usize {
         self.count(|o| matches!(o, LaporOutcome::Updated { .. }))
     }
     /// Rows imported before exactly like this.
-    pub fn unchanged(&self) -> usize {
+    pub fn unchanged_count(&self) -> usize {
         self.count(|o| matches!(o, LaporOutcome::Unchanged { .. }))
     }
     /// The one-line summary, e.g. "baru 3, diperbarui 1, tidak berubah 0, ditolak 2".
@@ -163,21 +163,29 @@ impl ImportReport {
             lang,
             "lapor_import.summary",
             &[
-                ("new", &self.new().to_string()),
-                ("updated", &self.updated().to_string()),
-                ("unchanged", &self.unchanged().to_string()),
+                ("new", &self.new_count().to_string()),
+                ("updated", &self.updated_count().to_string()),
+                ("unchanged", &self.unchanged_count().to_string()),
                 ("rejected", &self.rejected.len().to_string()),
             ],
         )
     }
 }
 
+/// A file read and checked, before the database is asked anything.
+#[derive(Debug)]
+pub struct Parsed {
+    /// How the file was read.
+    pub format: String,
+    /// Checked reports with their row numbers, in file order.
+    pub reports: Vec<(u64, LaporReport)>,
+    /// Rejected rows, in file order.
+    pub rejected: Vec<RejectedRow>,
+}
+
 /// Reads the file and checks every row, without touching the database: the reports
 /// to store (with their row numbers) and the rows rejected.
-pub fn parse(
-    bytes: &[u8],
-    options: &ImportOptions,
-) -> Result<(String, Vec<(u64, LaporReport)>, Vec<RejectedRow>), ImportError> {
+pub fn parse(bytes: &[u8], options: &ImportOptions) -> Result<Parsed, ImportError> {
     let sheet_name = options.sheet.as_deref().or(options.mapping.sheet.as_deref());
     let sheet = read::read_sheet(bytes, sheet_name)?;
     let header_at = sheet
@@ -246,7 +254,11 @@ pub fn parse(
         }
     }
     rejected.sort_by_key(|r| r.row);
-    Ok((sheet.format, reports, rejected))
+    Ok(Parsed {
+        format: sheet.format,
+        reports,
+        rejected,
+    })
 }
 
 /// Imports (or with `dry_run`, only decides) a LAPOR! export into a unit. `progress`
@@ -258,7 +270,11 @@ pub async fn import(
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
-    let (format, reports, rejected) = parse(bytes, options)?;
+    let Parsed {
+        format,
+        reports,
+        rejected,
+    } = parse(bytes, options)?;
     let total = reports.len();
     tracing::debug!(
         rows = total,

@@ -45,7 +45,7 @@ async fn run(store: &dyn Store, bytes: &[u8], dry_run: bool) -> ImportReport {
 }
 
 fn counts(r: &ImportReport) -> (usize, usize, usize, usize) {
-    (r.new(), r.updated(), r.unchanged(), r.rejected.len())
+    (r.new_count(), r.updated_count(), r.unchanged_count(), r.rejected.len())
 }
 
 /// The first export: Windows-1252, semicolons, a title row above the header.
