@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
-cargo build -q -p tanggap --bin tanggap --example lapor_sample
+cargo build -q -p tanggap --bins --examples
 bin="$PWD/target/debug/tanggap"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
