@@ -326,6 +326,10 @@ pub const COMPLAINT_MANAGERS: &[Role] = &[Role::Petugas];
 pub const MANAGE_UNIT: &[Role] = &[Role::Admin];
 /// Roles that read the audit log.
 pub const READ_AUDIT: &[Role] = &[Role::Admin, Role::Auditor];
+/// Roles that import complaints from other systems (SPAN-LAPOR! exports): the
+/// complaint managers, because an import records complainants' identities, which
+/// the admin role is not allowed to see.
+pub const IMPORT_COMPLAINTS: &[Role] = &[Role::Petugas];
 
 /// Whether this user may see the identity of a complaint with this `anonim` flag.
 pub fn may_see_identity(staff: &UnitStaff, anonim: bool) -> bool {

@@ -1,4 +1,4 @@
-//! The command line: `tanggap serve | migrate | demo | user add`.
+//! The command line: `tanggap serve | migrate | demo | user add | analytics | import lapor`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -68,6 +68,41 @@ pub enum Command {
     /// Compute from survey files, without a database.
     #[command(subcommand)]
     Analytics(AnalyticsCommand),
+    /// Import complaints from other systems.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `tanggap import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an SP4N-LAPOR! export (CSV or XLSX). Idempotent on the tracking ID: the
+    /// same file twice changes nothing; a newer export adds status changes and
+    /// follow-ups to the complaints imported before.
+    Lapor(LaporArgs),
+}
+
+/// Flags of `tanggap import lapor`.
+#[derive(Debug, Args)]
+pub struct LaporArgs {
+    /// The export: CSV (comma or semicolon; UTF-8 or Windows-1252) or XLSX.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Receiving unit code. May be left out when the database has one unit.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Column mapping file (TOML: [columns], [status], sheet).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// XLSX sheet to read (default: the mapping's, else the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Show exactly what would happen; store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Reports per transaction (a crash loses at most one batch; a re-run continues).
+    #[arg(long, default_value_t = crate::lapor::DEFAULT_BATCH)]
+    pub batch_size: usize,
 }
 
 /// `tanggap analytics ...`.
@@ -268,6 +303,144 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             add_user(store.as_ref(), args).await?;
         }
+        Command::Import(ImportCommand::Lapor(args)) => {
+            let store = open_store(&config).await?;
+            import_lapor(store.as_ref(), args).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Most rows of a dry run listed one by one; the summary always counts them all.
+const DRY_RUN_LISTED: usize = 200;
+
+async fn import_lapor(store: &dyn Store, args: LaporArgs) -> anyhow::Result<()> {
+    use crate::i18n::Lang;
+    use crate::storage::model::LaporOutcome;
+    let units = store.list_units().await?;
+    let unit = match &args.unit {
+        Some(code) => units.iter().find(|u| u.code == code.trim()),
+        None if units.len() == 1 => units.first(),
+        None => {
+            let codes: Vec<&str> = units.iter().map(|u| u.code.as_str()).collect();
+            anyhow::bail!(
+                "sebutkan unit penerima dengan --unit; unit yang ada: {} / name the receiving unit with --unit",
+                codes.join(", ")
+            );
+        }
+    }
+    .ok_or_else(|| {
+        anyhow::anyhow!(
+            "unit {:?} tidak ditemukan / unit not found",
+            args.unit.clone().unwrap_or_default()
+        )
+    })?
+    .clone();
+    let bytes = std::fs::read(&args.file).map_err(|e| {
+        anyhow::anyhow!(
+            "berkas {} tidak dapat dibaca / cannot read the file: {e}",
+            args.file.display()
+        )
+    })?;
+    let mapping = match &args.mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("berkas pemetaan {} tidak dapat dibaca: {e}", path.display()))?;
+            crate::lapor::Mapping::from_toml(&text)?
+        }
+        None => crate::lapor::Mapping::default(),
+    };
+    let options = crate::lapor::ImportOptions {
+        unit: unit.clone(),
+        mapping,
+        sheet: args.sheet.clone(),
+        dry_run: args.dry_run,
+        batch_size: args.batch_size,
+        recorded_by: None,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} laporan ({per_sec})",
+        )
+        .expect("a valid template"),
+    );
+    let started = std::time::Instant::now();
+    let result = crate::lapor::import(store, &bytes, &options, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await;
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) if e.committed > 0 => anyhow::bail!(
+            "{e}; {}",
+            crate::i18n::tf(Lang::Id, "lapor_import.committed", &[("n", &e.committed.to_string())])
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    if report.dry_run {
+        println!("UJI COBA / DRY RUN: tidak ada yang disimpan / nothing was stored");
+    }
+    println!(
+        "Berkas / file: {} ({}), unit {}",
+        args.file.display(),
+        report.format,
+        unit.code
+    );
+    for r in &report.rows {
+        let line = match &r.outcome {
+            LaporOutcome::New { .. } if report.dry_run && report.rows.len() <= DRY_RUN_LISTED => {
+                format!("baris {}: #{} baru", r.row, r.tracking_id)
+            }
+            LaporOutcome::Updated {
+                status_change,
+                new_follow_ups,
+                ..
+            } => {
+                let mut what = Vec::new();
+                if let Some((from, to)) = status_change {
+                    what.push(format!("status {:?} -> {:?}", from, to));
+                }
+                if *new_follow_ups > 0 {
+                    what.push(format!("{new_follow_ups} tindak lanjut baru"));
+                }
+                format!("baris {}: #{} diperbarui: {}", r.row, r.tracking_id, what.join(", "))
+            }
+            _ => continue,
+        };
+        println!("{line}");
+    }
+    for rejected in &report.rejected {
+        println!("baris {}: DITOLAK: {}", rejected.row, rejected.text(Lang::Id));
+    }
+    println!(
+        "{}: {} ({:.1} s)",
+        if report.dry_run {
+            "Akan terjadi / would happen"
+        } else {
+            "Selesai / done"
+        },
+        report.summary(Lang::Id),
+        elapsed
+    );
+    if !report.dry_run {
+        let detail = report.summary(Lang::Id);
+        store
+            .audit(&crate::storage::model::AuditEntry {
+                at: chrono::Utc::now(),
+                user_id: None,
+                username: None,
+                unit_id: Some(unit.id),
+                action: "import.lapor".into(),
+                entity: "file".into(),
+                entity_id: args.file.display().to_string(),
+                detail,
+                ip: "cli".into(),
+            })
+            .await?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod i18n;
 pub mod intake;
+pub mod lapor;
 pub mod passwords;
 pub mod server;
 pub mod storage;

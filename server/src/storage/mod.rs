@@ -233,6 +233,22 @@ pub trait Store: Send + Sync + 'static {
     /// The newest complaint still open that came by `channel` from this phone number,
     /// so a further SMS or WhatsApp message threads onto it.
     async fn open_complaint_from(&self, unit_id: i64, channel: &str, phone: &str) -> Result<Option<i64>, StoreError>;
+    // --- SPAN-LAPOR! import (issue 5) ---
+    /// Imports one batch of LAPOR! reports into a unit in one transaction: reports
+    /// whose tracking ID is new become complaints (nomor agenda taken from the unit's
+    /// counter inside the transaction: no gaps, no duplicates), known ones get their
+    /// status and new follow-ups as control-card events, and unchanged ones write
+    /// nothing. Tracking IDs must be unique within the batch. With `dry_run` nothing
+    /// is written and the outcomes say exactly what would happen.
+    async fn import_lapor_batch(
+        &self,
+        unit_id: i64,
+        reports: &[LaporReport],
+        recorded_by: Option<i64>,
+        dry_run: bool,
+    ) -> Result<Vec<LaporOutcome>, StoreError>;
+    /// The LAPOR! side of a complaint imported from SPAN-LAPOR!, if it was.
+    async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError>;
 
     /// Loads many complaints with their history in few round trips (demo data).
     /// Agenda counters are raised to the highest number loaded.

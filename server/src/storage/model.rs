@@ -701,3 +701,80 @@ pub struct ComplaintExtras {
     /// Acknowledgements to queue.
     pub notify: Vec<NewOutbox>,
 }
+
+// --- SPAN-LAPOR! import (issue 5) ---
+
+/// One follow-up (tindak lanjut) of a LAPOR! report, stored as an outgoing thread
+/// message keyed by `message_ref`, so a re-import of the same text adds nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaporFollowUp {
+    /// Unique per unit, report and text (`lapor:{unit}:{tracking id}:{hash}`).
+    pub message_ref: String,
+    /// When LAPOR! says it was written, if the export says.
+    pub at: Option<DateTime<Utc>>,
+    /// The text as exported.
+    pub text: String,
+}
+
+/// A LAPOR! report read from an export row and checked at the edge, ready to be
+/// stored as a complaint (channel `span_lapor`, channel_ref = tracking ID) or to
+/// update the complaint imported from it before.
+#[derive(Debug, Clone)]
+pub struct LaporReport {
+    /// The complaint as it would be recorded when new.
+    pub complaint: NewComplaint,
+    /// The LAPOR! tracking ID (digits), also `complaint.channel_ref`.
+    pub tracking_id: String,
+    /// The status text exactly as exported ("" when the export has no status).
+    pub lapor_status: String,
+    /// That status in our vocabulary.
+    pub status: crate::domain::ComplaintStatus,
+    /// LAPOR! category (topic path), kept as given.
+    pub kategori: Option<String>,
+    /// Target agency (instansi tujuan), kept as given.
+    pub instansi: Option<String>,
+    /// The agency's follow-ups, oldest first, without duplicates.
+    pub follow_ups: Vec<LaporFollowUp>,
+}
+
+/// What an import did (or, in a dry run, would do) with one report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum LaporOutcome {
+    /// Stored as a new complaint (ids are None in a dry run).
+    New {
+        /// The new complaint.
+        complaint_id: Option<i64>,
+        /// Its nomor agenda.
+        nomor_agenda: Option<String>,
+    },
+    /// The complaint imported before got a new status and/or follow-ups.
+    Updated {
+        /// The existing complaint.
+        complaint_id: i64,
+        /// LAPOR! status text before and after, when it changed.
+        status_change: Option<(String, String)>,
+        /// Follow-ups not seen before.
+        new_follow_ups: usize,
+    },
+    /// Already imported exactly like this: nothing written.
+    Unchanged {
+        /// The existing complaint.
+        complaint_id: i64,
+    },
+}
+
+/// The LAPOR! side of an imported complaint, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LaporLink {
+    /// The complaint.
+    pub complaint_id: i64,
+    /// LAPOR! tracking ID.
+    pub tracking_id: String,
+    /// Status text as last imported.
+    pub lapor_status: String,
+    /// Category.
+    pub kategori: Option<String>,
+    /// Target agency.
+    pub instansi: Option<String>,
+}

@@ -1256,6 +1256,204 @@ macro_rules! impl_store {
             .await?)
         }
 
+        // --- SPAN-LAPOR! import (issue 5) ---
+        async fn import_lapor_batch(
+            &self,
+            unit_id: i64,
+            reports: &[LaporReport],
+            recorded_by: Option<i64>,
+            dry_run: bool,
+        ) -> Result<Vec<LaporOutcome>, StoreError> {
+            use std::collections::{HashMap, HashSet};
+            if reports.is_empty() {
+                return Ok(Vec::new());
+            }
+            let now = chrono::Utc::now();
+            let mut tx = self.pool.begin().await?;
+            let years: std::collections::BTreeSet<i64> =
+                reports.iter().map(|r| i64::from(chrono::Datelike::year(&r.complaint.received_at))).collect();
+            if !dry_run {
+                // Write first, so a SQLite transaction holds the write lock from its
+                // first statement and never has to upgrade.
+                for year in &years {
+                    sqlx::query(
+                        "INSERT INTO agenda_counters (unit_id, year, last_number) VALUES ($1, $2, 0) \
+                         ON CONFLICT (unit_id, year) DO NOTHING",
+                    )
+                    .bind(unit_id)
+                    .bind(year)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let ids: Vec<&str> = reports.iter().map(|r| r.tracking_id.as_str()).collect();
+            let rows = sqlx::query(&format!(
+                "SELECT c.id, c.channel_ref, c.status, l.lapor_status FROM complaints c \
+                 LEFT JOIN lapor_reports l ON l.complaint_id = c.id \
+                 WHERE c.unit_id = $1 AND c.channel = 'span_lapor' AND c.channel_ref IN ({})",
+                shared::json_texts(DIALECT, 2)
+            ))
+            .bind(unit_id)
+            .bind(serde_json::to_string(&ids).expect("strings serialize"))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut existing: HashMap<String, shared::ExistingLapor> = HashMap::new();
+            for r in &rows {
+                let reference: String = r.try_get(1)?;
+                existing.insert(
+                    reference,
+                    shared::ExistingLapor {
+                        id: r.try_get(0)?,
+                        status: r.try_get(2)?,
+                        lapor_status: r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+                    },
+                );
+            }
+            let refs: Vec<&str> = reports
+                .iter()
+                .filter(|r| existing.contains_key(&r.tracking_id))
+                .flat_map(|r| r.follow_ups.iter().map(|f| f.message_ref.as_str()))
+                .collect();
+            let mut known_refs: HashSet<String> = HashSet::new();
+            if !refs.is_empty() {
+                let found: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT message_ref FROM complaint_messages WHERE channel = 'span_lapor' AND message_ref IN ({})",
+                    shared::json_texts(DIALECT, 1)
+                ))
+                .bind(serde_json::to_string(&refs).expect("strings serialize"))
+                .fetch_all(&mut *tx)
+                .await?;
+                known_refs.extend(found);
+            }
+            let plans = shared::plan_lapor(reports, &existing, &known_refs);
+            if dry_run {
+                tx.rollback().await?;
+                return Ok(plans.iter().map(|p| p.outcome.clone()).collect());
+            }
+            // New complaints: a block of agenda numbers per year, in file order.
+            let template: String = sqlx::query_scalar("SELECT agenda_format FROM units WHERE id = $1")
+                .bind(unit_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut per_year: HashMap<i64, i64> = HashMap::new();
+            for (p, r) in plans.iter().zip(reports) {
+                if matches!(p.outcome, LaporOutcome::New { .. }) {
+                    *per_year.entry(i64::from(chrono::Datelike::year(&r.complaint.received_at))).or_default() += 1;
+                }
+            }
+            let mut next_number: HashMap<i64, i64> = HashMap::new();
+            for (year, n) in &per_year {
+                let last: i64 = sqlx::query_scalar(
+                    "INSERT INTO agenda_counters (unit_id, year, last_number) VALUES ($1, $2, $3) \
+                     ON CONFLICT (unit_id, year) DO UPDATE SET last_number = agenda_counters.last_number + $3 \
+                     RETURNING last_number",
+                )
+                .bind(unit_id)
+                .bind(year)
+                .bind(n)
+                .fetch_one(&mut *tx)
+                .await?;
+                next_number.insert(*year, last - n + 1);
+            }
+            let mut new_rows = Vec::new();
+            let mut numbers: HashMap<String, String> = HashMap::new();
+            for (p, r) in plans.iter().zip(reports) {
+                if matches!(p.outcome, LaporOutcome::New { .. }) {
+                    let year = i64::from(chrono::Datelike::year(&r.complaint.received_at));
+                    let number = next_number.get_mut(&year).expect("counted above");
+                    let nomor = super::format_nomor_agenda(&template, year, *number);
+                    new_rows.push(shared::lapor_complaint_row(r, year, *number, &nomor, recorded_by, now));
+                    numbers.insert(r.tracking_id.clone(), nomor);
+                    *number += 1;
+                }
+            }
+            let mut new_ids: HashMap<String, i64> = HashMap::new();
+            if !new_rows.is_empty() {
+                let inserted = sqlx::query(&shared::lapor_complaint_sql(DIALECT))
+                    .bind(serde_json::Value::Array(new_rows).to_string())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in &inserted {
+                    new_ids.insert(row.try_get(1)?, row.try_get(0)?);
+                }
+            }
+            // Status changes on known complaints.
+            for p in &plans {
+                if let (Some(id), Some(to)) = (p.existing_id, p.set_status) {
+                    let (answered, closed) = shared::status_marks(to);
+                    sqlx::query(
+                        "UPDATE complaints SET status = $1, updated_at = $2, \
+                         first_answered_at = CASE WHEN $3 THEN COALESCE(first_answered_at, $2) ELSE first_answered_at END, \
+                         answered_at = CASE WHEN $3 THEN COALESCE(answered_at, $2) ELSE answered_at END, \
+                         closed_at = CASE WHEN $4 THEN COALESCE(closed_at, $2) ELSE closed_at END \
+                         WHERE id = $5",
+                    )
+                    .bind(to.key())
+                    .bind(now)
+                    .bind(answered)
+                    .bind(closed)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            // Control-card events, thread messages and the LAPOR! rows.
+            let mut events = Vec::new();
+            let mut messages = Vec::new();
+            let mut links = Vec::new();
+            let mut outcomes = Vec::with_capacity(plans.len());
+            for (p, r) in plans.iter().zip(reports) {
+                let id = match p.existing_id {
+                    Some(id) => id,
+                    None => *new_ids
+                        .get(&r.tracking_id)
+                        .ok_or_else(|| StoreError::Conflict { constraint: "complaints_channel_ref_key".into() })?,
+                };
+                shared::lapor_rows(p, r, id, recorded_by, now, &mut events, &mut messages, &mut links);
+                outcomes.push(match &p.outcome {
+                    LaporOutcome::New { .. } => LaporOutcome::New {
+                        complaint_id: Some(id),
+                        nomor_agenda: numbers.get(&r.tracking_id).cloned(),
+                    },
+                    other => other.clone(),
+                });
+            }
+            for (sql, rows) in [
+                (shared::lapor_event_sql(DIALECT), events),
+                (shared::lapor_message_sql(DIALECT), messages),
+                (shared::lapor_link_sql(DIALECT), links),
+            ] {
+                if !rows.is_empty() {
+                    sqlx::query(&sql)
+                        .bind(serde_json::Value::Array(rows).to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        }
+
+        async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError> {
+            let row = sqlx::query(
+                "SELECT complaint_id, tracking_id, lapor_status, kategori, instansi FROM lapor_reports \
+                 WHERE complaint_id = $1",
+            )
+            .bind(complaint_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| {
+                Ok(LaporLink {
+                    complaint_id: r.try_get(0)?,
+                    tracking_id: r.try_get(1)?,
+                    lapor_status: r.try_get(2)?,
+                    kategori: r.try_get(3)?,
+                    instansi: r.try_get(4)?,
+                })
+            })
+            .transpose()
+        }
+
         async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
             let complaint_sql = shared::bulk_complaint_sql(DIALECT);
             let event_sql = shared::bulk_event_sql(DIALECT);
@@ -1820,3 +2018,350 @@ macro_rules! outbox_fns {
 }
 
 pub(super) use outbox_fns;
+
+// --- SPAN-LAPOR! import (issue 5) ---
+
+/// A complaint imported from LAPOR! before, as a new batch finds it.
+#[derive(Debug, Clone)]
+pub(super) struct ExistingLapor {
+    /// The complaint.
+    pub id: i64,
+    /// Its status here.
+    pub status: String,
+    /// The LAPOR! status text as last imported ("" when never).
+    pub lapor_status: String,
+}
+
+/// What to do with one report of a batch; made before anything is written, so a dry
+/// run and a real run decide the same way.
+#[derive(Debug, Clone)]
+pub(super) struct LaporPlan {
+    /// The answer for the caller.
+    pub outcome: super::model::LaporOutcome,
+    /// The complaint imported before, if any.
+    pub existing_id: Option<i64>,
+    /// Our status before this import (of an existing complaint).
+    pub from_status: String,
+    /// The new status to set, when it differs from ours.
+    pub set_status: Option<crate::domain::ComplaintStatus>,
+    /// Indexes into the report's follow-ups that are not stored yet.
+    pub new_follow_ups: Vec<usize>,
+}
+
+/// Status texts compare without case and extra spaces ("Sedang  diproses" is
+/// "Sedang Diproses").
+pub(super) fn same_status_text(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    norm(a) == norm(b)
+}
+
+/// Decides new / updated / unchanged for each report of a batch.
+pub(super) fn plan_lapor(
+    reports: &[super::model::LaporReport],
+    existing: &std::collections::HashMap<String, ExistingLapor>,
+    known_refs: &std::collections::HashSet<String>,
+) -> Vec<LaporPlan> {
+    use super::model::LaporOutcome;
+    reports
+        .iter()
+        .map(|r| match existing.get(&r.tracking_id) {
+            None => LaporPlan {
+                outcome: LaporOutcome::New {
+                    complaint_id: None,
+                    nomor_agenda: None,
+                },
+                existing_id: None,
+                from_status: String::new(),
+                set_status: None,
+                new_follow_ups: (0..r.follow_ups.len()).collect(),
+            },
+            Some(e) => {
+                let status_changed =
+                    !r.lapor_status.trim().is_empty() && !same_status_text(&r.lapor_status, &e.lapor_status);
+                let new_follow_ups: Vec<usize> = r
+                    .follow_ups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| !known_refs.contains(&f.message_ref))
+                    .map(|(i, _)| i)
+                    .collect();
+                let outcome = if status_changed || !new_follow_ups.is_empty() {
+                    LaporOutcome::Updated {
+                        complaint_id: e.id,
+                        status_change: status_changed.then(|| (e.lapor_status.clone(), r.lapor_status.clone())),
+                        new_follow_ups: new_follow_ups.len(),
+                    }
+                } else {
+                    LaporOutcome::Unchanged { complaint_id: e.id }
+                };
+                LaporPlan {
+                    outcome,
+                    existing_id: Some(e.id),
+                    from_status: e.status.clone(),
+                    set_status: (status_changed && r.status.key() != e.status).then_some(r.status),
+                    new_follow_ups,
+                }
+            }
+        })
+        .collect()
+}
+
+/// A subquery yielding the strings of the JSON array in parameter `$param`.
+pub(super) fn json_texts(d: Dialect, param: usize) -> String {
+    match d {
+        Dialect::Sqlite => format!("SELECT value FROM json_each(${param})"),
+        Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
+    }
+}
+
+/// Whether a status means the complaint has been answered, and whether it is closed
+/// (which timestamps an import sets when it moves a complaint there).
+pub(super) fn status_marks(status: crate::domain::ComplaintStatus) -> (bool, bool) {
+    use crate::domain::ComplaintStatus as S;
+    (matches!(status, S::Dijawab | S::Selesai), status.is_closed())
+}
+
+/// Columns of a new imported complaint with their PostgreSQL types, in JSON order.
+const LAPOR_COMPLAINT_COLUMNS: &[(&str, &str)] = &[
+    ("unit_id", "bigint"),
+    ("agenda_year", "bigint"),
+    ("agenda_number", "bigint"),
+    ("nomor_agenda", "text"),
+    ("tracking_code", "text"),
+    ("channel", "text"),
+    ("channel_ref", "text"),
+    ("channel_detail", "text"),
+    ("received_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("recorded_by", "bigint"),
+    ("complainant_name", "text"),
+    ("complainant_phone", "text"),
+    ("complainant_email", "text"),
+    ("complainant_address", "text"),
+    ("anonim", "boolean"),
+    ("rahasia", "boolean"),
+    ("subject", "text"),
+    ("description", "text"),
+    ("event_place", "text"),
+    ("event_date", "date"),
+    ("klasifikasi", "text"),
+    ("service_id", "bigint"),
+    ("status", "text"),
+    ("first_answered_at", "timestamptz"),
+    ("answered_at", "timestamptz"),
+    ("closed_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+];
+
+/// SQL inserting a JSON array of new imported complaints, returning (id, channel_ref).
+pub(super) fn lapor_complaint_sql(d: Dialect) -> String {
+    let cols: Vec<&str> = LAPOR_COMPLAINT_COLUMNS.iter().map(|c| c.0).collect();
+    let fields: Vec<String> = LAPOR_COMPLAINT_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, ty))| d.field(i, ty))
+        .collect();
+    format!(
+        "INSERT INTO complaints ({}) SELECT {} FROM {} RETURNING id, channel_ref",
+        cols.join(", "),
+        fields.join(", "),
+        d.json_rows()
+    )
+}
+
+/// One new imported complaint as a JSON array in [`LAPOR_COMPLAINT_COLUMNS`] order.
+pub(super) fn lapor_complaint_row(
+    r: &super::model::LaporReport,
+    year: i64,
+    number: i64,
+    nomor_agenda: &str,
+    recorded_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> serde_json::Value {
+    let c = &r.complaint;
+    let (answered, closed) = status_marks(r.status);
+    let now_text = ts_text(&now);
+    serde_json::json!([
+        c.unit_id,
+        year,
+        number,
+        nomor_agenda,
+        super::new_tracking_code(),
+        c.channel.key(),
+        c.channel_ref,
+        c.channel_detail,
+        ts_text(&c.received_at),
+        now_text,
+        recorded_by,
+        c.complainant.name,
+        c.complainant.phone,
+        c.complainant.email,
+        c.complainant.address,
+        c.anonim,
+        c.rahasia,
+        c.subject,
+        c.description,
+        c.event_place,
+        c.event_date.map(|d| d.format("%Y-%m-%d").to_string()),
+        c.klasifikasi.key(),
+        c.service_id,
+        r.status.key(),
+        answered.then(|| now_text.clone()),
+        answered.then(|| now_text.clone()),
+        closed.then(|| now_text.clone()),
+        now_text,
+    ])
+}
+
+/// A follow-up's text shortened for a control-card note (the thread keeps it whole).
+fn short_note(text: &str) -> String {
+    const MAX: usize = 300;
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= MAX {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(MAX).collect::<String>())
+    }
+}
+
+/// The control-card events, thread messages and LAPOR! row one planned report writes.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn lapor_rows(
+    p: &LaporPlan,
+    r: &super::model::LaporReport,
+    complaint_id: i64,
+    recorded_by: Option<i64>,
+    now: DateTime<Utc>,
+    events: &mut Vec<serde_json::Value>,
+    messages: &mut Vec<serde_json::Value>,
+    links: &mut Vec<serde_json::Value>,
+) {
+    use super::model::LaporOutcome;
+    let at = ts_text(&now);
+    let mut event = |kind: &str, from: Option<&str>, to: Option<&str>, note: String| {
+        events.push(serde_json::json!([complaint_id, at, recorded_by, kind, from, to, note]));
+    };
+    match &p.outcome {
+        LaporOutcome::Unchanged { .. } => return,
+        LaporOutcome::New { .. } => {
+            let sumber = r
+                .complaint
+                .channel_detail
+                .as_deref()
+                .map(|s| format!("; sumber: {s}"))
+                .unwrap_or_default();
+            event(
+                "diterima",
+                None,
+                Some("diterima"),
+                format!("Diimpor dari SP4N-LAPOR! #{}{sumber}", r.tracking_id),
+            );
+            if r.status != crate::domain::ComplaintStatus::Diterima {
+                event(
+                    "status",
+                    Some("diterima"),
+                    Some(r.status.key()),
+                    format!("Status di SP4N-LAPOR!: {}", r.lapor_status),
+                );
+            }
+        }
+        LaporOutcome::Updated { status_change, .. } => {
+            if let Some((old, new)) = status_change {
+                let note = if old.is_empty() {
+                    format!("Status di SP4N-LAPOR!: {new}")
+                } else {
+                    format!("Status di SP4N-LAPOR! berubah: {old} → {new}")
+                };
+                match p.set_status {
+                    Some(to) => event("status", Some(&p.from_status), Some(to.key()), note),
+                    None => event("note", None, None, note),
+                }
+            }
+        }
+    }
+    for &i in &p.new_follow_ups {
+        let f = &r.follow_ups[i];
+        let when = f.at.unwrap_or(now);
+        event(
+            "tindak_lanjut",
+            None,
+            None,
+            format!("Tindak lanjut di SP4N-LAPOR!: {}", short_note(&f.text)),
+        );
+        messages.push(serde_json::json!([
+            complaint_id,
+            "out",
+            "span_lapor",
+            ts_text(&when),
+            r.instansi.clone().unwrap_or_else(|| "SP4N-LAPOR!".to_owned()),
+            "",
+            f.text,
+            f.message_ref,
+        ]));
+    }
+    links.push(serde_json::json!([
+        complaint_id,
+        r.complaint.unit_id,
+        r.tracking_id,
+        r.lapor_status,
+        r.kategori,
+        r.instansi,
+        at,
+        at,
+    ]));
+}
+
+/// SQL inserting control-card rows `[complaint_id, at, actor_id, kind, from, to, note]`.
+pub(super) fn lapor_event_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, from_status, to_status, note) \
+         SELECT {}, {}, {}, {}, {}, {}, {} FROM {}",
+        d.field(0, "bigint"),
+        d.field(1, "timestamptz"),
+        d.field(2, "bigint"),
+        d.field(3, "text"),
+        d.field(4, "text"),
+        d.field(5, "text"),
+        d.field(6, "text"),
+        d.json_rows()
+    )
+}
+
+/// SQL inserting thread messages; a message_ref stored before is skipped.
+pub(super) fn lapor_message_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) \
+         SELECT {}, {}, {}, {}, {}, {}, {}, {} FROM {} WHERE 1 = 1 \
+         ON CONFLICT (channel, message_ref) DO NOTHING",
+        d.field(0, "bigint"),
+        d.field(1, "text"),
+        d.field(2, "text"),
+        d.field(3, "timestamptz"),
+        d.field(4, "text"),
+        d.field(5, "text"),
+        d.field(6, "text"),
+        d.field(7, "text"),
+        d.json_rows()
+    )
+}
+
+/// SQL creating or refreshing the LAPOR! rows of imported complaints.
+pub(super) fn lapor_link_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO lapor_reports (complaint_id, unit_id, tracking_id, lapor_status, kategori, instansi, \
+         first_imported_at, last_changed_at) SELECT {}, {}, {}, {}, {}, {}, {}, {} FROM {} WHERE 1 = 1 \
+         ON CONFLICT (complaint_id) DO UPDATE SET lapor_status = excluded.lapor_status, \
+         kategori = COALESCE(excluded.kategori, lapor_reports.kategori), \
+         instansi = COALESCE(excluded.instansi, lapor_reports.instansi), \
+         last_changed_at = excluded.last_changed_at",
+        d.field(0, "bigint"),
+        d.field(1, "bigint"),
+        d.field(2, "text"),
+        d.field(3, "text"),
+        d.field(4, "text"),
+        d.field(5, "text"),
+        d.field(6, "timestamptz"),
+        d.field(7, "timestamptz"),
+        d.json_rows()
+    )
+}

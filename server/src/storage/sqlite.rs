@@ -44,7 +44,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // 32 MiB page cache per connection (the default is 2 MiB): bulk writes such
+            // as the SPAN-LAPOR! import touch many index pages; with the small default
+            // they spill mid-transaction (measured: system time of a 100,000-row import
+            // 1.6-1.9 s with the default, 0.8-1.0 s with this).
+            .pragma("cache_size", "-32768");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod assets;
 mod intake;
+mod lapor;
 mod pages;
 mod staff;
 pub mod stats;
@@ -163,6 +164,9 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             post(intake::api_create_complaint),
         ),
         (Method::GET, "/api/v1/tracking/{code}", get(intake::api_tracking)),
+        // SPAN-LAPOR! import (issue 5)
+        (Method::GET, "/staf/{unit}/impor-lapor", get(lapor::import_form)),
+        (Method::POST, "/staf/{unit}/impor-lapor", post(lapor::import_upload)),
     ]
 }
 

@@ -64,6 +64,7 @@ struct UnitDashboard {
     total: i64,
     can_manage: bool,
     can_audit: bool,
+    can_import: bool,
 }
 
 /// A unit's staff dashboard: complaints per status, and the admin links the role allows.
@@ -88,6 +89,7 @@ pub async fn unit_dashboard(
         page: reader.page,
         can_manage: staff.has_any(MANAGE_UNIT),
         can_audit: staff.has_any(READ_AUDIT),
+        can_import: staff.has_any(crate::auth::IMPORT_COMPLAINTS),
         unit: staff.unit,
         counts,
         total,

@@ -112,6 +112,9 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/api/v1/gateway/{unit}/{channel}", Token),
         (Method::POST, "/api/v1/units/{unit}/complaints", Public),
         (Method::GET, "/api/v1/tracking/{code}", Public),
+        // SPAN-LAPOR! import (issue 5): the complaint managers only.
+        (Method::GET, "/staf/{unit}/impor-lapor", Unit(&[Role::Petugas])),
+        (Method::POST, "/staf/{unit}/impor-lapor", Unit(&[Role::Petugas])),
     ]
 }
 

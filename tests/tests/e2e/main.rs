@@ -4,5 +4,6 @@ mod authz;
 mod browser;
 mod http;
 mod intake;
+mod lapor;
 mod stats;
 mod storage;
