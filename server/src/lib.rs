@@ -9,6 +9,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod i18n;
+pub mod intake;
+pub mod notify;
 pub mod passwords;
 pub mod server;
 pub mod storage;

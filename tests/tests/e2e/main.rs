@@ -3,5 +3,6 @@
 mod authz;
 mod browser;
 mod http;
+mod mail;
 mod stats;
 mod storage;
