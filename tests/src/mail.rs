@@ -87,7 +87,8 @@ impl MailServers {
         let root = dir.path();
         // dovecot's processes run as unprivileged users and must reach these folders.
         set_mode(root, 0o755);
-        for sub in ["run", "state", "mail", "sent"] {
+        // ("sent" is left to aiosmtpd, which makes it a Maildir with its subfolders.)
+        for sub in ["run", "state", "mail"] {
             std::fs::create_dir_all(root.join(sub)).expect("create folder");
         }
         let mail_uid = user_id("mail").expect("the system user `mail` exists");
