@@ -460,10 +460,13 @@ on_both_databases!(
     }
 );
 
+/// One request the test gateway received: its headers and body.
+type GatewayRequest = (BTreeMap<String, String>, Vec<u8>);
+
 /// What the test gateway received.
 #[derive(Clone, Default)]
 struct Received {
-    requests: Arc<Mutex<Vec<(BTreeMap<String, String>, Vec<u8>)>>>,
+    requests: Arc<Mutex<Vec<GatewayRequest>>>,
 }
 
 /// A real HTTP server on loopback standing in for an SMS gateway: it keeps every
@@ -897,14 +900,14 @@ on_both_databases!(
         );
         assert_eq!(
             store
-                .find_thread(a, &["lain@x".into()], &[recorded.nomor_agenda.clone()])
+                .find_thread(a, &["lain@x".into()], std::slice::from_ref(&recorded.nomor_agenda))
                 .await
                 .unwrap(),
             Some(id)
         );
         assert_eq!(
             store
-                .find_thread(b, &[], &[recorded.nomor_agenda.clone()])
+                .find_thread(b, &[], std::slice::from_ref(&recorded.nomor_agenda))
                 .await
                 .unwrap(),
             None
@@ -931,7 +934,7 @@ on_both_databases!(
         };
         assert!(
             store
-                .add_thread_reply(&reply, &[file.clone()], "Balasan")
+                .add_thread_reply(&reply, std::slice::from_ref(&file), "Balasan")
                 .await
                 .unwrap()
                 .is_some()
