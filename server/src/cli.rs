@@ -290,10 +290,13 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 }
             }
             let db = config.database_url_for_display();
+            let jobs = crate::server::ChannelJobs::start(&config, store.clone());
             let server = crate::server::Server::bind(config, store).await?;
             tracing::info!(address = %server.local_addr(), database = %db, "Tanggap is listening");
             println!("Tanggap berjalan di / is running at http://{}", server.local_addr());
-            server.run_until(crate::server::shutdown_signal()).await?;
+            let served = server.run_until(crate::server::shutdown_signal()).await;
+            jobs.stop().await;
+            served?;
         }
         Command::Analytics(AnalyticsCommand::Ikm(args)) => {
             let output = crate::survey::cli::ikm(&args)?;

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod i18n;
 pub mod intake;
 pub mod lapor;
+pub mod notify;
 pub mod passwords;
 pub mod server;
 pub mod storage;

@@ -75,3 +75,39 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
+
+/// The background work of the channels (issue 4): the outbox sender and the IMAP
+/// poller, started beside the HTTP server and stopped with it.
+pub struct ChannelJobs {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ChannelJobs {
+    /// Starts both loops. Each instance has its own holder name in job leases, so
+    /// several instances share the mailboxes without polling one twice.
+    pub fn start(config: &Config, store: Arc<dyn Store>) -> ChannelJobs {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let holder = format!(
+            "{}-{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "tanggap".into()),
+            std::process::id(),
+            crate::codes::new_tracking_code()
+        );
+        let sender = crate::notify::OutboxSender::new(store.clone(), crate::notify::SenderOptions::default());
+        let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder);
+        let tasks = vec![
+            tokio::spawn(sender.run(stopped.clone())),
+            tokio::spawn(intake.run(stopped)),
+        ];
+        ChannelJobs { stop, tasks }
+    }
+
+    /// Asks both loops to stop and waits until the work in hand is finished.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}

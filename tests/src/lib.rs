@@ -8,6 +8,7 @@
 //! - [`Browser`] drives Debian's headless Chromium through chromedriver.
 
 pub mod browser;
+pub mod mail;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,13 +1,12 @@
 //! SMS and WhatsApp: messages an HTTP gateway posts to us. The gateway signs the raw
-//! body with HMAC-SHA256 over the unit's shared secret; an unsigned or wrongly signed
+//! body with HMAC-SHA256 under the gateway's shared secret (the same `hmac_secret`
+//! that signs what we send it); an unsigned or wrongly signed
 //! post changes nothing. A message from a number with an open complaint on the same
 //! channel joins that complaint's thread; otherwise it becomes a new complaint. The
 //! gateway's message id makes a redelivery a no-op.
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::domain::{Channel, Klasifikasi};
 use crate::i18n::Lang;
@@ -16,74 +15,9 @@ use crate::storage::{Store, StoreError};
 
 use super::form::{NotifyBy, normalize_phone};
 
-/// Header carrying `sha256=<hex HMAC of the raw body>`.
-pub const SIGNATURE_HEADER: &str = "x-tanggap-signature";
-
-/// What a gateway posts.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct InboundMessage {
-    /// The gateway's own id for the message (makes redelivery a no-op).
-    pub id: String,
-    /// Sender number.
-    pub from: String,
-    /// Message text.
-    pub text: String,
-    /// When the gateway received it (defaults to now).
-    #[serde(default)]
-    pub received_at: Option<DateTime<Utc>>,
-}
-
-/// What happened to a posted message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum Outcome {
-    /// A new complaint.
-    Created {
-        /// Its nomor agenda.
-        nomor_agenda: String,
-    },
-    /// Added to the thread of an open complaint.
-    Threaded {
-        /// That complaint's nomor agenda.
-        nomor_agenda: String,
-    },
-    /// Seen before: nothing changed.
-    Duplicate,
-}
-
-/// Why a post was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum GatewayError {
-    /// Signature missing or wrong.
-    #[error("bad signature")]
-    BadSignature,
-    /// The payload is not a usable message.
-    #[error("invalid message: {0}")]
-    Invalid(&'static str),
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Checks `sha256=<hex>` against the HMAC of `body` under `secret`, in constant time.
-pub fn verify_signature(secret: &str, body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Ok(sig) = hex::decode(hex_sig) else { return false };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&sig).is_ok()
-}
-
-/// The signature header value a gateway (or a test) sends for `body`.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
+/// The signature header and its HMAC, shared with the outbound sender: one secret
+/// per gateway signs both ways.
+pub use crate::notify::gateway::{SIGNATURE_HEADER, sign, verify};
 
 /// The subject of a complaint that came as a bare message: its first line, cut at a
 /// word near 80 characters.
@@ -189,16 +123,11 @@ mod tests {
     fn signatures_verify_only_with_the_secret_and_the_exact_body() {
         let body = br#"{"id":"1","from":"0812","text":"halo"}"#;
         let sig = sign("rahasia-gateway", body);
-        assert!(verify_signature("rahasia-gateway", body, Some(&sig)));
-        assert!(!verify_signature("lain", body, Some(&sig)));
-        assert!(!verify_signature("rahasia-gateway", b"{}", Some(&sig)));
-        assert!(!verify_signature("rahasia-gateway", body, None));
-        assert!(!verify_signature("rahasia-gateway", body, Some("sha256=zz")));
-        assert!(!verify_signature(
-            "rahasia-gateway",
-            body,
-            Some(sig.trim_start_matches("sha256="))
-        ));
+        assert!(verify("rahasia-gateway", body, &sig));
+        assert!(!verify("lain", body, &sig));
+        assert!(!verify("rahasia-gateway", b"{}", &sig));
+        assert!(!verify("rahasia-gateway", body, "sha256=zz"));
+        assert!(!verify("rahasia-gateway", body, sig.trim_start_matches("sha256=")));
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //!   entry and the JSON API, so every channel produces the same Buku Pengaduan record.
 //! - [`files`]: attachments, accepted by what their bytes are, never by their name.
 //! - [`gateway`]: SMS and WhatsApp messages a gateway posts to us.
+//! - [`email`]: the unit's mailbox, polled over IMAP.
 //! - [`ack`]: the acknowledgement that carries the nomor agenda back to the citizen.
 
 pub mod ack;
+pub mod email;
 pub mod files;
 pub mod form;
 pub mod gateway;

@@ -250,6 +250,33 @@ pub trait Store: Send + Sync + 'static {
     /// The LAPOR! side of a complaint imported from SPAN-LAPOR!, if it was.
     async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError>;
 
+    // --- Email channel (issue 4): threading replies and the IMAP cursor ---
+
+    /// The complaint of `unit_id` that a message belongs to: one whose email
+    /// channel_ref or a thread message's message_ref is among `refs` (the message's
+    /// In-Reply-To and References, without angle brackets), or whose nomor agenda is
+    /// among `nomor_candidates` (taken from the subject). None for a new complaint.
+    async fn find_thread(
+        &self,
+        unit_id: i64,
+        refs: &[String],
+        nomor_candidates: &[String],
+    ) -> Result<Option<i64>, StoreError>;
+    /// Adds a citizen's reply to a complaint's thread with its attachments and a
+    /// control-card entry (`pesan_masuk`, with `note`), in one transaction. None when
+    /// the same (channel, message_ref) is stored already: a redelivery changes nothing.
+    async fn add_thread_reply(
+        &self,
+        message: &ComplaintMessage,
+        attachments: &[NewAttachment],
+        note: &str,
+    ) -> Result<Option<i64>, StoreError>;
+    /// How far a polled mailbox has been read.
+    async fn mailbox_cursor(&self, mailbox: &str) -> Result<Option<MailboxCursor>, StoreError>;
+    /// Moves a mailbox's cursor forward (never back within the same UIDVALIDITY; a
+    /// new UIDVALIDITY replaces it).
+    async fn set_mailbox_cursor(&self, cursor: &MailboxCursor, at: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// Loads many complaints with their history in few round trips (demo data).
     /// Agenda counters are raised to the highest number loaded.
     async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError>;

@@ -777,4 +777,14 @@ pub struct LaporLink {
     pub kategori: Option<String>,
     /// Target agency.
     pub instansi: Option<String>,
+/// How far one IMAP mailbox has been read (email channel). UIDs only mean something
+/// within one UIDVALIDITY, so both are kept together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxCursor {
+    /// The mailbox's stable name, `user@host:port/folder`.
+    pub mailbox: String,
+    /// The folder's UIDVALIDITY when `last_uid` was read.
+    pub uid_validity: i64,
+    /// The highest UID stored (or deliberately passed over).
+    pub last_uid: i64,
 }

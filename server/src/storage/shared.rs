@@ -1454,6 +1454,101 @@ macro_rules! impl_store {
             .transpose()
         }
 
+        // --- Email channel (issue 4): threading replies and the IMAP cursor ---
+
+        async fn find_thread(
+            &self,
+            unit_id: i64,
+            refs: &[String],
+            nomor_candidates: &[String],
+        ) -> Result<Option<i64>, StoreError> {
+            // Newest reference first: the message it answers directly wins.
+            for r in refs.iter().rev() {
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM complaints WHERE unit_id = $1 AND channel = 'email' AND channel_ref = $2 \
+                     UNION ALL SELECT m.complaint_id FROM complaint_messages m JOIN complaints c ON c.id = m.complaint_id \
+                     WHERE c.unit_id = $1 AND m.channel = 'email' AND m.message_ref = $2 LIMIT 1",
+                )
+                .bind(unit_id)
+                .bind(r)
+                .fetch_optional(&self.pool)
+                .await?;
+                if found.is_some() {
+                    return Ok(found);
+                }
+            }
+            for n in nomor_candidates {
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM complaints WHERE unit_id = $1 AND nomor_agenda = $2")
+                        .bind(unit_id)
+                        .bind(n)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                if found.is_some() {
+                    return Ok(found);
+                }
+            }
+            Ok(None)
+        }
+
+        async fn add_thread_reply(
+            &self,
+            message: &ComplaintMessage,
+            attachments: &[NewAttachment],
+            note: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            let mut tx = self.pool.begin().await?;
+            let Some(id) = insert_message(&mut *tx, message).await? else {
+                return Ok(None);
+            };
+            for a in attachments {
+                insert_attachment(
+                    &mut *tx,
+                    &NewAttachment { complaint_id: message.complaint_id, message_id: Some(id), ..a.clone() },
+                )
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO complaint_events (complaint_id, at, kind, note) VALUES ($1, $2, 'pesan_masuk', $3)",
+            )
+            .bind(message.complaint_id)
+            .bind(message.at)
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(id))
+        }
+
+        async fn mailbox_cursor(&self, mailbox: &str) -> Result<Option<MailboxCursor>, StoreError> {
+            let row: Option<(i64, i64)> =
+                sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_cursors WHERE mailbox = $1")
+                    .bind(mailbox)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            Ok(row.map(|(uid_validity, last_uid)| MailboxCursor { mailbox: mailbox.to_owned(), uid_validity, last_uid }))
+        }
+
+        async fn set_mailbox_cursor(
+            &self,
+            cursor: &MailboxCursor,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO mailbox_cursors (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, \
+                 updated_at = excluded.updated_at \
+                 WHERE mailbox_cursors.uid_validity <> excluded.uid_validity OR mailbox_cursors.last_uid < excluded.last_uid",
+            )
+            .bind(&cursor.mailbox)
+            .bind(cursor.uid_validity)
+            .bind(cursor.last_uid)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
         async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError> {
             let complaint_sql = shared::bulk_complaint_sql(DIALECT);
             let event_sql = shared::bulk_event_sql(DIALECT);

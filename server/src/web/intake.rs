@@ -476,12 +476,14 @@ pub async fn gateway_webhook(
     };
     // A channel the unit has not set up has no secret, so nothing can be signed for it.
     let secret = settings
-        .as_ref()
-        .and_then(|s| s.config.get("webhook_secret"))
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let signature = headers.get(gateway::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    if secret.is_empty() || !gateway::verify_signature(secret, &body, signature) {
+        .and_then(|s| crate::notify::settings::GatewaySettings::from_json(&s.config).ok())
+        .map(|g| g.hmac_secret)
+        .unwrap_or_default();
+    let signature = headers
+        .get(gateway::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if secret.is_empty() || !gateway::verify(&secret, &body, signature) {
         tracing::warn!(unit = %unit.code, channel = %channel, "gateway post with a bad signature");
         return api_error(
             StatusCode::UNAUTHORIZED,

@@ -9,6 +9,7 @@ mod api;
 mod assets;
 mod intake;
 mod lapor;
+mod channels;
 mod pages;
 mod staff;
 pub mod stats;
@@ -129,6 +130,9 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/staf/{unit}/token", post(admin::create_token)),
         (Method::POST, "/staf/{unit}/token/{id}/cabut", post(admin::revoke_token)),
         (Method::GET, "/staf/{unit}/audit", get(admin::audit_page)),
+        // Channel settings (issue 4, email and gateways): unit admins only.
+        (Method::GET, "/staf/{unit}/saluran", get(channels::channels_page)),
+        (Method::POST, "/staf/{unit}/saluran", post(channels::save_channel)),
         (Method::GET, "/api/v1/units", get(api::units)),
         (Method::GET, "/api/v1/units/{unit}/services", get(api::services)),
         (Method::GET, "/api/v1/units/{unit}/complaints", get(api::complaints)),

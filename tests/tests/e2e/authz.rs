@@ -93,6 +93,9 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/staf/{unit}/token", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/token/{id}/cabut", Unit(&[Role::Admin])),
         (Method::GET, "/staf/{unit}/audit", Unit(&[Role::Admin, Role::Auditor])),
+        // Channel settings (issue 4, email and gateways).
+        (Method::GET, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
         (Method::GET, "/api/v1/units", Public),
         (Method::GET, "/api/v1/units/{unit}/services", Public),
         (Method::GET, "/api/v1/units/{unit}/complaints", Token),

@@ -400,7 +400,7 @@ on_both_databases!(
             .set_channel_settings(&ChannelSettings {
                 unit_id,
                 channel: "whatsapp".into(),
-                config: serde_json::json!({ "webhook_secret": secret }),
+                config: serde_json::json!({ "url": "", "auth_token": "", "hmac_secret": secret }),
                 enabled: true,
             })
             .await

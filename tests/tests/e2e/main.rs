@@ -5,5 +5,6 @@ mod browser;
 mod http;
 mod intake;
 mod lapor;
+mod mail;
 mod stats;
 mod storage;
