@@ -341,6 +341,9 @@ async fn answer_all(c: &fantoccini::Client, score: u8) {
         // Click the label (the big touch target), as a finger would.
         let label = radio.find(Locator::XPath("..")).await.unwrap();
         label.click().await.unwrap();
+        assert!(radio.is_selected().await.unwrap(), "{key} {score} selected");
+        // Let the phone's move to the next question finish before the next tap.
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     }
 }
 
@@ -525,3 +528,61 @@ async fn a_kiosk_takes_a_response_and_resets_itself() {
     assert!(checked.is_empty(), "the next visitor starts empty");
     browser.close().await;
 }
+
+on_both_databases!(a_stack_of_paper_forms_lands_in_the_analytics, |db: TestDb| async move {
+    let f = fixture(db).await;
+    let petugas = f.app.login("petugas_uji", PASSWORD).await;
+    let (status, _, grid) = petugas.get("/staf/dinsos-uji/survei/kertas").await;
+    assert_eq!(status, 200);
+    assert!(grid.contains("name=\"r20_pengaduan\"") && grid.contains("pattern=\"[1-4]\""));
+    let mut fields: Vec<(String, String)> = vec![
+        ("tanggal".into(), "2026-10-05".into()),
+        ("layanan".into(), "sktm".into()),
+    ];
+    // Row 1 all 4, row 2 all 2 with a profile, row 3 has a 5 typed by mistake.
+    for (row, score) in [(1, "4"), (2, "2"), (3, "3")] {
+        for key in ELEMENTS {
+            fields.push((format!("r{row}_{key}"), score.into()));
+        }
+    }
+    fields.push(("r3_sarana".into(), "5".into()));
+    fields.push(("r2_jenis_kelamin".into(), "p".into()));
+    fields.push(("r2_umur".into(), "52".into()));
+    fields.push(("r2_pendidikan".into(), "S2".into()));
+    let (status, _, page) = petugas.post("/staf/dinsos-uji/survei/kertas", &refs(&fields)).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Nilai harus 1, 2, 3 atau 4."));
+    assert!(page.contains("Tidak ada yang disimpan"));
+    assert!(page.contains("name=\"r2_umur\" value=\"52\""), "typed values are kept");
+    assert!(stored(&f).await.is_empty(), "nothing stored while a row is wrong");
+
+    // A kepala bidang may not type in forms.
+    let kabid = f.app.login("kabid_uji", PASSWORD).await;
+    assert_eq!(
+        kabid.post("/staf/dinsos-uji/survei/kertas", &refs(&fields)).await.0,
+        403
+    );
+
+    let fields: Vec<(String, String)> = fields
+        .into_iter()
+        .filter(|(k, v)| !(k == "r3_sarana" && v == "5"))
+        .collect();
+    let (status, location, body) = petugas.post("/staf/dinsos-uji/survei/kertas", &refs(&fields)).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(location.as_deref(), Some("/staf/dinsos-uji/survei/kertas?tersimpan=3"));
+    let rows = stored(&f).await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r.source == "paper" && r.responded_on.to_string() == "2026-10-05")
+    );
+    assert_eq!(rows[1].profile.jenis_kelamin.as_deref(), Some("P"));
+    assert_eq!(rows[1].profile.pendidikan.as_deref(), Some("S2"));
+    // The analytics read them: (4 + 2 + 3) / 3 = 3.00 for every element.
+    let report = ikm(&f, "2026-10-01", "2026-10-31").await;
+    assert_eq!(report["respondents"], 3);
+    let index = &report["groups"][0]["index"];
+    assert!((index["ikm"].as_f64().unwrap() - 3.0).abs() < 1e-9, "{index}");
+    assert!((index["konversi"].as_f64().unwrap() - 75.0).abs() < 1e-9);
+    assert_eq!(index["mutu"], "C");
+});
