@@ -108,13 +108,15 @@ async fn main() -> anyhow::Result<()> {
             let marker = "name=\"csrf\" value=\"";
             let start = page.find(marker).expect("csrf field") + marker.len();
             let csrf = page[start..].split('"').next().expect("csrf value").to_owned();
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("csrf", &csrf).append_pair("layanan", "ktp");
-            for (i, key) in ELEMENTS.iter().enumerate() {
-                form.append_pair(&format!("q_{key}"), &(1 + (client_no + i) % 4).to_string());
-            }
-            form.append_pair("umur", "35").append_pair("jenis_kelamin", "L");
-            let body = form.finish();
+            let body = {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.append_pair("csrf", &csrf).append_pair("layanan", "ktp");
+                for (i, key) in ELEMENTS.iter().enumerate() {
+                    form.append_pair(&format!("q_{key}"), &(1 + (client_no + i) % 4).to_string());
+                }
+                form.append_pair("umur", "35").append_pair("jenis_kelamin", "L");
+                form.finish()
+            };
             let mut latencies = Vec::new();
             let mut failures = 0u64;
             while Instant::now() < deadline {
