@@ -47,13 +47,17 @@ pub fn answer_field(key: &str) -> String {
     format!("q_{key}")
 }
 
+/// A typed score that is not 1, 2, 3 or 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAScore;
+
 /// Reads one score: `1`-`4` or nothing.
-pub fn parse_score(text: &str) -> Result<Option<i64>, ()> {
+pub fn parse_score(text: &str) -> Result<Option<i64>, NotAScore> {
     match text.trim() {
         "" => Ok(None),
         t => match t.parse::<i64>() {
             Ok(n @ 1..=4) => Ok(Some(n)),
-            _ => Err(()),
+            _ => Err(NotAScore),
         },
     }
 }
@@ -121,7 +125,7 @@ pub fn parse_answers(questions: &[SurveyQuestion], fields: &HashMap<String, Stri
                 field: answer_field(&q.key),
                 message: "survey.answer_required",
             }),
-            Err(()) => errors.push(FieldError {
+            Err(NotAScore) => errors.push(FieldError {
                 field: answer_field(&q.key),
                 message: "survey.answer_invalid",
             }),

@@ -308,7 +308,7 @@ pub async fn paper_submit(
                         scores.insert(q.key.clone(), n);
                     }
                     Ok(None) => {}
-                    Err(()) => row.errors.push("paper.bad_score"),
+                    Err(form::NotAScore) => row.errors.push("paper.bad_score"),
                 }
             }
             if scores.is_empty() {
