@@ -28,6 +28,7 @@ impl Server {
         Ok(Server {
             listener,
             state: AppState {
+                survey: Arc::new(crate::survey::SurveyDesk::new(store.clone())),
                 store,
                 limits: Arc::new(crate::web::RateLimits::new(&config)),
                 config: Arc::new(config),

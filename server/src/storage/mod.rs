@@ -282,6 +282,38 @@ pub trait Store: Send + Sync + 'static {
     async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError>;
     /// Loads many survey responses in few round trips, checked like single ones.
     async fn bulk_load_survey_responses(&self, responses: &[NewSurveyResponse]) -> Result<(), StoreError>;
+
+    // ---- Survey intake (issue 7): questionnaire wording, group commit, kiosks, export ----
+    /// The questions of a rule set with their four answers, in questionnaire order,
+    /// as the rule-set data words them (the survey page never hard-codes them).
+    async fn survey_questions(&self, rule_set_id: i64) -> Result<Vec<SurveyQuestion>, StoreError>;
+    /// Stores many responses in one transaction (group commit): returns the new id of
+    /// each, or `None` for a repeated import key. Any invalid response fails the whole
+    /// call and stores nothing, so a caller can retry the others one by one.
+    async fn record_survey_batch(&self, intakes: &[SurveyIntake]) -> Result<Vec<Option<i64>>, StoreError>;
+    /// Registers a counter tablet; only the SHA-256 of its token is stored.
+    async fn create_kiosk(
+        &self,
+        unit_id: i64,
+        name: &str,
+        token_hash: &str,
+        service_id: Option<i64>,
+    ) -> Result<i64, StoreError>;
+    /// The live (unrevoked) kiosk holding this token hash.
+    async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<Kiosk>, StoreError>;
+    /// A unit's kiosks, newest first, revoked ones included.
+    async fn list_kiosks(&self, unit_id: i64) -> Result<Vec<Kiosk>, StoreError>;
+    /// Revokes a unit's kiosk; false when there is no such live kiosk in that unit.
+    async fn revoke_kiosk(&self, unit_id: i64, kiosk_id: i64) -> Result<bool, StoreError>;
+    /// A unit's responses of one rule set in a date range, oldest first, in the shape
+    /// of the interchange file (for exports).
+    async fn survey_export(
+        &self,
+        unit_id: i64,
+        rule_set_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ExportedResponse>, StoreError>;
 }
 
 /// Opens the store a database URL names: `postgres://` or `postgresql://` for

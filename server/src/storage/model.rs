@@ -787,4 +787,77 @@ pub struct MailboxCursor {
     pub uid_validity: i64,
     /// The highest UID stored (or deliberately passed over).
     pub last_uid: i64,
+// ---- Survey intake (issue 7) ----
+
+/// One question of a rule set as a respondent reads it: wording and the four answers
+/// (score 1 to 4) come from the `survey_elements` rows, never from positions in code.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SurveyQuestion {
+    /// Stable element key, the name of the form field and the key in `scores`.
+    pub key: String,
+    /// Questionnaire code, e.g. `U1`.
+    pub code: String,
+    /// Name of the unsur.
+    pub name: String,
+    /// The question as asked.
+    pub question: String,
+    /// The answers for scores 1, 2, 3 and 4.
+    pub answers: [String; 4],
+}
+
+/// A response with who or what collected it, for [`super::Store::record_survey_batch`].
+#[derive(Debug, Clone)]
+pub struct SurveyIntake {
+    /// The response itself.
+    pub response: NewSurveyResponse,
+    /// The kiosk it came from (source `kiosk`).
+    pub kiosk_id: Option<i64>,
+    /// The staff member who typed it in (paper forms, imports).
+    pub entered_by: Option<i64>,
+}
+
+impl From<NewSurveyResponse> for SurveyIntake {
+    fn from(response: NewSurveyResponse) -> Self {
+        SurveyIntake {
+            response,
+            kiosk_id: None,
+            entered_by: None,
+        }
+    }
+}
+
+/// A registered counter tablet.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Kiosk {
+    /// Database key.
+    pub id: i64,
+    /// Unit it serves.
+    pub unit_id: i64,
+    /// Where it stands, e.g. "Loket 2".
+    pub name: String,
+    /// The service it asks about, when it stands at one service's counter.
+    pub service_id: Option<i64>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One stored response as the interchange layout writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedResponse {
+    /// Day of the service.
+    pub responded_on: NaiveDate,
+    /// Service name (empty when none was named).
+    pub service: String,
+    /// Scores keyed by element key.
+    pub scores: std::collections::BTreeMap<String, i64>,
+    /// Respondent profile.
+    pub profile: RespondentProfile,
+    /// Free-text suggestion.
+    pub saran: Option<String>,
+    /// How it was collected (`web`, `kiosk`, `paper`, ...).
+    pub source: String,
+    /// The kiosk it came from, if any.
+    pub kiosk_id: Option<i64>,
 }

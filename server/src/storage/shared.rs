@@ -1613,6 +1613,193 @@ macro_rules! impl_store {
             tx.commit().await?;
             Ok(())
         }
+
+        // ---- Survey intake (issue 7) ----
+        async fn survey_questions(&self, rule_set_id: i64) -> Result<Vec<SurveyQuestion>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT key, code, name, question, answer_1, answer_2, answer_3, answer_4 FROM survey_elements \
+                 WHERE rule_set_id = $1 ORDER BY position",
+            )
+            .bind(rule_set_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(SurveyQuestion {
+                        key: r.try_get(0)?,
+                        code: r.try_get(1)?,
+                        name: r.try_get(2)?,
+                        question: r.try_get(3)?,
+                        answers: [r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?],
+                    })
+                })
+                .collect()
+        }
+
+        async fn record_survey_batch(&self, intakes: &[SurveyIntake]) -> Result<Vec<Option<i64>>, StoreError> {
+            if intakes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let elements: Vec<(i64, String)> = sqlx::query_as("SELECT rule_set_id, key FROM survey_elements")
+                .fetch_all(&self.pool)
+                .await?;
+            let mut keys: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+            for (rule_set, key) in elements {
+                keys.entry(rule_set).or_default().push(key);
+            }
+            for i in intakes {
+                let r = &i.response;
+                shared::check_scores(&r.scores, keys.get(&r.rule_set_id).map(Vec::as_slice).unwrap_or_default())?;
+            }
+            let now = chrono::Utc::now();
+            let mut tx = self.pool.begin().await?;
+            let mut ids = Vec::with_capacity(intakes.len());
+            for i in intakes {
+                let r = &i.response;
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO survey_responses (unit_id, service_id, rule_set_id, responded_on, submitted_at, \
+                     source, import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran, scores, kiosk_id, \
+                     entered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                     ON CONFLICT (unit_id, import_key) DO NOTHING RETURNING id",
+                )
+                .bind(r.unit_id)
+                .bind(r.service_id)
+                .bind(r.rule_set_id)
+                .bind(r.responded_on)
+                .bind(now)
+                .bind(r.source.key())
+                .bind(&r.import_key)
+                .bind(&r.profile.jenis_kelamin)
+                .bind(r.profile.umur)
+                .bind(&r.profile.pendidikan)
+                .bind(&r.profile.pekerjaan)
+                .bind(&r.saran)
+                .bind(shared::scores_json(&r.scores))
+                .bind(i.kiosk_id)
+                .bind(i.entered_by)
+                .fetch_optional(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        }
+
+        async fn create_kiosk(
+            &self,
+            unit_id: i64,
+            name: &str,
+            token_hash: &str,
+            service_id: Option<i64>,
+        ) -> Result<i64, StoreError> {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO kiosks (unit_id, name, token_hash, service_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(unit_id)
+            .bind(name)
+            .bind(token_hash)
+            .bind(service_id)
+            .bind(chrono::Utc::now())
+            .fetch_one(&self.pool)
+            .await?)
+        }
+
+        async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<Kiosk>, StoreError> {
+            let row = sqlx::query(
+                "SELECT id, unit_id, name, service_id, created_at, revoked_at FROM kiosks \
+                 WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| {
+                Ok(Kiosk {
+                    id: r.try_get(0)?,
+                    unit_id: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    service_id: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    revoked_at: r.try_get(5)?,
+                })
+            })
+            .transpose()
+        }
+
+        async fn list_kiosks(&self, unit_id: i64) -> Result<Vec<Kiosk>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT id, unit_id, name, service_id, created_at, revoked_at FROM kiosks \
+                 WHERE unit_id = $1 ORDER BY id DESC",
+            )
+            .bind(unit_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Kiosk {
+                        id: r.try_get(0)?,
+                        unit_id: r.try_get(1)?,
+                        name: r.try_get(2)?,
+                        service_id: r.try_get(3)?,
+                        created_at: r.try_get(4)?,
+                        revoked_at: r.try_get(5)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn revoke_kiosk(&self, unit_id: i64, kiosk_id: i64) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE kiosks SET revoked_at = $3 WHERE id = $1 AND unit_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(kiosk_id)
+            .bind(unit_id)
+            .bind(chrono::Utc::now())
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn survey_export(
+            &self,
+            unit_id: i64,
+            rule_set_id: i64,
+            from: chrono::NaiveDate,
+            to: chrono::NaiveDate,
+        ) -> Result<Vec<ExportedResponse>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT r.responded_on, s.name, r.scores, r.jenis_kelamin, r.umur, r.pendidikan, r.pekerjaan, \
+                 r.saran, r.source, r.kiosk_id FROM survey_responses r LEFT JOIN services s ON s.id = r.service_id \
+                 WHERE r.unit_id = $1 AND r.rule_set_id = $2 AND r.responded_on >= $3 AND r.responded_on <= $4 \
+                 ORDER BY r.responded_on, r.id",
+            )
+            .bind(unit_id)
+            .bind(rule_set_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let scores: String = r.try_get(2)?;
+                    Ok(ExportedResponse {
+                        responded_on: r.try_get(0)?,
+                        service: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                        scores: serde_json::from_str(&scores)
+                            .map_err(|e| StoreError::Rejected(format!("stored scores are not JSON: {e}")))?,
+                        profile: RespondentProfile {
+                            jenis_kelamin: r.try_get(3)?,
+                            umur: r.try_get(4)?,
+                            pendidikan: r.try_get(5)?,
+                            pekerjaan: r.try_get(6)?,
+                        },
+                        saran: r.try_get(7)?,
+                        source: r.try_get(8)?,
+                        kiosk_id: r.try_get(9)?,
+                    })
+                })
+                .collect()
+        }
     }
     };
 }

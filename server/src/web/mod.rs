@@ -13,6 +13,8 @@ mod channels;
 mod pages;
 mod staff;
 pub mod stats;
+mod survey;
+mod survey_staff;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Per-address limits on public endpoints (in memory, per instance).
     pub limits: Arc<RateLimits>,
+    /// Survey intake: the group-commit writer and the questionnaire cache.
+    pub survey: Arc<crate::survey::SurveyDesk>,
 }
 
 /// Per-address request budgets for the public endpoints that strangers can hammer:
@@ -171,6 +175,31 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         // SPAN-LAPOR! import (issue 5)
         (Method::GET, "/staf/{unit}/impor-lapor", get(lapor::import_form)),
         (Method::POST, "/staf/{unit}/impor-lapor", post(lapor::import_upload)),
+        // SKM survey intake (issue 7): public survey, kiosk, staff survey pages.
+        (Method::GET, "/survei/{unit}", get(survey::survey_page)),
+        (Method::POST, "/survei/{unit}", post(survey::submit_survey)),
+        (Method::GET, "/survei/{unit}/terima-kasih", get(survey::survey_thanks)),
+        (
+            Method::GET,
+            "/survei/{unit}/{service}",
+            get(survey::service_survey_page),
+        ),
+        (Method::GET, "/kiosk", get(survey::kiosk_page)),
+        (Method::POST, "/kiosk", post(survey::kiosk_submit)),
+        (Method::GET, "/kiosk/terima-kasih", get(survey::kiosk_thanks)),
+        (Method::GET, "/staf/{unit}/kios", get(survey_staff::kiosks_page)),
+        (Method::POST, "/staf/{unit}/kios", post(survey_staff::register_kiosk)),
+        (
+            Method::POST,
+            "/staf/{unit}/kios/{id}/cabut",
+            post(survey_staff::revoke_kiosk),
+        ),
+        (Method::GET, "/staf/{unit}/survei/kertas", get(survey_staff::paper_page)),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/kertas",
+            post(survey_staff::paper_submit),
+        ),
     ]
 }
 

@@ -45,6 +45,8 @@ enum Access {
     Unit(&'static [Role]),
     /// Only a bearer token of the unit: every browser actor is refused.
     Token,
+    /// Only a registered device (a kiosk cookie): every actor of the matrix is refused.
+    Nobody,
 }
 
 const ALL_ROLES: &[Role] = &[
@@ -118,6 +120,32 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         // SPAN-LAPOR! import (issue 5): the complaint managers only.
         (Method::GET, "/staf/{unit}/impor-lapor", Unit(&[Role::Petugas])),
         (Method::POST, "/staf/{unit}/impor-lapor", Unit(&[Role::Petugas])),
+        // SKM survey intake (issue 7).
+        (Method::GET, "/survei/{unit}", Public),
+        (Method::POST, "/survei/{unit}", Public),
+        (Method::GET, "/survei/{unit}/terima-kasih", Public),
+        (Method::GET, "/survei/{unit}/{service}", Public),
+        // A kiosk is a registered device: no browser without its cookie gets in.
+        (Method::GET, "/kiosk", Nobody),
+        (Method::POST, "/kiosk", Nobody),
+        (Method::GET, "/kiosk/terima-kasih", Nobody),
+        (Method::GET, "/staf/{unit}/kios", Unit(ALL_ROLES)),
+        (Method::POST, "/staf/{unit}/kios", Unit(&[Role::Admin, Role::Petugas])),
+        (
+            Method::POST,
+            "/staf/{unit}/kios/{id}/cabut",
+            Unit(&[Role::Admin, Role::Petugas]),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/kertas",
+            Unit(&[Role::Admin, Role::Petugas]),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/kertas",
+            Unit(&[Role::Admin, Role::Petugas]),
+        ),
     ]
 }
 
@@ -129,6 +157,7 @@ fn allowed(access: Access, who: Who) -> bool {
         (Access::Unit(roles), Who::Role(r)) => roles.contains(&r),
         (Access::Unit(_), _) => false,
         (Access::Token, _) => false,
+        (Access::Nobody, _) => false,
     }
 }
 

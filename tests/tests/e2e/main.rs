@@ -8,3 +8,4 @@ mod lapor;
 mod mail;
 mod stats;
 mod storage;
+mod survey;
