@@ -84,6 +84,26 @@ impl Browser {
         })
     }
 
+    /// The text of the first element matching `css` once it contains `expected`,
+    /// waiting up to 10 s: after a click that submits a form or follows a link, the old
+    /// page may still be there (or go stale) for a moment.
+    pub async fn text_when(&self, css: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(fantoccini::Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if text.contains(expected) {
+                    return text;
+                }
+                last = text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {expected:?}; last seen: {last:?}");
+    }
+
     /// Ends the session and stops chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

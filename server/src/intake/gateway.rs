@@ -19,6 +19,52 @@ use super::form::{NotifyBy, normalize_phone};
 /// per gateway signs both ways.
 pub use crate::notify::gateway::{SIGNATURE_HEADER, sign, verify};
 
+/// What a gateway posts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InboundMessage {
+    /// The gateway's own id for the message (makes redelivery a no-op).
+    pub id: String,
+    /// Sender number.
+    pub from: String,
+    /// Message text.
+    pub text: String,
+    /// When the gateway received it (defaults to now).
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// What happened to a posted message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new complaint.
+    Created {
+        /// Its nomor agenda.
+        nomor_agenda: String,
+    },
+    /// Added to the thread of an open complaint.
+    Threaded {
+        /// That complaint's nomor agenda.
+        nomor_agenda: String,
+    },
+    /// Seen before: nothing changed.
+    Duplicate,
+}
+
+/// Why a post was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// Signature missing or wrong.
+    #[error("bad signature")]
+    BadSignature,
+    /// The payload is not a usable message.
+    #[error("invalid message: {0}")]
+    Invalid(&'static str),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The subject of a complaint that came as a bare message: its first line, cut at a
 /// word near 80 characters.
 fn subject_of(text: &str) -> String {

@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::settings::GatewaySettings;
-use super::{Delivered, SendError, hex};
+use super::{Delivered, SendError};
 use crate::storage::model::OutboxMessage;
 
 /// Header carrying the body's signature.
@@ -20,7 +20,7 @@ pub const SIGNATURE_HEADER: &str = "x-tanggap-signature";
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(body);
-    format!("sha256={}", hex(&mac.finalize().into_bytes()))
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Checks a `sha256=<hex>` signature in constant time.

@@ -215,8 +215,3 @@ impl OutboxSender {
         tracing::info!("outbox sender stopped");
     }
 }
-
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}

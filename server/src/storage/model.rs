@@ -777,6 +777,8 @@ pub struct LaporLink {
     pub kategori: Option<String>,
     /// Target agency.
     pub instansi: Option<String>,
+}
+
 /// How far one IMAP mailbox has been read (email channel). UIDs only mean something
 /// within one UIDVALIDITY, so both are kept together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -787,6 +789,8 @@ pub struct MailboxCursor {
     pub uid_validity: i64,
     /// The highest UID stored (or deliberately passed over).
     pub last_uid: i64,
+}
+
 // ---- Survey intake (issue 7) ----
 
 /// One question of a rule set as a respondent reads it: wording and the four answers

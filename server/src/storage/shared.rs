@@ -2251,7 +2251,7 @@ macro_rules! outbox_fns {
             a: &NewAttachment,
         ) -> Result<i64, StoreError> {
             use sha2::Digest;
-            let hex: String = sha2::Sha256::digest(&a.content).iter().map(|b| format!("{b:02x}")).collect();
+            let sha256 = hex::encode(sha2::Sha256::digest(&a.content));
             Ok(sqlx::query_scalar(
                 "INSERT INTO attachments (complaint_id, message_id, filename, content_type, size_bytes, sha256, content, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -2261,7 +2261,7 @@ macro_rules! outbox_fns {
             .bind(&a.filename)
             .bind(&a.content_type)
             .bind(a.content.len() as i64)
-            .bind(hex)
+            .bind(sha256)
             .bind(&a.content)
             .bind(chrono::Utc::now())
             .fetch_one(exec)

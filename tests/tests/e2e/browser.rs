@@ -133,7 +133,7 @@ async fn a_complaint_filed_on_a_phone_reaches_the_staff_inbox() {
         .await
         .unwrap();
     c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
-    let alert = c.find(Locator::Css("#errors")).await.unwrap().text().await.unwrap();
+    let alert = browser.text_when("#errors", "Perihal").await;
     assert!(alert.contains("Perihal terlalu pendek"), "{alert}");
     let kept = c
         .find(Locator::Id("description"))
@@ -174,7 +174,7 @@ async fn a_complaint_filed_on_a_phone_reaches_the_staff_inbox() {
     assert_eq!(overflow, serde_json::Value::Bool(false), "the form fits a phone");
     c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
 
-    let nomor = c.find(Locator::Id("nomor-agenda")).await.unwrap().text().await.unwrap();
+    let nomor = browser.text_when("#nomor-agenda", "ADU/").await;
     assert!(nomor.starts_with("ADU/"), "{nomor}");
     let code = c
         .find(Locator::Id("tracking-code"))
@@ -215,11 +215,12 @@ async fn a_complaint_filed_on_a_phone_reaches_the_staff_inbox() {
         .click()
         .await
         .unwrap();
+    browser.text_when("nav.account", "Petugas Lubuklinggau").await;
     c.goto(&format!("{}/staf/dinsos-lubuklinggau/pengaduan?q=PKH", app.address))
         .await
         .unwrap();
     c.find(Locator::LinkText(&nomor)).await.unwrap().click().await.unwrap();
-    let heading = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let heading = browser.text_when("h1", &nomor).await;
     assert_eq!(heading, format!("{nomor}: Bantuan PKH belum diterima"));
     let detail = c.source().await.unwrap();
     assert!(detail.contains("Ibu Marlina"), "the petugas sees the identity");

@@ -416,7 +416,7 @@ async fn a_citizen_fills_in_the_survey_on_a_phone() {
         .click()
         .await
         .unwrap();
-    let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let h1 = browser.text_when("h1", "Terima kasih").await;
     assert_eq!(h1, "Terima kasih");
     let rows = stored(&f).await;
     assert_eq!(rows.len(), 1);
@@ -507,7 +507,7 @@ async fn a_kiosk_takes_a_response_and_resets_itself() {
         .click()
         .await
         .unwrap();
-    let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let h1 = browser.text_when("h1", "Terima kasih").await;
     assert_eq!(h1, "Terima kasih");
     let rows = stored(&f).await;
     assert_eq!(rows.len(), 1);
