@@ -104,6 +104,23 @@ impl Browser {
         panic!("{css} never showed {expected:?}; last seen: {last:?}");
     }
 
+    /// Waits up to 10 s for the browser to arrive at a page whose path ends with
+    /// `path` (after a form post and its redirect).
+    pub async fn wait_for_path(&self, path: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(url) = self.client.current_url().await {
+                if url.path().ends_with(path) {
+                    return;
+                }
+                last = url.path().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never reached {path}; still at {last}");
+    }
+
     /// Ends the session and stops chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -215,7 +215,7 @@ async fn a_complaint_filed_on_a_phone_reaches_the_staff_inbox() {
         .click()
         .await
         .unwrap();
-    browser.text_when("nav.account", "Petugas Lubuklinggau").await;
+    browser.wait_for_path("/staf").await;
     c.goto(&format!("{}/staf/dinsos-lubuklinggau/pengaduan?q=PKH", app.address))
         .await
         .unwrap();

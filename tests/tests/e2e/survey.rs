@@ -379,7 +379,7 @@ async fn a_citizen_fills_in_the_survey_on_a_phone() {
         .click()
         .await
         .unwrap();
-    let alert = c.find(Locator::Css("#kesalahan")).await.unwrap().text().await.unwrap();
+    let alert = browser.text_when("#kesalahan", "Pilih layanan").await;
     assert!(alert.contains("Pilih layanan yang Anda terima."), "{alert}");
 
     c.find(Locator::Css("select#layanan option[value=pkh]"))
@@ -468,6 +468,7 @@ async fn a_kiosk_takes_a_response_and_resets_itself() {
         .click()
         .await
         .unwrap();
+    browser.wait_for_path("/staf").await;
     c.goto(&format!("{}/staf/dinsos-uji/kios", f.app.address))
         .await
         .unwrap();
@@ -483,7 +484,7 @@ async fn a_kiosk_takes_a_response_and_resets_itself() {
         .click()
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/kiosk"));
+    browser.wait_for_path("/kiosk").await;
     // Full screen layout: no site header, big buttons.
     assert!(c.find_all(Locator::Css("header.site")).await.unwrap().is_empty());
     let target = c
