@@ -104,6 +104,33 @@ impl Browser {
         panic!("{css} never showed {expected:?}; last seen: {last:?}");
     }
 
+    /// Logs a staff member in through the real login form at `address` and waits
+    /// for the staff start page, so the next navigation carries the session.
+    pub async fn login(&self, address: &str, username: &str, password: &str) {
+        use fantoccini::Locator;
+        let c = &self.client;
+        c.goto(&format!("{address}/masuk")).await.expect("open the login page");
+        c.find(Locator::Id("username"))
+            .await
+            .expect("username field")
+            .send_keys(username)
+            .await
+            .expect("type the username");
+        c.find(Locator::Id("password"))
+            .await
+            .expect("password field")
+            .send_keys(password)
+            .await
+            .expect("type the password");
+        c.find(Locator::Css("form button[type=submit]"))
+            .await
+            .expect("login button")
+            .click()
+            .await
+            .expect("submit the login form");
+        self.wait_for_path("/staf").await;
+    }
+
     /// Waits up to 10 s for the browser to arrive at a page whose path ends with
     /// `path` (after a form post and its redirect).
     pub async fn wait_for_path(&self, path: &str) {

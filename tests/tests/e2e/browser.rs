@@ -196,26 +196,7 @@ async fn a_complaint_filed_on_a_phone_reaches_the_staff_inbox() {
     );
 
     // The petugas logs in and finds it in the inbox.
-    c.goto(&format!("{}/masuk", app.address)).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("petugas-llg")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("kata-sandi-uji-123")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_path("/staf").await;
+    browser.login(&app.address, "petugas-llg", "kata-sandi-uji-123").await;
     c.goto(&format!("{}/staf/dinsos-lubuklinggau/pengaduan?q=PKH", app.address))
         .await
         .unwrap();

@@ -449,26 +449,7 @@ async fn a_kiosk_takes_a_response_and_resets_itself() {
     };
     let c = &browser.client;
     // Staff register the tablet from the tablet itself.
-    c.goto(&format!("{}/masuk", f.app.address)).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("petugas_uji")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_path("/staf").await;
+    browser.login(&f.app.address, "petugas_uji", PASSWORD).await;
     c.goto(&format!("{}/staf/dinsos-uji/kios", f.app.address))
         .await
         .unwrap();
