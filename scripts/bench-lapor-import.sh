@@ -5,14 +5,21 @@
 # Fails when a summary is not what it must be. Dev profile (dependencies optimised,
 # Tanggap itself not), like scripts/bench-demo-load.sh.
 # Usage: scripts/bench-lapor-import.sh [rows]
+# TANGGAP_TARGET_DIR=DIR uses binaries already built there (e.g. with Tanggap at
+# opt-level 2, see docs/performance.md) instead of building the dev profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
-cargo build -q -p tanggap --bins --examples
-bin="$PWD/target/debug/tanggap"
+if [ -n "${TANGGAP_TARGET_DIR:-}" ]; then
+  target="$TANGGAP_TARGET_DIR"
+else
+  cargo build -q --workspace --bins --examples
+  target="$PWD/target"
+fi
+bin="$target/debug/tanggap"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$PWD/target/debug/examples/lapor_sample" "$rows" "$work"
+"$target/debug/examples/lapor_sample" "$rows" "$work"
 ls -l "$work"
 
 # The first unit of a tiny demo receives the import.
@@ -25,9 +32,11 @@ step() {
   local label="$1" db="$2" file="$3" want="$4"; shift 4
   local start end out
   start=$(date +%s.%N)
-  out=$("$bin" --database-url "sqlite:$db" import lapor "$file" --unit dinsospm-dumai "$@" | tail -n 1)
+  out=$(/usr/bin/time -f '%U %S' -o "$work/cpu" "$bin" --database-url "sqlite:$db" import lapor "$file" \
+    --unit dinsospm-dumai "$@" | tail -n 1)
   end=$(date +%s.%N)
-  printf '%-34s %6.2f s   %s\n' "$label" "$(echo "$end - $start" | bc)" "$out"
+  read -r user sys < "$work/cpu"
+  printf '%-34s %6.2f s wall (%s s user + %s s sys)   %s\n' "$label" "$(echo "$end - $start" | bc)" "$user" "$sys" "$out"
   case "$out" in *"$want"*) ;; *) echo "expected: $want" >&2; exit 1 ;; esac
 }
 

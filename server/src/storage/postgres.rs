@@ -11,6 +11,8 @@ use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, 
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Postgres;
+/// The sqlx database type, for query builders in the shared SQL.
+type Db = sqlx::Postgres;
 
 #[derive(RustEmbed)]
 #[folder = "../migrations/postgres"]

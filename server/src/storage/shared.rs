@@ -1356,27 +1356,58 @@ macro_rules! impl_store {
                 next_number.insert(*year, last - n + 1);
             }
             let mut new_rows = Vec::new();
-            let mut numbers: HashMap<String, String> = HashMap::new();
             for (p, r) in plans.iter().zip(reports) {
                 if matches!(p.outcome, LaporOutcome::New { .. }) {
                     let year = i64::from(chrono::Datelike::year(&r.complaint.received_at));
                     let number = next_number.get_mut(&year).expect("counted above");
                     let nomor = super::format_nomor_agenda(&template, year, *number);
-                    new_rows.push(shared::lapor_complaint_row(r, year, *number, &nomor, recorded_by, now));
-                    numbers.insert(r.tracking_id.clone(), nomor);
+                    new_rows.push(shared::LaporComplaintRow::new(r, year, *number, nomor));
                     *number += 1;
                 }
             }
+            // Multi-row VALUES with typed binds: no JSON to build or parse per row.
             let mut new_ids: HashMap<String, i64> = HashMap::new();
-            if !new_rows.is_empty() {
-                let inserted = sqlx::query(&shared::lapor_complaint_sql(DIALECT))
-                    .bind(serde_json::Value::Array(new_rows).to_string())
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for row in &inserted {
+            for chunk in new_rows.chunks(shared::LAPOR_VALUES_ROWS) {
+                let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_COMPLAINT_INSERT);
+                insert.push_values(chunk, |mut b, row| {
+                    let c = &row.report.complaint;
+                    let answered = row.answered.then_some(now);
+                    b.push_bind(c.unit_id)
+                        .push_bind(row.year)
+                        .push_bind(row.number)
+                        .push_bind(row.nomor_agenda.as_str())
+                        .push_bind(row.tracking_code.as_str())
+                        .push_bind(c.channel.key())
+                        .push_bind(c.channel_ref.as_deref())
+                        .push_bind(c.channel_detail.as_deref())
+                        .push_bind(c.received_at)
+                        .push_bind(now)
+                        .push_bind(recorded_by)
+                        .push_bind(c.complainant.name.as_deref())
+                        .push_bind(c.complainant.phone.as_deref())
+                        .push_bind(c.complainant.email.as_deref())
+                        .push_bind(c.complainant.address.as_deref())
+                        .push_bind(c.anonim)
+                        .push_bind(c.rahasia)
+                        .push_bind(c.subject.as_str())
+                        .push_bind(c.description.as_str())
+                        .push_bind(c.event_place.as_deref())
+                        .push_bind(c.event_date)
+                        .push_bind(c.klasifikasi.key())
+                        .push_bind(c.service_id)
+                        .push_bind(row.report.status.key())
+                        .push_bind(answered)
+                        .push_bind(answered)
+                        .push_bind(row.closed.then_some(now))
+                        .push_bind(now);
+                });
+                insert.push(" RETURNING id, channel_ref");
+                for row in insert.build().fetch_all(&mut *tx).await? {
                     new_ids.insert(row.try_get(1)?, row.try_get(0)?);
                 }
             }
+            let numbers: HashMap<&str, &str> =
+                new_rows.iter().map(|n| (n.report.tracking_id.as_str(), n.nomor_agenda.as_str())).collect();
             // Status changes on known complaints.
             for p in &plans {
                 if let (Some(id), Some(to)) = (p.existing_id, p.set_status) {
@@ -1406,29 +1437,60 @@ macro_rules! impl_store {
                 let id = match p.existing_id {
                     Some(id) => id,
                     None => *new_ids
-                        .get(&r.tracking_id)
+                        .get(r.tracking_id.as_str())
                         .ok_or_else(|| StoreError::Conflict { constraint: "complaints_channel_ref_key".into() })?,
                 };
-                shared::lapor_rows(p, r, id, recorded_by, now, &mut events, &mut messages, &mut links);
+                shared::lapor_rows(p, r, id, now, &mut events, &mut messages, &mut links);
                 outcomes.push(match &p.outcome {
                     LaporOutcome::New { .. } => LaporOutcome::New {
                         complaint_id: Some(id),
-                        nomor_agenda: numbers.get(&r.tracking_id).cloned(),
+                        nomor_agenda: numbers.get(r.tracking_id.as_str()).map(|n| (*n).to_owned()),
                     },
                     other => other.clone(),
                 });
             }
-            for (sql, rows) in [
-                (shared::lapor_event_sql(DIALECT), events),
-                (shared::lapor_message_sql(DIALECT), messages),
-                (shared::lapor_link_sql(DIALECT), links),
-            ] {
-                if !rows.is_empty() {
-                    sqlx::query(&sql)
-                        .bind(serde_json::Value::Array(rows).to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+            for chunk in events.chunks(shared::LAPOR_VALUES_ROWS) {
+                let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_EVENT_INSERT);
+                insert.push_values(chunk, |mut b, e| {
+                    b.push_bind(e.complaint_id)
+                        .push_bind(now)
+                        .push_bind(recorded_by)
+                        .push_bind(e.kind)
+                        .push_bind(e.from_status.as_deref())
+                        .push_bind(e.to_status)
+                        .push_bind(e.note.as_str());
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            for chunk in messages.chunks(shared::LAPOR_VALUES_ROWS) {
+                let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_MESSAGE_INSERT);
+                insert.push_values(chunk, |mut b, m| {
+                    b.push_bind(m.complaint_id)
+                        .push_bind("out")
+                        .push_bind("span_lapor")
+                        .push_bind(m.at)
+                        .push_bind(m.sender)
+                        .push_bind("")
+                        .push_bind(m.body)
+                        .push_bind(m.message_ref);
+                });
+                insert.push(shared::LAPOR_MESSAGE_CONFLICT);
+                insert.build().execute(&mut *tx).await?;
+            }
+            for chunk in links.chunks(shared::LAPOR_VALUES_ROWS) {
+                let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_LINK_INSERT);
+                insert.push_values(chunk, |mut b, (id, r)| {
+                    b.push_bind(*id)
+                        .push_bind(r.complaint.unit_id)
+                        .push_bind(r.tracking_id.as_str())
+                        .push_bind(r.lapor_status.as_str())
+                        .push_bind(r.kategori.as_deref())
+                        .push_bind(r.instansi.as_deref())
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                insert.push(shared::LAPOR_LINK_CONFLICT);
+                insert.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(outcomes)
@@ -2403,125 +2465,119 @@ pub(super) fn status_marks(status: crate::domain::ComplaintStatus) -> (bool, boo
     (matches!(status, S::Dijawab | S::Selesai), status.is_closed())
 }
 
-/// Columns of a new imported complaint with their PostgreSQL types, in JSON order.
-const LAPOR_COMPLAINT_COLUMNS: &[(&str, &str)] = &[
-    ("unit_id", "bigint"),
-    ("agenda_year", "bigint"),
-    ("agenda_number", "bigint"),
-    ("nomor_agenda", "text"),
-    ("tracking_code", "text"),
-    ("channel", "text"),
-    ("channel_ref", "text"),
-    ("channel_detail", "text"),
-    ("received_at", "timestamptz"),
-    ("recorded_at", "timestamptz"),
-    ("recorded_by", "bigint"),
-    ("complainant_name", "text"),
-    ("complainant_phone", "text"),
-    ("complainant_email", "text"),
-    ("complainant_address", "text"),
-    ("anonim", "boolean"),
-    ("rahasia", "boolean"),
-    ("subject", "text"),
-    ("description", "text"),
-    ("event_place", "text"),
-    ("event_date", "date"),
-    ("klasifikasi", "text"),
-    ("service_id", "bigint"),
-    ("status", "text"),
-    ("first_answered_at", "timestamptz"),
-    ("answered_at", "timestamptz"),
-    ("closed_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-];
+/// Rows per multi-row `VALUES` statement of the SPAN-LAPOR! import: 28 parameters a
+/// complaint row, so 500 rows stay well under SQLite's 32,766 host parameters.
+pub(super) const LAPOR_VALUES_ROWS: usize = 500;
 
-/// SQL inserting a JSON array of new imported complaints, returning (id, channel_ref).
-pub(super) fn lapor_complaint_sql(d: Dialect) -> String {
-    let cols: Vec<&str> = LAPOR_COMPLAINT_COLUMNS.iter().map(|c| c.0).collect();
-    let fields: Vec<String> = LAPOR_COMPLAINT_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, (_, ty))| d.field(i, ty))
-        .collect();
-    format!(
-        "INSERT INTO complaints ({}) SELECT {} FROM {} RETURNING id, channel_ref",
-        cols.join(", "),
-        fields.join(", "),
-        d.json_rows()
-    )
+/// The head of the multi-row insert of new imported complaints (values follow).
+pub(super) const LAPOR_COMPLAINT_INSERT: &str = "INSERT INTO complaints (unit_id, agenda_year, agenda_number, \
+     nomor_agenda, tracking_code, channel, channel_ref, channel_detail, received_at, recorded_at, recorded_by, \
+     complainant_name, complainant_phone, complainant_email, complainant_address, anonim, rahasia, subject, \
+     description, event_place, event_date, klasifikasi, service_id, status, first_answered_at, answered_at, \
+     closed_at, updated_at) ";
+
+/// The head of the multi-row insert of control-card entries.
+pub(super) const LAPOR_EVENT_INSERT: &str =
+    "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, from_status, to_status, note) ";
+
+/// The head of the multi-row insert of follow-up messages.
+pub(super) const LAPOR_MESSAGE_INSERT: &str =
+    "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) ";
+
+/// The tail of the follow-up insert: a follow-up stored before is skipped.
+pub(super) const LAPOR_MESSAGE_CONFLICT: &str = " ON CONFLICT (channel, message_ref) DO NOTHING";
+
+/// The head of the multi-row upsert of the LAPOR! side rows.
+pub(super) const LAPOR_LINK_INSERT: &str = "INSERT INTO lapor_reports (complaint_id, unit_id, tracking_id, \
+     lapor_status, kategori, instansi, first_imported_at, last_changed_at) ";
+
+/// The tail of the LAPOR! side upsert: a newer export updates what it knows.
+pub(super) const LAPOR_LINK_CONFLICT: &str = " ON CONFLICT (complaint_id) DO UPDATE SET \
+     lapor_status = excluded.lapor_status, kategori = COALESCE(excluded.kategori, lapor_reports.kategori), \
+     instansi = COALESCE(excluded.instansi, lapor_reports.instansi), last_changed_at = excluded.last_changed_at";
+
+/// A new imported complaint with its number, ready to bind: borrowed from the
+/// report, so a batch allocates nothing per field.
+pub(super) struct LaporComplaintRow<'a> {
+    /// The report read from the file.
+    pub report: &'a super::model::LaporReport,
+    /// Agenda year.
+    pub year: i64,
+    /// Running number within the year.
+    pub number: i64,
+    /// The formatted nomor agenda.
+    pub nomor_agenda: String,
+    /// A fresh public tracking code.
+    pub tracking_code: String,
+    /// Whether the imported status means answered / closed (timestamps set to now).
+    pub answered: bool,
+    /// See `answered`.
+    pub closed: bool,
 }
 
-/// One new imported complaint as a JSON array in [`LAPOR_COMPLAINT_COLUMNS`] order.
-pub(super) fn lapor_complaint_row(
-    r: &super::model::LaporReport,
-    year: i64,
-    number: i64,
-    nomor_agenda: &str,
-    recorded_by: Option<i64>,
-    now: DateTime<Utc>,
-) -> serde_json::Value {
-    let c = &r.complaint;
-    let (answered, closed) = status_marks(r.status);
-    let now_text = ts_text(&now);
-    serde_json::json!([
-        c.unit_id,
-        year,
-        number,
-        nomor_agenda,
-        super::new_tracking_code(),
-        c.channel.key(),
-        c.channel_ref,
-        c.channel_detail,
-        ts_text(&c.received_at),
-        now_text,
-        recorded_by,
-        c.complainant.name,
-        c.complainant.phone,
-        c.complainant.email,
-        c.complainant.address,
-        c.anonim,
-        c.rahasia,
-        c.subject,
-        c.description,
-        c.event_place,
-        c.event_date.map(|d| d.format("%Y-%m-%d").to_string()),
-        c.klasifikasi.key(),
-        c.service_id,
-        r.status.key(),
-        answered.then(|| now_text.clone()),
-        answered.then(|| now_text.clone()),
-        closed.then(|| now_text.clone()),
-        now_text,
-    ])
-}
-
-/// A follow-up's text shortened for a control-card note (the thread keeps it whole).
-fn short_note(text: &str) -> String {
-    const MAX: usize = 300;
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= MAX {
-        flat
-    } else {
-        format!("{}…", flat.chars().take(MAX).collect::<String>())
+impl<'a> LaporComplaintRow<'a> {
+    /// Numbers a report that is new to this unit.
+    pub fn new(report: &'a super::model::LaporReport, year: i64, number: i64, nomor_agenda: String) -> Self {
+        let (answered, closed) = status_marks(report.status);
+        Self {
+            report,
+            year,
+            number,
+            nomor_agenda,
+            tracking_code: super::new_tracking_code(),
+            answered,
+            closed,
+        }
     }
 }
 
-/// The control-card events, thread messages and LAPOR! row one planned report writes.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn lapor_rows(
+/// A control-card entry an import writes.
+pub(super) struct LaporEventRow {
+    /// The complaint.
+    pub complaint_id: i64,
+    /// Event kind (`diterima`, `status`, `note`, `tindak_lanjut`).
+    pub kind: &'static str,
+    /// Status before, for a move.
+    pub from_status: Option<String>,
+    /// Status after, for a move.
+    pub to_status: Option<&'static str>,
+    /// What a reader of the control card sees.
+    pub note: String,
+}
+
+/// A follow-up of the agency, stored as an outgoing thread message.
+pub(super) struct LaporMessageRow<'a> {
+    /// The complaint.
+    pub complaint_id: i64,
+    /// When LAPOR! says it was written (or now).
+    pub at: DateTime<Utc>,
+    /// The agency that wrote it.
+    pub sender: &'a str,
+    /// The follow-up text.
+    pub body: &'a str,
+    /// Its stable reference, unique per channel.
+    pub message_ref: &'a str,
+}
+
+/// What one report adds besides the complaint row itself.
+pub(super) fn lapor_rows<'a>(
     p: &LaporPlan,
-    r: &super::model::LaporReport,
+    r: &'a super::model::LaporReport,
     complaint_id: i64,
-    recorded_by: Option<i64>,
     now: DateTime<Utc>,
-    events: &mut Vec<serde_json::Value>,
-    messages: &mut Vec<serde_json::Value>,
-    links: &mut Vec<serde_json::Value>,
+    events: &mut Vec<LaporEventRow>,
+    messages: &mut Vec<LaporMessageRow<'a>>,
+    links: &mut Vec<(i64, &'a super::model::LaporReport)>,
 ) {
     use super::model::LaporOutcome;
-    let at = ts_text(&now);
-    let mut event = |kind: &str, from: Option<&str>, to: Option<&str>, note: String| {
-        events.push(serde_json::json!([complaint_id, at, recorded_by, kind, from, to, note]));
+    let mut event = |kind: &'static str, from: Option<String>, to: Option<&'static str>, note: String| {
+        events.push(LaporEventRow {
+            complaint_id,
+            kind,
+            from_status: from,
+            to_status: to,
+            note,
+        });
     };
     match &p.outcome {
         LaporOutcome::Unchanged { .. } => return,
@@ -2541,7 +2597,7 @@ pub(super) fn lapor_rows(
             if r.status != crate::domain::ComplaintStatus::Diterima {
                 event(
                     "status",
-                    Some("diterima"),
+                    Some("diterima".to_owned()),
                     Some(r.status.key()),
                     format!("Status di SP4N-LAPOR!: {}", r.lapor_status),
                 );
@@ -2555,7 +2611,7 @@ pub(super) fn lapor_rows(
                     format!("Status di SP4N-LAPOR! berubah: {old} → {new}")
                 };
                 match p.set_status {
-                    Some(to) => event("status", Some(&p.from_status), Some(to.key()), note),
+                    Some(to) => event("status", Some(p.from_status.clone()), Some(to.key()), note),
                     None => event("note", None, None, note),
                 }
             }
@@ -2563,87 +2619,30 @@ pub(super) fn lapor_rows(
     }
     for &i in &p.new_follow_ups {
         let f = &r.follow_ups[i];
-        let when = f.at.unwrap_or(now);
         event(
             "tindak_lanjut",
             None,
             None,
             format!("Tindak lanjut di SP4N-LAPOR!: {}", short_note(&f.text)),
         );
-        messages.push(serde_json::json!([
+        messages.push(LaporMessageRow {
             complaint_id,
-            "out",
-            "span_lapor",
-            ts_text(&when),
-            r.instansi.clone().unwrap_or_else(|| "SP4N-LAPOR!".to_owned()),
-            "",
-            f.text,
-            f.message_ref,
-        ]));
+            at: f.at.unwrap_or(now),
+            sender: r.instansi.as_deref().unwrap_or("SP4N-LAPOR!"),
+            body: &f.text,
+            message_ref: &f.message_ref,
+        });
     }
-    links.push(serde_json::json!([
-        complaint_id,
-        r.complaint.unit_id,
-        r.tracking_id,
-        r.lapor_status,
-        r.kategori,
-        r.instansi,
-        at,
-        at,
-    ]));
+    links.push((complaint_id, r));
 }
 
-/// SQL inserting control-card rows `[complaint_id, at, actor_id, kind, from, to, note]`.
-pub(super) fn lapor_event_sql(d: Dialect) -> String {
-    format!(
-        "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, from_status, to_status, note) \
-         SELECT {}, {}, {}, {}, {}, {}, {} FROM {}",
-        d.field(0, "bigint"),
-        d.field(1, "timestamptz"),
-        d.field(2, "bigint"),
-        d.field(3, "text"),
-        d.field(4, "text"),
-        d.field(5, "text"),
-        d.field(6, "text"),
-        d.json_rows()
-    )
-}
-
-/// SQL inserting thread messages; a message_ref stored before is skipped.
-pub(super) fn lapor_message_sql(d: Dialect) -> String {
-    format!(
-        "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) \
-         SELECT {}, {}, {}, {}, {}, {}, {}, {} FROM {} WHERE 1 = 1 \
-         ON CONFLICT (channel, message_ref) DO NOTHING",
-        d.field(0, "bigint"),
-        d.field(1, "text"),
-        d.field(2, "text"),
-        d.field(3, "timestamptz"),
-        d.field(4, "text"),
-        d.field(5, "text"),
-        d.field(6, "text"),
-        d.field(7, "text"),
-        d.json_rows()
-    )
-}
-
-/// SQL creating or refreshing the LAPOR! rows of imported complaints.
-pub(super) fn lapor_link_sql(d: Dialect) -> String {
-    format!(
-        "INSERT INTO lapor_reports (complaint_id, unit_id, tracking_id, lapor_status, kategori, instansi, \
-         first_imported_at, last_changed_at) SELECT {}, {}, {}, {}, {}, {}, {}, {} FROM {} WHERE 1 = 1 \
-         ON CONFLICT (complaint_id) DO UPDATE SET lapor_status = excluded.lapor_status, \
-         kategori = COALESCE(excluded.kategori, lapor_reports.kategori), \
-         instansi = COALESCE(excluded.instansi, lapor_reports.instansi), \
-         last_changed_at = excluded.last_changed_at",
-        d.field(0, "bigint"),
-        d.field(1, "bigint"),
-        d.field(2, "text"),
-        d.field(3, "text"),
-        d.field(4, "text"),
-        d.field(5, "text"),
-        d.field(6, "timestamptz"),
-        d.field(7, "timestamptz"),
-        d.json_rows()
-    )
+/// A follow-up's text shortened for a control-card note (the thread keeps it whole).
+fn short_note(text: &str) -> String {
+    const MAX: usize = 300;
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= MAX {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(MAX).collect::<String>())
+    }
 }
