@@ -3,7 +3,9 @@
 //! group-commit writer, and the per-unit questionnaire cache.
 
 pub mod cli;
+pub mod export;
 pub mod form;
+pub mod import;
 pub mod interchange;
 pub mod writer;
 

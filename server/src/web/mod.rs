@@ -15,6 +15,7 @@ mod staff;
 pub mod stats;
 mod survey;
 mod survey_staff;
+mod survey_data;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -200,6 +201,10 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/staf/{unit}/survei/kertas",
             post(survey_staff::paper_submit),
         ),
+        (Method::GET, "/staf/{unit}/survei/impor", get(survey_data::import_form)),
+        (Method::POST, "/staf/{unit}/survei/impor", post(survey_data::import_upload)),
+        (Method::GET, "/staf/{unit}/survei/ekspor.csv", get(survey_data::export_csv)),
+        (Method::GET, "/staf/{unit}/survei/ekspor.xlsx", get(survey_data::export_xlsx)),
     ]
 }
 

@@ -146,6 +146,10 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             "/staf/{unit}/survei/kertas",
             Unit(&[Role::Admin, Role::Petugas]),
         ),
+        (Method::GET, "/staf/{unit}/survei/impor", Unit(&[Role::Admin, Role::Petugas])),
+        (Method::POST, "/staf/{unit}/survei/impor", Unit(&[Role::Admin, Role::Petugas])),
+        (Method::GET, "/staf/{unit}/survei/ekspor.csv", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/ekspor.xlsx", Unit(ALL_ROLES)),
     ]
 }
 

@@ -8,7 +8,7 @@ use tanggap::domain::{Channel, Role};
 use tanggap::storage::model::*;
 use tanggap_tests::{Actor, Browser, TestApp, TestDb, on_both_databases, spawn_app_with};
 
-const PASSWORD: &str = "kata-sandi-survei-123";
+pub const PASSWORD: &str = "kata-sandi-survei-123";
 const STATS_TOKEN: &str = "tgp_survey_stats_token_0123456789abcdefghijklmn";
 pub const ELEMENTS: [&str; 9] = [
     "persyaratan",
