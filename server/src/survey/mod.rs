@@ -7,6 +7,7 @@ pub mod export;
 pub mod form;
 pub mod import;
 pub mod interchange;
+pub mod qr;
 pub mod writer;
 
 use std::collections::HashMap;
