@@ -18,6 +18,7 @@ mod survey_staff;
 mod survey_data;
 mod survey_admin;
 mod survey_qr;
+mod survey_invite;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -218,6 +219,10 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/staf/{unit}/survei/qr/{service}/png", get(survey_qr::qr_png)),
         (Method::GET, "/staf/{unit}/survei/qr/{service}/svg", get(survey_qr::qr_svg)),
         (Method::GET, "/staf/{unit}/survei/qr/{service}/poster", get(survey_qr::poster)),
+        (Method::GET, "/staf/{unit}/survei/undangan", get(survey_invite::invites_page)),
+        (Method::POST, "/staf/{unit}/survei/undangan", post(survey_invite::create_invite)),
+        (Method::GET, "/undangan/{token}", get(survey_invite::invite_page)),
+        (Method::POST, "/undangan/{token}", post(survey_invite::invite_submit)),
     ]
 }
 

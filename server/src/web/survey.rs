@@ -90,12 +90,13 @@ pub struct SurveyView {
     pub jobs: Vec<(&'static str, &'static str)>,
 }
 
+/// The public survey page (also used by the one-time invite links).
 #[derive(Template)]
 #[template(path = "survey.html")]
-struct SurveyPage {
-    tr: Tr,
-    page: PageChrome,
-    v: SurveyView,
+pub(super) struct SurveyPage {
+    pub(super) tr: Tr,
+    pub(super) page: PageChrome,
+    pub(super) v: SurveyView,
 }
 
 #[derive(Template)]
@@ -213,7 +214,7 @@ pub fn survey_view(
 
 /// Validates a submission for `survey`: answers, profile and (when the unit has a
 /// catalog) the service. Returns the response to store, or the errors.
-fn validate(
+pub(super) fn validate(
     survey: &UnitSurvey,
     fields: &HashMap<String, String>,
     source: SurveySource,
@@ -246,7 +247,7 @@ fn validate(
     })
 }
 
-async fn unit_survey(state: &AppState, code: &str) -> Result<std::sync::Arc<UnitSurvey>, ErrorPage> {
+pub(super) async fn unit_survey(state: &AppState, code: &str) -> Result<std::sync::Arc<UnitSurvey>, ErrorPage> {
     state
         .survey
         .unit_survey(state.store.as_ref(), code)

@@ -164,6 +164,11 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/staf/{unit}/survei/qr/{service}/png", Unit(ALL_ROLES)),
         (Method::GET, "/staf/{unit}/survei/qr/{service}/svg", Unit(ALL_ROLES)),
         (Method::GET, "/staf/{unit}/survei/qr/{service}/poster", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/undangan", Unit(SURVEY_MANAGERS)),
+        (Method::POST, "/staf/{unit}/survei/undangan", Unit(SURVEY_MANAGERS)),
+        // An invite link is public: its token is the permission.
+        (Method::GET, "/undangan/{token}", Public),
+        (Method::POST, "/undangan/{token}", Public),
     ]
 }
 

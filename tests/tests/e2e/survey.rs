@@ -141,7 +141,7 @@ pub async fn ikm(f: &Fixture, from: &str, to: &str) -> Value {
 }
 
 /// A visitor who has opened a survey page (so holds its CSRF cookie and token).
-async fn respondent(app: &TestApp, path: &str) -> (Actor, String) {
+pub async fn respondent(app: &TestApp, path: &str) -> (Actor, String) {
     let anon = app.anonymous().await;
     let (status, _, body) = anon.get(path).await;
     assert_eq!(status, 200, "{path}: {body}");
@@ -149,11 +149,11 @@ async fn respondent(app: &TestApp, path: &str) -> (Actor, String) {
     (anon, body)
 }
 
-fn all_answers(score: &str) -> Vec<(String, String)> {
+pub fn all_answers(score: &str) -> Vec<(String, String)> {
     ELEMENTS.iter().map(|k| (format!("q_{k}"), score.to_owned())).collect()
 }
 
-fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+pub fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 

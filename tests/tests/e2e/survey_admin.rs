@@ -281,3 +281,72 @@ on_both_databases!(a_service_qr_code_opens_its_survey, |db: TestDb| async move {
     assert!(css.contains("@page") && css.contains("@media print"));
     assert_eq!(kabid.get("/staf/dinsos-uji/survei/qr/paspor/png").await.0, 404);
 });
+
+on_both_databases!(an_invite_link_takes_one_response, |db: TestDb| async move {
+    use crate::survey::{all_answers, refs, respondent, stored};
+    let f = fixture(db).await;
+    let petugas = f.app.login("petugas_uji", PASSWORD).await;
+    let (status, _, page) = petugas.get("/staf/dinsos-uji/survei/undangan").await;
+    assert_eq!(status, 200, "{page}");
+    let invite = [
+        ("transaksi", "SKTM/2026/0042"),
+        ("layanan", "sktm"),
+        ("saluran", "whatsapp"),
+        ("kontak", "+62 812-3456-7890"),
+    ];
+    let (status, _, page) = petugas
+        .post(
+            "/staf/dinsos-uji/survei/undangan",
+            &[("transaksi", "X-1"), ("layanan", "sktm"), ("saluran", "email"), ("kontak", "bukan email")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("tidak valid untuk saluran"), "{page}");
+    let (status, _, page) = petugas.post("/staf/dinsos-uji/survei/undangan", &invite).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Undangan untuk transaksi SKTM/2026/0042 masuk antrean"), "{page}");
+    let (status, _, page) = petugas.post("/staf/dinsos-uji/survei/undangan", &invite).await;
+    assert_eq!(status, 409, "one invite per transaction");
+    assert!(page.contains("sudah pernah diundang"));
+
+    // Exactly one message was queued, to the normalised number, carrying the link.
+    let now = chrono::Utc::now();
+    let queued = f
+        .app
+        .store
+        .claim_outbox(now, now + chrono::Duration::minutes(5), 100)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let message = &queued[0];
+    assert_eq!(message.channel, "whatsapp");
+    assert_eq!(message.recipient, "081234567890");
+    assert_eq!(message.dedupe_key, format!("survey-invite:{}:SKTM/2026/0042", f.unit_id));
+    assert!(message.body.contains("Surat Keterangan Tidak Mampu"));
+    let token = message.body.split("/undangan/").nth(1).unwrap().split_whitespace().next().unwrap();
+    assert!(token.len() >= 40, "a long random token");
+    let path = format!("/undangan/{token}");
+
+    let (visitor, page) = respondent(&f.app, &path).await;
+    assert!(page.contains(&format!("action=\"{path}\"")), "{page}");
+    assert!(page.contains("Surat Keterangan Tidak Mampu"));
+    let mut fields = all_answers("3");
+    fields.push(("saran".into(), "Cepat sekali.".into()));
+    let (status, location, body) = visitor.post(&path, &refs(&fields)).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(location.as_deref(), Some("/survei/dinsos-uji/terima-kasih"));
+    let rows = stored(&f).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].source, "invite");
+    assert_eq!(rows[0].service, "Surat Keterangan Tidak Mampu", "the invite fixes the service");
+
+    // A second submission (another tab, a forwarded link) stores nothing.
+    let (status, _, page) = visitor.post(&path, &refs(&all_answers("1"))).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("sudah dipakai"), "{page}");
+    assert_eq!(stored(&f).await.len(), 1);
+    let (status, _, page) = visitor.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("sudah dipakai") && !page.contains("name=\"q_persyaratan\""));
+    assert_eq!(visitor.get("/undangan/tidak-ada").await.0, 404);
+});
