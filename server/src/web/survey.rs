@@ -22,8 +22,6 @@ use crate::survey::form::{self, FieldError, PEKERJAAN, PENDIDIKAN};
 pub const KIOSK_COOKIE: &str = "tanggap_kios";
 /// Seconds the kiosk's thank-you page stays before the next respondent's form.
 pub const KIOSK_THANKS_SECONDS: u32 = 6;
-/// Seconds without a touch after which the kiosk form starts over (by its script).
-pub const KIOSK_IDLE_SECONDS: u32 = 90;
 
 /// One answer button of a question.
 pub struct OptionView {
@@ -334,6 +332,7 @@ pub async fn service_survey_page(
 pub async fn submit_survey(
     State(state): State<AppState>,
     Path(unit): Path<String>,
+    headers: HeaderMap,
     reader: Reader,
     _limit: PublicRateLimit,
     Form(fields): Form<HashMap<String, String>>,
@@ -346,7 +345,17 @@ pub async fn submit_survey(
     };
     match validate(&survey, &fields, source) {
         Ok(response) => {
-            state.survey.writer.record(response.into()).await?;
+            // The same browser sending the same answers again is refused (see
+            // `survey::dedupe`); the claim is released when the commit fails.
+            let device = crate::auth::cookie(&headers, crate::auth::CSRF_COOKIE).unwrap_or_default();
+            let fingerprint = crate::survey::dedupe::RecentAnswers::fingerprint(device, &response);
+            if !state.survey.recent.claim(fingerprint) {
+                return super::survey_invite::duplicate_page(reader, &survey.unit.name);
+            }
+            if let Err(e) = state.survey.writer.record(response.into()).await {
+                state.survey.recent.release(fingerprint);
+                return Err(e.into());
+            }
             Ok(Redirect::to(&format!("/survei/{}/terima-kasih", survey.unit.code)).into_response())
         }
         Err(errors) => {
@@ -442,7 +451,7 @@ pub async fn kiosk_page(
             tr: reader.tr,
             page: reader.page,
             v,
-            idle_seconds: KIOSK_IDLE_SECONDS,
+            idle_seconds: state.config.kiosk_idle_seconds.max(1),
         }
         .render()?,
     ))
@@ -482,7 +491,7 @@ pub async fn kiosk_submit(
                 tr: reader.tr,
                 page: reader.page,
                 v,
-                idle_seconds: KIOSK_IDLE_SECONDS,
+                idle_seconds: state.config.kiosk_idle_seconds.max(1),
             }
             .render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())

@@ -289,3 +289,23 @@ pub async fn invite_submit(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "survey_duplicate.html")]
+struct DuplicatePage {
+    tr: Tr,
+    page: PageChrome,
+    unit_name: String,
+}
+
+/// The answer to a public response that repeats one this browser sent moments ago
+/// (409, nothing stored).
+pub fn duplicate_page(reader: Reader, unit_name: &str) -> Result<Response, ErrorPage> {
+    let html = DuplicatePage {
+        tr: reader.tr,
+        page: reader.page,
+        unit_name: unit_name.to_owned(),
+    }
+    .render()?;
+    Ok((StatusCode::CONFLICT, Html(html)).into_response())
+}

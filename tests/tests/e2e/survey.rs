@@ -30,6 +30,11 @@ pub struct Fixture {
 }
 
 pub async fn fixture_with(db: TestDb, rate_per_minute: u32) -> Fixture {
+    fixture_config(db, |c| c.public_rate_per_minute = rate_per_minute).await
+}
+
+/// The fixture on an app whose configuration `adjust` changed.
+pub async fn fixture_config(db: TestDb, adjust: impl FnOnce(&mut tanggap::config::Config)) -> Fixture {
     let store = db.store.clone();
     let unit_id = store
         .create_unit(&NewUnit {
@@ -92,7 +97,11 @@ pub async fn fixture_with(db: TestDb, rate_per_minute: u32) -> Fixture {
         )
         .await
         .unwrap();
-    let app = spawn_app_with(db, |c| c.public_rate_per_minute = rate_per_minute).await;
+    let app = spawn_app_with(db, |c| {
+        c.public_rate_per_minute = 6_000;
+        adjust(c)
+    })
+    .await;
     Fixture { app, unit_id, ktp }
 }
 
@@ -568,3 +577,69 @@ on_both_databases!(a_stack_of_paper_forms_lands_in_the_analytics, |db: TestDb| a
     assert!((index["konversi"].as_f64().unwrap() - 75.0).abs() < 1e-9);
     assert_eq!(index["mutu"], "C");
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_kiosk_starts_over() {
+    let f = fixture_config(TestDb::sqlite().await, |c| c.kiosk_idle_seconds = 3).await;
+    let Some(browser) = Browser::start(1024, 768).await else {
+        return;
+    };
+    let c = &browser.client;
+    browser.login(&f.app.address, "petugas_uji", PASSWORD).await;
+    c.goto(&format!("{}/staf/dinsos-uji/kios", f.app.address))
+        .await
+        .unwrap();
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Loket idle")
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_path("/kiosk").await;
+    let idle = c
+        .execute("return document.body.getAttribute('data-idle-seconds');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(idle, "3", "the configured period reaches the page");
+    // A visitor starts, then walks away after one answer.
+    let radio = c
+        .find(Locator::Css("input[name=q_persyaratan][value=\"2\"]"))
+        .await
+        .unwrap();
+    radio.find(Locator::XPath("..")).await.unwrap().click().await.unwrap();
+    assert!(radio.is_selected().await.unwrap());
+    c.execute("window.__belum_direset = true;", vec![]).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let marker = c
+            .execute("return window.__belum_direset === true;", vec![])
+            .await
+            .unwrap();
+        if marker == false
+            && c.current_url().await.unwrap().path() == "/kiosk"
+            && c.find_all(Locator::Css("form.survey")).await.unwrap().len() == 1
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the idle kiosk did not start over"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "not before the idle period: {:?}",
+        started.elapsed()
+    );
+    let checked = c.find_all(Locator::Css("form.survey input:checked")).await.unwrap();
+    assert!(checked.is_empty(), "the half-filled answers are gone");
+    assert!(stored(&f).await.is_empty(), "nothing was submitted");
+    browser.close().await;
+}

@@ -350,3 +350,24 @@ on_both_databases!(an_invite_link_takes_one_response, |db: TestDb| async move {
     assert!(page.contains("sudah dipakai") && !page.contains("name=\"q_persyaratan\""));
     assert_eq!(visitor.get("/undangan/tidak-ada").await.0, 404);
 });
+
+on_both_databases!(the_same_browser_cannot_send_the_same_answers_twice, |db: TestDb| async move {
+    use crate::survey::{all_answers, refs, respondent, stored};
+    let f = fixture(db).await;
+    let (visitor, _) = respondent(&f.app, "/survei/dinsos-uji").await;
+    let mut fields = all_answers("4");
+    fields.push(("layanan".into(), "sktm".into()));
+    assert_eq!(visitor.post("/survei/dinsos-uji", &refs(&fields)).await.0, 303);
+    let (status, _, page) = visitor.post("/survei/dinsos-uji", &refs(&fields)).await;
+    assert_eq!(status, 409, "a repeat is refused");
+    assert!(page.contains("tidak disimpan dua kali"), "{page}");
+    assert_eq!(stored(&f).await.len(), 1, "the repeat stored nothing");
+    // Different answers from the same browser, or the same answers from another
+    // browser, are ordinary responses.
+    let mut other = fields.clone();
+    other[0].1 = "3".into();
+    assert_eq!(visitor.post("/survei/dinsos-uji", &refs(&other)).await.0, 303);
+    let (neighbour, _) = respondent(&f.app, "/survei/dinsos-uji").await;
+    assert_eq!(neighbour.post("/survei/dinsos-uji", &refs(&fields)).await.0, 303);
+    assert_eq!(stored(&f).await.len(), 3);
+});
