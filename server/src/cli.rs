@@ -312,7 +312,9 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             import_lapor(store.as_ref(), args).await?;
         }
-        Command::Import(ImportCommand::Survei(args)) => crate::survey::import::run_cli(open_store(&config).await?.as_ref(), &args).await?,
+        Command::Import(ImportCommand::Survei(args)) => {
+            crate::survey::import::run_cli(open_store(&config).await?.as_ref(), &args).await?
+        }
     }
     Ok(())
 }

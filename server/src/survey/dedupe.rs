@@ -68,7 +68,10 @@ impl RecentAnswers {
     pub fn claim(&self, fingerprint: [u8; 32]) -> bool {
         let now = Instant::now();
         let mut seen = self.seen.lock().expect("dedupe lock");
-        if seen.get(&fingerprint).is_some_and(|at| now.duration_since(*at) < self.window) {
+        if seen
+            .get(&fingerprint)
+            .is_some_and(|at| now.duration_since(*at) < self.window)
+        {
             return false;
         }
         if seen.len() >= MAX_KEPT {
@@ -112,8 +115,14 @@ mod tests {
         let a = RecentAnswers::fingerprint("browser-a", &response(4));
         assert!(recent.claim(a));
         assert!(!recent.claim(a), "same browser, same answers");
-        assert!(recent.claim(RecentAnswers::fingerprint("browser-b", &response(4))), "another browser");
-        assert!(recent.claim(RecentAnswers::fingerprint("browser-a", &response(3))), "other answers");
+        assert!(
+            recent.claim(RecentAnswers::fingerprint("browser-b", &response(4))),
+            "another browser"
+        );
+        assert!(
+            recent.claim(RecentAnswers::fingerprint("browser-a", &response(3))),
+            "other answers"
+        );
         std::thread::sleep(Duration::from_millis(250));
         assert!(recent.claim(a), "after the window");
         recent.release(a);

@@ -110,13 +110,8 @@ fn find_columns(headers: &[String], rule_set: &SurveyRuleSet, lang: Lang) -> Res
             .iter()
             .position(|h| !h.is_empty() && names.iter().any(|n| normalize(n) == *h))
     };
-    let date = find(&["tanggal", "tanggal_pelayanan", "date"]).ok_or_else(|| {
-        FileError(tf(
-            lang,
-            "survey_import.missing_column",
-            &[("column", "tanggal")],
-        ))
-    })?;
+    let date = find(&["tanggal", "tanggal_pelayanan", "date"])
+        .ok_or_else(|| FileError(tf(lang, "survey_import.missing_column", &[("column", "tanggal")])))?;
     let mut elements: Vec<(String, usize)> = Vec::new();
     for (col, h) in normalized.iter().enumerate() {
         if h.is_empty() {
@@ -141,7 +136,7 @@ fn find_columns(headers: &[String], rule_set: &SurveyRuleSet, lang: Lang) -> Res
     }
     let profile = PROFILE_HEADERS
         .iter()
-        .filter_map(|(field, names)| find(names).map(|c| (*field, c)))
+        .filter_map(|(field, names)| find(*names).map(|c| (*field, c)))
         .collect();
     Ok(Columns {
         date,
@@ -210,7 +205,11 @@ pub fn prepare(
         return Err(FileError(t(lang, "survey_import.empty").to_owned()));
     };
     let columns = find_columns(&headers, rule_set, lang)?;
-    let unit_names = [normalize(&unit.code), normalize(&unit.name), normalize(&unit.short_name)];
+    let unit_names = [
+        normalize(&unit.code),
+        normalize(&unit.name),
+        normalize(&unit.short_name),
+    ];
     let mut prepared = Prepared {
         format: sheet.format,
         ..Prepared::default()
@@ -229,11 +228,9 @@ pub fn prepare(
         let reject = |reason: String| RejectedRow { row, reason };
         let date_text = get(columns.date);
         let Some(date) = parse_cell_date(&date_text) else {
-            prepared.rejected.push(reject(tf(
-                lang,
-                "survey_import.bad_date",
-                &[("value", &date_text)],
-            )));
+            prepared
+                .rejected
+                .push(reject(tf(lang, "survey_import.bad_date", &[("value", &date_text)])));
             continue;
         };
         if date > today {
@@ -247,11 +244,9 @@ pub fn prepare(
         if let Some(col) = columns.unit {
             let named = get(col);
             if !named.is_empty() && !unit_names.contains(&normalize(&named)) {
-                prepared.rejected.push(reject(tf(
-                    lang,
-                    "survey_import.other_unit",
-                    &[("value", &named)],
-                )));
+                prepared
+                    .rejected
+                    .push(reject(tf(lang, "survey_import.other_unit", &[("value", &named)])));
                 continue;
             }
         }
@@ -265,11 +260,9 @@ pub fn prepare(
                 {
                     Some(s) => Some(s.id),
                     None => {
-                        prepared.rejected.push(reject(tf(
-                            lang,
-                            "survey_import.unknown_service",
-                            &[("value", &named)],
-                        )));
+                        prepared
+                            .rejected
+                            .push(reject(tf(lang, "survey_import.unknown_service", &[("value", &named)])));
                         continue;
                     }
                 }
@@ -566,7 +559,11 @@ mod tests {
         assert_eq!(first.scores["sarana"], 3);
         assert_eq!(first.service_id, Some(3));
         assert_eq!(first.saran.as_deref(), Some("bagus"));
-        let keys: Vec<&str> = p.responses.iter().map(|(_, r)| r.import_key.as_deref().unwrap()).collect();
+        let keys: Vec<&str> = p
+            .responses
+            .iter()
+            .map(|(_, r)| r.import_key.as_deref().unwrap())
+            .collect();
         assert_ne!(keys[0], keys[1], "two identical forms both count");
         assert!(keys[0].ends_with("#0") && keys[1].ends_with("#1"));
         let again = prepare(csv.as_bytes(), &unit, &services, &rule_set(), today, Lang::Id).unwrap();
@@ -577,7 +574,10 @@ mod tests {
         assert!(rejected[1].1.contains("U1"), "{rejected:?}");
         assert!(rejected[2].1.contains("dinkes"), "{rejected:?}");
         assert!(rejected[3].1.contains("Paspor"), "{rejected:?}");
-        assert!(rejected[4].1.contains("Jenis kelamin") || rejected[4].1.contains("kelamin"), "{rejected:?}");
+        assert!(
+            rejected[4].1.contains("Jenis kelamin") || rejected[4].1.contains("kelamin"),
+            "{rejected:?}"
+        );
         assert!(rejected[6].1.contains("2099-01-01"), "{rejected:?}");
     }
 

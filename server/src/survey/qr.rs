@@ -26,8 +26,8 @@ pub struct QrError(String);
 impl Qr {
     /// Encodes `text` with error correction level M (survives a smudged print).
     pub fn new(text: &str) -> Result<Qr, QrError> {
-        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-            .map_err(|e| QrError(e.to_string()))?;
+        let code =
+            QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| QrError(e.to_string()))?;
         Ok(Qr {
             width: code.width(),
             dark: code.to_colors().into_iter().map(|c| c == Color::Dark).collect(),
@@ -111,6 +111,9 @@ mod tests {
             survey_url(Some("https://skm.kota.go.id/"), "http://x", "dinsos", "sktm"),
             "https://skm.kota.go.id/survei/dinsos/sktm"
         );
-        assert_eq!(survey_url(None, "http://127.0.0.1:8080", "a", "b"), "http://127.0.0.1:8080/survei/a/b");
+        assert_eq!(
+            survey_url(None, "http://127.0.0.1:8080", "a", "b"),
+            "http://127.0.0.1:8080/survei/a/b"
+        );
     }
 }

@@ -14,7 +14,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 
 use super::{AppState, ErrorPage, PageChrome, Reader};
 use crate::auth::{HANDLE_COMPLAINTS, READ_COMPLAINTS, UnitStaff};
@@ -153,7 +152,15 @@ pub async fn create_period(
     let period = match form.parse(&rule_sets) {
         Ok(p) => p,
         Err(key) => {
-            return render_periods(&state, &staff, reader, StatusCode::UNPROCESSABLE_ENTITY, form, Some(key)).await;
+            return render_periods(
+                &state,
+                &staff,
+                reader,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                Some(key),
+            )
+            .await;
         }
     };
     let id = match state.store.create_survey_period(staff.unit.id, &period).await {
@@ -172,7 +179,13 @@ pub async fn create_period(
         Err(e) => return Err(e.into()),
     };
     staff
-        .audit(&state, "survey.period_created", "survey_period", &id.to_string(), &period.name)
+        .audit(
+            &state,
+            "survey.period_created",
+            "survey_period",
+            &id.to_string(),
+            &period.name,
+        )
         .await?;
     Ok(Redirect::to(&format!("/staf/{}/survei/periode/{id}", staff.unit.code)).into_response())
 }
@@ -330,7 +343,17 @@ pub async fn period_page(
         .survey_period(staff.unit.id, id)
         .await?
         .ok_or(ErrorPage::NotFound)?;
-    render_period(&state, &staff, reader, period, StatusCode::OK, None, None, q.tersimpan.is_some()).await
+    render_period(
+        &state,
+        &staff,
+        reader,
+        period,
+        StatusCode::OK,
+        None,
+        None,
+        q.tersimpan.is_some(),
+    )
+    .await
 }
 
 /// Changes a period's name, dates, rule set or target.
@@ -363,7 +386,13 @@ pub async fn update_period(
         Err(e) => return Err(e.into()),
     }
     staff
-        .audit(&state, "survey.period_changed", "survey_period", &id.to_string(), &changed.name)
+        .audit(
+            &state,
+            "survey.period_changed",
+            "survey_period",
+            &id.to_string(),
+            &changed.name,
+        )
         .await?;
     Ok(Redirect::to(&format!("/staf/{}/survei/periode/{id}?tersimpan=1", staff.unit.code)).into_response())
 }
@@ -437,7 +466,11 @@ const SARAN_LISTED: i64 = 200;
 
 /// The newest suggestions from the survey, each with its complaint or a button that
 /// makes one.
-pub async fn saran_page(State(state): State<AppState>, staff: UnitStaff, reader: Reader) -> Result<Response, ErrorPage> {
+pub async fn saran_page(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+) -> Result<Response, ErrorPage> {
     staff.require(READ_COMPLAINTS)?;
     let html = SaranPage {
         tr: reader.tr,
@@ -484,7 +517,7 @@ pub async fn saran_to_complaint(
         subject,
         description: row.saran.clone(),
         event_place: None,
-        event_date: Some(row.responded_on).filter(|d| *d <= NaiveDate::MAX),
+        event_date: Some(row.responded_on),
         klasifikasi: crate::domain::Klasifikasi::Aspirasi,
         service_id: row.service_id,
     };

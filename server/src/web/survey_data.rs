@@ -57,7 +57,11 @@ async fn render(
 }
 
 /// The import form, with the export links.
-pub async fn import_form(State(state): State<AppState>, staff: UnitStaff, reader: Reader) -> Result<Response, ErrorPage> {
+pub async fn import_form(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+) -> Result<Response, ErrorPage> {
     staff.require(RUN_SURVEY)?;
     render(&state, reader, staff.unit, StatusCode::OK, None, None).await
 }
@@ -137,7 +141,9 @@ pub async fn import_upload(
             summary.rejected.truncate(LISTED);
             render(&state, reader, unit, StatusCode::OK, Some(summary), None).await
         }
-        Err(ImportFailure::File(e)) => render(&state, reader, unit, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.0)).await,
+        Err(ImportFailure::File(e)) => {
+            render(&state, reader, unit, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.0)).await
+        }
         Err(ImportFailure::Store(e)) => Err(e.into()),
     }
 }
@@ -166,9 +172,11 @@ async fn export_rows(
         None => Ok(default),
         Some(v) => crate::survey::interchange::parse_date(v).ok_or(ErrorPage::BadRequest),
     };
-    let from = date(&q.dari, NaiveDate::MIN)?;
-    let to = date(&q.sampai, NaiveDate::MAX)?;
-    let rule_set = pick_rule_set(state.store.survey_rule_sets().await?, q.aturan.as_deref()).ok_or(ErrorPage::BadRequest)?;
+    // Bounds every database accepts as a date (PostgreSQL's range is narrower than chrono's).
+    let from = date(&q.dari, NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date"))?;
+    let to = date(&q.sampai, NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date"))?;
+    let rule_set =
+        pick_rule_set(state.store.survey_rule_sets().await?, q.aturan.as_deref()).ok_or(ErrorPage::BadRequest)?;
     let rows = state.store.survey_export(staff.unit.id, rule_set.id, from, to).await?;
     staff
         .audit(
@@ -203,7 +211,11 @@ pub async fn export_csv(
 ) -> Result<Response, ErrorPage> {
     let (rule_set, rows) = export_rows(&state, &staff, &q).await?;
     let bytes = crate::survey::export::to_csv(&staff.unit.code, &rule_set, &rows).map_err(|_| ErrorPage::Internal)?;
-    Ok(download(bytes, "text/csv; charset=utf-8", format!("skm-{}.csv", staff.unit.code)))
+    Ok(download(
+        bytes,
+        "text/csv; charset=utf-8",
+        format!("skm-{}.csv", staff.unit.code),
+    ))
 }
 
 /// The unit's responses as an interchange XLSX workbook.

@@ -26,8 +26,12 @@ use crate::i18n::{Lang, Tr, tf};
 use crate::storage::model::{NewOutbox, Service, SurveyIntake, Unit};
 use crate::storage::survey_admin::{NewSurveyInvite, SurveyInvite};
 
-/// Channels an invite can go by (the outbox's transports).
-pub const INVITE_CHANNELS: [&str; 3] = ["whatsapp", "sms", "email"];
+/// Channels an invite can go by (the outbox's transports), with their label keys.
+pub const INVITE_CHANNELS: [(&str, &str); 3] = [
+    ("whatsapp", "survey_invite.channel_whatsapp"),
+    ("sms", "survey_invite.channel_sms"),
+    ("email", "survey_invite.channel_email"),
+];
 
 /// The invite form as typed.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -49,7 +53,7 @@ struct InvitesPage {
     page: PageChrome,
     unit: Unit,
     services: Vec<Service>,
-    channels: [&'static str; 3],
+    channels: [(&'static str, &'static str); 3],
     form: InviteForm,
     error: Option<&'static str>,
     sent: Option<String>,
@@ -85,9 +89,22 @@ async fn render(
 }
 
 /// The form that invites one service transaction to the survey.
-pub async fn invites_page(State(state): State<AppState>, staff: UnitStaff, reader: Reader) -> Result<Response, ErrorPage> {
+pub async fn invites_page(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+) -> Result<Response, ErrorPage> {
     staff.require(MANAGE_SURVEY)?;
-    render(&state, &staff, reader, StatusCode::OK, InviteForm::default(), None, None).await
+    render(
+        &state,
+        &staff,
+        reader,
+        StatusCode::OK,
+        InviteForm::default(),
+        None,
+        None,
+    )
+    .await
 }
 
 /// The message that carries the link, in Indonesian (what citizens read).
@@ -120,11 +137,29 @@ pub async fn create_invite(
     let bad = StatusCode::UNPROCESSABLE_ENTITY;
     let reference = form.transaksi.trim().to_owned();
     if reference.is_empty() || reference.chars().count() > 100 {
-        return render(&state, &staff, reader, bad, form, Some("survey_invite.bad_reference"), None).await;
+        return render(
+            &state,
+            &staff,
+            reader,
+            bad,
+            form,
+            Some("survey_invite.bad_reference"),
+            None,
+        )
+        .await;
     }
     let services = state.store.list_services(staff.unit.id).await?;
     let Some(service) = services.iter().find(|s| s.code == form.layanan.trim()).cloned() else {
-        return render(&state, &staff, reader, bad, form, Some("survey_invite.bad_service"), None).await;
+        return render(
+            &state,
+            &staff,
+            reader,
+            bad,
+            form,
+            Some("survey_invite.bad_service"),
+            None,
+        )
+        .await;
     };
     let channel = form.saluran.trim();
     let recipient = match channel {
@@ -136,7 +171,16 @@ pub async fn create_invite(
         _ => None,
     };
     let Some(recipient) = recipient else {
-        return render(&state, &staff, reader, bad, form, Some("survey_invite.bad_contact"), None).await;
+        return render(
+            &state,
+            &staff,
+            reader,
+            bad,
+            form,
+            Some("survey_invite.bad_contact"),
+            None,
+        )
+        .await;
     };
     let token = new_secret();
     let link = invite_link(state.config.public_url.as_deref(), &token);
@@ -151,17 +195,41 @@ pub async fn create_invite(
     match state.store.create_survey_invite(&invite, &outbox).await {
         Ok(id) => {
             staff
-                .audit(&state, "survey.invite_created", "survey_invite", &id.to_string(), &reference)
+                .audit(
+                    &state,
+                    "survey.invite_created",
+                    "survey_invite",
+                    &id.to_string(),
+                    &reference,
+                )
                 .await?;
             let sent = tf(
                 reader.tr.lang,
                 "survey_invite.sent",
                 &[("reference", &reference), ("channel", channel)],
             );
-            render(&state, &staff, reader, StatusCode::OK, InviteForm::default(), None, Some(sent)).await
+            render(
+                &state,
+                &staff,
+                reader,
+                StatusCode::OK,
+                InviteForm::default(),
+                None,
+                Some(sent),
+            )
+            .await
         }
         Err(e) if e.is_conflict() => {
-            render(&state, &staff, reader, StatusCode::CONFLICT, form, Some("survey_invite.already_invited"), None).await
+            render(
+                &state,
+                &staff,
+                reader,
+                StatusCode::CONFLICT,
+                form,
+                Some("survey_invite.already_invited"),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

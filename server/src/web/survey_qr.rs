@@ -116,7 +116,11 @@ pub async fn qr_png(
     let service = service_of(&state, &staff, &code).await?;
     let qr = qr_of(&url_for(&state, &headers, &staff.unit, &service))?;
     let png = qr.png(PNG_SCALE).map_err(|_| ErrorPage::Internal)?;
-    Ok(image(png, "image/png", format!("qr-{}-{}.png", staff.unit.code, service.code)))
+    Ok(image(
+        png,
+        "image/png",
+        format!("qr-{}-{}.png", staff.unit.code, service.code),
+    ))
 }
 
 /// The QR code of a service as SVG (for print shops and large posters).

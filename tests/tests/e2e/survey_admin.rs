@@ -75,11 +75,18 @@ on_both_databases!(a_period_shows_responses_against_the_sample, |db: TestDb| asy
     let (status, _, page) = petugas
         .post(
             "/staf/dinsos-uji/survei/periode",
-            &[("nama", "Semester I 2026"), ("mulai", "2026-06-30"), ("selesai", "2026-01-01")],
+            &[
+                ("nama", "Semester I 2026"),
+                ("mulai", "2026-06-30"),
+                ("selesai", "2026-01-01"),
+            ],
         )
         .await;
     assert_eq!(status, 422);
-    assert!(page.contains("tanggal selesai tidak boleh sebelum tanggal mulai"), "{page}");
+    assert!(
+        page.contains("tanggal selesai tidak boleh sebelum tanggal mulai"),
+        "{page}"
+    );
     assert!(f.app.store.list_survey_periods(f.unit_id).await.unwrap().is_empty());
     let (status, location, _) = petugas.post("/staf/dinsos-uji/survei/periode", &form).await;
     assert_eq!(status, 303);
@@ -108,12 +115,12 @@ on_both_databases!(a_period_shows_responses_against_the_sample, |db: TestDb| asy
     assert_eq!(status, 422);
     assert!(page.contains("Tidak ada yang disimpan"));
     assert!(f.app.store.survey_populations(period_id).await.unwrap().is_empty());
-    assert_eq!(
-        kabid.post(&populations, &[(ktp_field.as_str(), "50")]).await.0,
-        403
-    );
+    assert_eq!(kabid.post(&populations, &[(ktp_field.as_str(), "50")]).await.0, 403);
     let (status, _, _) = petugas
-        .post(&populations, &[(ktp_field.as_str(), "50"), (pkh_field.as_str(), "1.000")])
+        .post(
+            &populations,
+            &[(ktp_field.as_str(), "50"), (pkh_field.as_str(), "1.000")],
+        )
         .await;
     assert_eq!(status, 303);
     let (_, _, page) = petugas.get(&location).await;
@@ -185,7 +192,11 @@ on_both_databases!(a_saran_becomes_one_complaint, |db: TestDb| async move {
     let (status, _, page) = petugas.get("/staf/dinsos-uji/survei/saran").await;
     assert_eq!(status, 200);
     assert!(page.contains("Petugas loket 2 meminta uang tambahan."));
-    assert_eq!(page.matches("<tr id=\"saran-").count(), 1, "only responses with a saran");
+    assert_eq!(
+        page.matches("<tr id=\"saran-").count(),
+        1,
+        "only responses with a saran"
+    );
     let action = format!("/staf/dinsos-uji/survei/saran/{response_id}/pengaduan");
     assert!(page.contains(&action));
 
@@ -210,10 +221,23 @@ on_both_databases!(a_saran_becomes_one_complaint, |db: TestDb| async move {
     assert_eq!(complaints.len(), 1, "one complaint, not two");
     let record = f.app.store.complaint(f.unit_id, complaint_id).await.unwrap().unwrap();
     assert_eq!(record.summary.channel, "skm");
-    assert_eq!(record.channel_ref.as_deref(), Some(format!("survei-{response_id}").as_str()));
+    assert_eq!(
+        record.channel_ref.as_deref(),
+        Some(format!("survei-{response_id}").as_str())
+    );
     assert_eq!(record.description, "Petugas loket 2 meminta uang tambahan.");
-    let row = f.app.store.survey_saran_row(f.unit_id, response_id).await.unwrap().unwrap();
-    assert_eq!(row.complaint_id, Some(complaint_id), "complaints.survey_response_id links them");
+    let row = f
+        .app
+        .store
+        .survey_saran_row(f.unit_id, response_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.complaint_id,
+        Some(complaint_id),
+        "complaints.survey_response_id links them"
+    );
     let (_, _, page) = petugas.get("/staf/dinsos-uji/survei/saran").await;
     assert!(!page.contains(&action), "the button is gone once linked");
     assert!(page.contains(&format!("/staf/dinsos-uji/pengaduan/{complaint_id}")));
@@ -243,7 +267,12 @@ on_both_databases!(a_service_qr_code_opens_its_survey, |db: TestDb| async move {
     let expected = format!("{}/survei/dinsos-uji/sktm", f.app.address);
     assert!(page.contains(&expected), "the page shows the address: {page}");
 
-    let r = kabid.client.get(kabid.url("/staf/dinsos-uji/survei/qr/sktm/png")).send().await.unwrap();
+    let r = kabid
+        .client
+        .get(kabid.url("/staf/dinsos-uji/survei/qr/sktm/png"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     let png_bytes = r.bytes().await.unwrap().to_vec();
@@ -257,12 +286,25 @@ on_both_databases!(a_service_qr_code_opens_its_survey, |db: TestDb| async move {
     let (_, content) = grids[0].decode().expect("a readable code");
     assert_eq!(content, expected);
 
-    let r = kabid.client.get(kabid.url("/staf/dinsos-uji/survei/qr/sktm/svg")).send().await.unwrap();
+    let r = kabid
+        .client
+        .get(kabid.url("/staf/dinsos-uji/survei/qr/sktm/svg"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/svg+xml");
     let svg = r.text().await.unwrap();
     // Same matrix as the PNG: one square per dark module, width from the view box.
-    let side: usize = svg.split("viewBox=\"0 0 ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let side: usize = svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(w % side, 0, "the PNG is the SVG's grid scaled");
     let scale = w / side;
     let dark_in_png = (0..side * side)
@@ -297,14 +339,22 @@ on_both_databases!(an_invite_link_takes_one_response, |db: TestDb| async move {
     let (status, _, page) = petugas
         .post(
             "/staf/dinsos-uji/survei/undangan",
-            &[("transaksi", "X-1"), ("layanan", "sktm"), ("saluran", "email"), ("kontak", "bukan email")],
+            &[
+                ("transaksi", "X-1"),
+                ("layanan", "sktm"),
+                ("saluran", "email"),
+                ("kontak", "bukan email"),
+            ],
         )
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("tidak valid untuk saluran"), "{page}");
     let (status, _, page) = petugas.post("/staf/dinsos-uji/survei/undangan", &invite).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Undangan untuk transaksi SKTM/2026/0042 masuk antrean"), "{page}");
+    assert!(
+        page.contains("Undangan untuk transaksi SKTM/2026/0042 masuk antrean"),
+        "{page}"
+    );
     let (status, _, page) = petugas.post("/staf/dinsos-uji/survei/undangan", &invite).await;
     assert_eq!(status, 409, "one invite per transaction");
     assert!(page.contains("sudah pernah diundang"));
@@ -321,9 +371,19 @@ on_both_databases!(an_invite_link_takes_one_response, |db: TestDb| async move {
     let message = &queued[0];
     assert_eq!(message.channel, "whatsapp");
     assert_eq!(message.recipient, "081234567890");
-    assert_eq!(message.dedupe_key, format!("survey-invite:{}:SKTM/2026/0042", f.unit_id));
+    assert_eq!(
+        message.dedupe_key,
+        format!("survey-invite:{}:SKTM/2026/0042", f.unit_id)
+    );
     assert!(message.body.contains("Surat Keterangan Tidak Mampu"));
-    let token = message.body.split("/undangan/").nth(1).unwrap().split_whitespace().next().unwrap();
+    let token = message
+        .body
+        .split("/undangan/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     assert!(token.len() >= 40, "a long random token");
     let path = format!("/undangan/{token}");
 
@@ -338,7 +398,10 @@ on_both_databases!(an_invite_link_takes_one_response, |db: TestDb| async move {
     let rows = stored(&f).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].source, "invite");
-    assert_eq!(rows[0].service, "Surat Keterangan Tidak Mampu", "the invite fixes the service");
+    assert_eq!(
+        rows[0].service, "Surat Keterangan Tidak Mampu",
+        "the invite fixes the service"
+    );
 
     // A second submission (another tab, a forwarded link) stores nothing.
     let (status, _, page) = visitor.post(&path, &refs(&all_answers("1"))).await;
@@ -351,23 +414,26 @@ on_both_databases!(an_invite_link_takes_one_response, |db: TestDb| async move {
     assert_eq!(visitor.get("/undangan/tidak-ada").await.0, 404);
 });
 
-on_both_databases!(the_same_browser_cannot_send_the_same_answers_twice, |db: TestDb| async move {
-    use crate::survey::{all_answers, refs, respondent, stored};
-    let f = fixture(db).await;
-    let (visitor, _) = respondent(&f.app, "/survei/dinsos-uji").await;
-    let mut fields = all_answers("4");
-    fields.push(("layanan".into(), "sktm".into()));
-    assert_eq!(visitor.post("/survei/dinsos-uji", &refs(&fields)).await.0, 303);
-    let (status, _, page) = visitor.post("/survei/dinsos-uji", &refs(&fields)).await;
-    assert_eq!(status, 409, "a repeat is refused");
-    assert!(page.contains("tidak disimpan dua kali"), "{page}");
-    assert_eq!(stored(&f).await.len(), 1, "the repeat stored nothing");
-    // Different answers from the same browser, or the same answers from another
-    // browser, are ordinary responses.
-    let mut other = fields.clone();
-    other[0].1 = "3".into();
-    assert_eq!(visitor.post("/survei/dinsos-uji", &refs(&other)).await.0, 303);
-    let (neighbour, _) = respondent(&f.app, "/survei/dinsos-uji").await;
-    assert_eq!(neighbour.post("/survei/dinsos-uji", &refs(&fields)).await.0, 303);
-    assert_eq!(stored(&f).await.len(), 3);
-});
+on_both_databases!(
+    the_same_browser_cannot_send_the_same_answers_twice,
+    |db: TestDb| async move {
+        use crate::survey::{all_answers, refs, respondent, stored};
+        let f = fixture(db).await;
+        let (visitor, _) = respondent(&f.app, "/survei/dinsos-uji").await;
+        let mut fields = all_answers("4");
+        fields.push(("layanan".into(), "sktm".into()));
+        assert_eq!(visitor.post("/survei/dinsos-uji", &refs(&fields)).await.0, 303);
+        let (status, _, page) = visitor.post("/survei/dinsos-uji", &refs(&fields)).await;
+        assert_eq!(status, 409, "a repeat is refused");
+        assert!(page.contains("tidak disimpan dua kali"), "{page}");
+        assert_eq!(stored(&f).await.len(), 1, "the repeat stored nothing");
+        // Different answers from the same browser, or the same answers from another
+        // browser, are ordinary responses.
+        let mut other = fields.clone();
+        other[0].1 = "3".into();
+        assert_eq!(visitor.post("/survei/dinsos-uji", &refs(&other)).await.0, 303);
+        let (neighbour, _) = respondent(&f.app, "/survei/dinsos-uji").await;
+        assert_eq!(neighbour.post("/survei/dinsos-uji", &refs(&fields)).await.0, 303);
+        assert_eq!(stored(&f).await.len(), 3);
+    }
+);

@@ -75,7 +75,11 @@ on_both_databases!(an_imported_file_lands_once_and_is_counted, |db: TestDb| asyn
     assert_eq!(rows[0].scores["pengaduan"], 1, "named column lands on its element");
     assert_eq!(rows[0].scores["sarana"], 3);
     assert_eq!(rows[0].service, "Surat Keterangan Tidak Mampu");
-    assert_eq!(rows[1].saran.as_deref(), Some("Ruang tunggu panas"), "identical forms both count");
+    assert_eq!(
+        rows[1].saran.as_deref(),
+        Some("Ruang tunggu panas"),
+        "identical forms both count"
+    );
     assert_eq!(rows[2].service, "Rekomendasi PKH");
     assert_eq!(rows[2].profile.pekerjaan.as_deref(), Some("Swasta"));
 
@@ -159,7 +163,11 @@ fn response(f: &Fixture, day: u32, service: Option<i64>, score: i64, saran: Opti
             service_id: service,
             rule_set_id: 1,
             responded_on: NaiveDate::from_ymd_opt(2026, 9, day).unwrap(),
-            source: if day % 2 == 0 { SurveySource::Web } else { SurveySource::Paper },
+            source: if day % 2 == 0 {
+                SurveySource::Web
+            } else {
+                SurveySource::Paper
+            },
             import_key: None,
             scores,
             profile: RespondentProfile {
@@ -256,7 +264,10 @@ on_both_databases!(an_export_imports_back_unchanged, |db: TestDb| async move {
         .post_multipart("/staf/dinsos-uji/survei/impor", upload("skm.csv", csv, None))
         .await;
     assert_eq!(status, 200);
-    assert!(page.contains("13 baris dibaca: 13 ditambahkan, 0 sudah pernah diimpor, 0 ditolak."), "{page}");
+    assert!(
+        page.contains("13 baris dibaca: 13 ditambahkan, 0 sudah pernah diimpor, 0 ditolak."),
+        "{page}"
+    );
     let imported = stored(&target).await;
     assert_eq!(comparable(&imported), comparable(&original));
     // The XLSX of the same data is the same data: nothing new.
@@ -264,7 +275,10 @@ on_both_databases!(an_export_imports_back_unchanged, |db: TestDb| async move {
         .post_multipart("/staf/dinsos-uji/survei/impor", upload("skm.xlsx", xlsx, None))
         .await;
     assert_eq!(status, 200);
-    assert!(page.contains("13 baris dibaca: 0 ditambahkan, 13 sudah pernah diimpor, 0 ditolak."), "{page}");
+    assert!(
+        page.contains("13 baris dibaca: 0 ditambahkan, 13 sudah pernah diimpor, 0 ditolak."),
+        "{page}"
+    );
     assert_eq!(
         ikm(&target, "2026-09-01", "2026-09-30").await["groups"],
         ikm(&source, "2026-09-01", "2026-09-30").await["groups"],
