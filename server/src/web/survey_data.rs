@@ -110,7 +110,7 @@ pub async fn import_upload(
                     let (status, key) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                         (StatusCode::PAYLOAD_TOO_LARGE, "survey_import.too_large")
                     } else {
-                        (StatusCode::BAD_REQUEST, "survey_import.no_file")
+                        (StatusCode::UNPROCESSABLE_ENTITY, "survey_import.no_file")
                     };
                     return render(&state, reader, unit, status, None, Some(tr.t(key).to_owned())).await;
                 }
