@@ -136,7 +136,7 @@ fn find_columns(headers: &[String], rule_set: &SurveyRuleSet, lang: Lang) -> Res
     }
     let profile = PROFILE_HEADERS
         .iter()
-        .filter_map(|(field, names)| find(*names).map(|c| (*field, c)))
+        .filter_map(|(field, names)| find(names).map(|c| (*field, c)))
         .collect();
     Ok(Columns {
         date,

@@ -153,7 +153,7 @@ fn response(f: &Fixture, day: u32, service: Option<i64>, score: i64, saran: Opti
     let mut scores = BTreeMap::new();
     for (i, key) in crate::survey::ELEMENTS.iter().enumerate() {
         // Leave U5 unanswered in every third response: blanks must survive the trip.
-        if !(day % 3 == 0 && i == 4) {
+        if !(day.is_multiple_of(3) && i == 4) {
             scores.insert(key.to_string(), (score + i as i64) % 4 + 1);
         }
     }
@@ -163,7 +163,7 @@ fn response(f: &Fixture, day: u32, service: Option<i64>, score: i64, saran: Opti
             service_id: service,
             rule_set_id: 1,
             responded_on: NaiveDate::from_ymd_opt(2026, 9, day).unwrap(),
-            source: if day % 2 == 0 {
+            source: if day.is_multiple_of(2) {
                 SurveySource::Web
             } else {
                 SurveySource::Paper
@@ -171,10 +171,10 @@ fn response(f: &Fixture, day: u32, service: Option<i64>, score: i64, saran: Opti
             import_key: None,
             scores,
             profile: RespondentProfile {
-                jenis_kelamin: Some(if day % 2 == 0 { "L" } else { "P" }.into()),
-                umur: (day % 4 != 0).then_some(20 + day as i64),
+                jenis_kelamin: Some(if day.is_multiple_of(2) { "L" } else { "P" }.into()),
+                umur: (!day.is_multiple_of(4)).then_some(20 + day as i64),
                 pendidikan: Some("SMA/SMK".into()),
-                pekerjaan: (day % 5 != 0).then(|| "Pelajar/Mahasiswa".into()),
+                pekerjaan: (!day.is_multiple_of(5)).then(|| "Pelajar/Mahasiswa".into()),
             },
             saran: saran.map(str::to_owned),
         },
