@@ -285,3 +285,41 @@ on_both_databases!(an_export_imports_back_unchanged, |db: TestDb| async move {
         "the analytics see the same data"
     );
 });
+
+on_both_databases!(the_command_line_imports_the_same_way, |db: TestDb| async move {
+    use tanggap::cli::{Command, ImportCommand};
+    use tanggap::survey::import::SurveyImportArgs;
+    let f = fixture(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("skm-2025.csv");
+    std::fs::write(&file, HISTORY).unwrap();
+    let config = tanggap::config::Config {
+        database_url: f.app._db_url().into(),
+        ..Default::default()
+    };
+    let command = || {
+        Command::Import(ImportCommand::Survei(SurveyImportArgs {
+            file: file.clone(),
+            unit: Some("dinsos-uji".into()),
+            rule_set: None,
+        }))
+    };
+    tanggap::cli::run(command(), config.clone()).await.unwrap();
+    let rows = stored(&f).await;
+    assert_eq!(rows.len(), 3, "the good rows of the file");
+    assert!(rows.iter().all(|r| r.source == "import"));
+    tanggap::cli::run(command(), config.clone()).await.unwrap();
+    assert_eq!(stored(&f).await.len(), 3, "a second run adds nothing");
+    // A file that is not a survey file fails the command and stores nothing.
+    std::fs::write(&file, "nama,nilai\nBudi,4\n").unwrap();
+    let e = tanggap::cli::run(command(), config.clone()).await.unwrap_err();
+    assert!(e.to_string().contains("tanggal"), "{e}");
+    let unknown = Command::Import(ImportCommand::Survei(SurveyImportArgs {
+        file: file.clone(),
+        unit: Some("dinsos-uji".into()),
+        rule_set: Some("aturan-lain".into()),
+    }));
+    let e = tanggap::cli::run(unknown, config).await.unwrap_err();
+    assert!(e.to_string().contains("aturan penilaian tidak dikenal"), "{e}");
+    assert_eq!(stored(&f).await.len(), 3);
+});
