@@ -279,6 +279,11 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (Method::GET, "/undangan/{token}", get(survey_invite::invite_page)),
         (Method::POST, "/undangan/{token}", post(survey_invite::invite_submit)),
+        (
+            Method::POST,
+            "/api/v1/units/{unit}/survey-invites",
+            post(survey_invite::api_create_invite),
+        ),
     ]
 }
 

@@ -126,40 +126,24 @@ fn message(unit: &Unit, service: &Service, channel: &str, recipient: String, lin
     }
 }
 
-/// Creates an invite and queues its message; the page then says where it went.
-pub async fn create_invite(
-    State(state): State<AppState>,
-    staff: UnitStaff,
-    reader: Reader,
-    Form(form): Form<InviteForm>,
-) -> Result<Response, ErrorPage> {
-    staff.require(MANAGE_SURVEY)?;
+/// Why an invite was not created: the status and the locale key of the reason.
+type Refusal = (StatusCode, &'static str);
+
+/// Checks an invite request and creates the invite with its queued message, for the
+/// staff form and the API alike. Returns the invite's id and the channel used.
+async fn make_invite(
+    state: &AppState,
+    unit: &Unit,
+    form: &InviteForm,
+) -> Result<Result<(i64, String), Refusal>, ErrorPage> {
     let bad = StatusCode::UNPROCESSABLE_ENTITY;
     let reference = form.transaksi.trim().to_owned();
     if reference.is_empty() || reference.chars().count() > 100 {
-        return render(
-            &state,
-            &staff,
-            reader,
-            bad,
-            form,
-            Some("survey_invite.bad_reference"),
-            None,
-        )
-        .await;
+        return Ok(Err((bad, "survey_invite.bad_reference")));
     }
-    let services = state.store.list_services(staff.unit.id).await?;
+    let services = state.store.list_services(unit.id).await?;
     let Some(service) = services.iter().find(|s| s.code == form.layanan.trim()).cloned() else {
-        return render(
-            &state,
-            &staff,
-            reader,
-            bad,
-            form,
-            Some("survey_invite.bad_service"),
-            None,
-        )
-        .await;
+        return Ok(Err((bad, "survey_invite.bad_service")));
     };
     let channel = form.saluran.trim();
     let recipient = match channel {
@@ -171,42 +155,49 @@ pub async fn create_invite(
         _ => None,
     };
     let Some(recipient) = recipient else {
-        return render(
-            &state,
-            &staff,
-            reader,
-            bad,
-            form,
-            Some("survey_invite.bad_contact"),
-            None,
-        )
-        .await;
+        return Ok(Err((bad, "survey_invite.bad_contact")));
     };
     let token = new_secret();
     let link = invite_link(state.config.public_url.as_deref(), &token);
     let invite = NewSurveyInvite {
-        unit_id: staff.unit.id,
+        unit_id: unit.id,
         service_id: Some(service.id),
         token_hash: hash_secret(&token),
         transaction_ref: reference.clone(),
         channel: channel.to_owned(),
     };
-    let outbox = message(&staff.unit, &service, channel, recipient, &link, &reference);
+    let outbox = message(unit, &service, channel, recipient, &link, &reference);
     match state.store.create_survey_invite(&invite, &outbox).await {
-        Ok(id) => {
+        Ok(id) => Ok(Ok((id, channel.to_owned()))),
+        Err(e) if e.is_conflict() => Ok(Err((StatusCode::CONFLICT, "survey_invite.already_invited"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates an invite and queues its message; the page then says where it went.
+pub async fn create_invite(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, ErrorPage> {
+    staff.require(MANAGE_SURVEY)?;
+    match make_invite(&state, &staff.unit, &form).await? {
+        Ok((id, channel)) => {
+            let reference = form.transaksi.trim();
             staff
                 .audit(
                     &state,
                     "survey.invite_created",
                     "survey_invite",
                     &id.to_string(),
-                    &reference,
+                    reference,
                 )
                 .await?;
             let sent = tf(
                 reader.tr.lang,
                 "survey_invite.sent",
-                &[("reference", &reference), ("channel", channel)],
+                &[("reference", reference), ("channel", &channel)],
             );
             render(
                 &state,
@@ -219,19 +210,81 @@ pub async fn create_invite(
             )
             .await
         }
-        Err(e) if e.is_conflict() => {
-            render(
-                &state,
-                &staff,
-                reader,
-                StatusCode::CONFLICT,
-                form,
-                Some("survey_invite.already_invited"),
-                None,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err((status, key)) => render(&state, &staff, reader, status, form, Some(key), None).await,
+    }
+}
+
+/// Body of `POST /api/v1/units/{unit}/survey-invites`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ApiInvite {
+    /// The unit's reference of the service transaction.
+    pub transaction_ref: String,
+    /// Service code.
+    pub service: String,
+    /// `whatsapp`, `sms` or `email`.
+    pub channel: String,
+    /// Phone number or email address.
+    pub contact: String,
+}
+
+/// The API's answer: the invite is stored and its message queued (the link itself
+/// is never returned: only the citizen receives it).
+#[derive(Debug, serde::Serialize)]
+pub struct CreatedInvite {
+    /// Invite id.
+    pub invite_id: i64,
+    /// The transaction reference.
+    pub transaction_ref: String,
+    /// Channel the message is queued on.
+    pub channel: String,
+}
+
+/// Creates an invite for an integration (a counter application) holding a unit
+/// token with the `survey:invite` scope; same checks and answers as the staff form.
+pub async fn api_create_invite(
+    State(state): State<AppState>,
+    client: crate::auth::ApiClient,
+    Path(code): Path<String>,
+    body: Result<axum::Json<ApiInvite>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, crate::auth::ApiDenied> {
+    use crate::auth::ApiDenied;
+    let error = |status: StatusCode, key: &str| {
+        (
+            status,
+            axum::Json(serde_json::json!({ "error": { "code": key.trim_start_matches("survey_invite."), "message": crate::i18n::t(Lang::Id, key) } })),
+        )
+            .into_response()
+    };
+    let unit = state
+        .store
+        .unit_by_code(&code)
+        .await
+        .map_err(|_| ApiDenied::Internal)?
+        .ok_or(ApiDenied::Forbidden)?;
+    client.require(unit.id, "survey:invite")?;
+    let Ok(axum::Json(body)) = body else {
+        return Ok(error(StatusCode::UNPROCESSABLE_ENTITY, "survey_invite.bad_json"));
+    };
+    let form = InviteForm {
+        transaksi: body.transaction_ref,
+        layanan: body.service,
+        saluran: body.channel,
+        kontak: body.contact,
+    };
+    match make_invite(&state, &unit, &form)
+        .await
+        .map_err(|_| ApiDenied::Internal)?
+    {
+        Ok((invite_id, channel)) => Ok((
+            StatusCode::CREATED,
+            axum::Json(CreatedInvite {
+                invite_id,
+                transaction_ref: form.transaksi.trim().to_owned(),
+                channel,
+            }),
+        )
+            .into_response()),
+        Err((status, key)) => Ok(error(status, key)),
     }
 }
 

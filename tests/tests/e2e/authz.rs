@@ -181,6 +181,7 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         // An invite link is public: its token is the permission.
         (Method::GET, "/undangan/{token}", Public),
         (Method::POST, "/undangan/{token}", Public),
+        (Method::POST, "/api/v1/units/{unit}/survey-invites", Token),
     ]
 }
 

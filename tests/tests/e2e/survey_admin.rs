@@ -437,3 +437,69 @@ on_both_databases!(
         assert_eq!(stored(&f).await.len(), 3);
     }
 );
+
+on_both_databases!(
+    an_integration_invites_a_transaction_over_the_api,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        const INVITE_TOKEN: &str = "tgp_survey_invite_token_0123456789abcdefghijklm";
+        f.app
+            .store
+            .create_api_token(
+                f.unit_id,
+                "loket",
+                &tanggap::auth::hash_secret(INVITE_TOKEN),
+                &["survey:invite".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        let url = format!("{}/api/v1/units/dinsos-uji/survey-invites", f.app.address);
+        let body = serde_json::json!({
+            "transaction_ref": "PKH-77",
+            "service": "pkh",
+            "channel": "email",
+            "contact": "warga@contoh.id",
+        });
+        let post = |token: &'static str, body: serde_json::Value| {
+            let client = f.app.client.clone();
+            let url = url.clone();
+            async move {
+                let r = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        // A token without the scope is refused.
+        let (status, _) = post("tgp_survey_stats_token_0123456789abcdefghijklmn", body.clone()).await;
+        assert_eq!(status, 403);
+        let (status, created) = post(INVITE_TOKEN, body.clone()).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["transaction_ref"], "PKH-77");
+        assert!(created.get("token").is_none() && !created.to_string().contains("/undangan/"));
+        let (status, error) = post(INVITE_TOKEN, body.clone()).await;
+        assert_eq!(status, 409);
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("sudah pernah diundang")
+        );
+        let mut bad = body.clone();
+        bad["transaction_ref"] = "PKH-78".into();
+        bad["contact"] = "0812".into();
+        let (status, error) = post(INVITE_TOKEN, bad).await;
+        assert_eq!(status, 422, "{error}");
+        let now = chrono::Utc::now();
+        let queued = f
+            .app
+            .store
+            .claim_outbox(now, now + chrono::Duration::minutes(5), 100)
+            .await
+            .unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].channel, "email");
+        assert_eq!(queued[0].recipient, "warga@contoh.id");
+        assert!(queued[0].subject.as_deref().unwrap().contains("Rekomendasi PKH"));
+    }
+);
