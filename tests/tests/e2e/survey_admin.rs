@@ -152,6 +152,59 @@ on_both_databases!(a_period_shows_responses_against_the_sample, |db: TestDb| asy
     assert_eq!(period.target_responses, Some(400));
     let counts = f.app.store.survey_period_counts(f.unit_id, &period).await.unwrap();
     assert_eq!(counts.iter().map(|c| c.responses).sum::<i64>(), 5, "1-5 March");
+    // Without an entered population, the system counts the service transactions it
+    // invited in the period (distinct references).
+    let today = chrono::Utc::now().date_naive();
+    let now_period = f
+        .app
+        .store
+        .create_survey_period(
+            f.unit_id,
+            &tanggap::storage::survey_admin::NewSurveyPeriod {
+                name: "Berjalan".into(),
+                starts_on: today - chrono::Duration::days(1),
+                ends_on: today + chrono::Duration::days(1),
+                rule_set_id: default_rule_set.id,
+                target_responses: None,
+            },
+        )
+        .await
+        .unwrap();
+    for reference in ["PKH-1", "PKH-2", "PKH-3"] {
+        f.app
+            .store
+            .create_survey_invite(
+                &tanggap::storage::survey_admin::NewSurveyInvite {
+                    unit_id: f.unit_id,
+                    service_id: Some(pkh),
+                    token_hash: tanggap::auth::hash_secret(reference),
+                    transaction_ref: reference.into(),
+                    channel: "sms".into(),
+                },
+                &NewOutbox {
+                    unit_id: Some(f.unit_id),
+                    complaint_id: None,
+                    channel: "sms".into(),
+                    recipient: "081200000000".into(),
+                    subject: None,
+                    body: "undangan".into(),
+                    headers: Default::default(),
+                    dedupe_key: format!("uji-{reference}"),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let (_, _, page) = kabid
+        .get(&format!("/staf/dinsos-uji/survei/periode/{now_period}"))
+        .await;
+    let pkh_row = row_of(&page, "Rekomendasi PKH");
+    assert!(pkh_row.contains("<span class=\"pop\">3</span>"), "{pkh_row}");
+    assert!(pkh_row.contains("dihitung sistem"), "{pkh_row}");
+    assert!(
+        pkh_row.contains("<td class=\"num sample\">3</td>"),
+        "N = 3 needs all 3: {pkh_row}"
+    );
     // A period under the legacy rule set does not count 14/2017 responses.
     let legacy = f
         .app
