@@ -108,15 +108,19 @@ async fn main() -> anyhow::Result<()> {
             let marker = "name=\"csrf\" value=\"";
             let start = page.find(marker).expect("csrf field") + marker.len();
             let csrf = page[start..].split('"').next().expect("csrf value").to_owned();
-            let body = {
+            // Each post differs (a numbered saran): the survey refuses the very same
+            // answers from one browser twice (duplicate detection, survey::dedupe).
+            let body = |n: u64| {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 form.append_pair("csrf", &csrf).append_pair("layanan", "ktp");
                 for (i, key) in ELEMENTS.iter().enumerate() {
                     form.append_pair(&format!("q_{key}"), &(1 + (client_no + i) % 4).to_string());
                 }
                 form.append_pair("umur", "35").append_pair("jenis_kelamin", "L");
+                form.append_pair("saran", &format!("beban {client_no}-{n}"));
                 form.finish()
             };
+            let mut sent_count = 0u64;
             let mut latencies = Vec::new();
             let mut failures = 0u64;
             while Instant::now() < deadline {
@@ -124,7 +128,10 @@ async fn main() -> anyhow::Result<()> {
                 let status = client
                     .post(format!("{base}/survei/beban"))
                     .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body.clone())
+                    .body({
+                        sent_count += 1;
+                        body(sent_count)
+                    })
                     .send()
                     .await
                     .map(|r| r.status().as_u16());

@@ -341,7 +341,7 @@ pub fn may_see_identity(staff: &UnitStaff, anonim: bool) -> bool {
 }
 
 /// Scopes an API token can hold.
-pub const API_SCOPES: &[&str] = &["complaints:read", "stats:read"];
+pub const API_SCOPES: &[&str] = &["complaints:read", "stats:read", "survey:invite"];
 
 /// An integration calling the JSON API with `Authorization: Bearer <token>`.
 #[derive(Debug, Clone)]

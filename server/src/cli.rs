@@ -80,6 +80,8 @@ pub enum ImportCommand {
     /// same file twice changes nothing; a newer export adds status changes and
     /// follow-ups to the complaints imported before.
     Lapor(LaporArgs),
+    /// Import historical SKM survey data (CSV or XLSX, interchange layout). The same file twice adds nothing.
+    Survei(crate::survey::import::SurveyImportArgs),
 }
 
 /// Flags of `tanggap import lapor`.
@@ -309,6 +311,9 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Lapor(args)) => {
             let store = open_store(&config).await?;
             import_lapor(store.as_ref(), args).await?;
+        }
+        Command::Import(ImportCommand::Survei(args)) => {
+            crate::survey::import::run_cli(open_store(&config).await?.as_ref(), &args).await?
         }
     }
     Ok(())

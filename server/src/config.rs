@@ -14,6 +14,9 @@ use crate::i18n::Lang;
 /// Where the SQLite file lives when nothing else is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/tanggap.db";
 
+/// Seconds of inactivity after which a kiosk's survey starts over, unless configured.
+pub const DEFAULT_KIOSK_IDLE_SECONDS: u32 = 90;
+
 /// Every setting of a running Tanggap. `tanggap --help` lists them all.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -40,6 +43,8 @@ pub struct Config {
     /// Take the client address from the last `X-Forwarded-For` entry (set this only
     /// behind a reverse proxy that writes that header); otherwise the socket address.
     pub trust_proxy: bool,
+    /// Seconds without a touch after which a kiosk's survey form starts over.
+    pub kiosk_idle_seconds: u32,
 }
 
 impl Default for Config {
@@ -54,6 +59,7 @@ impl Default for Config {
             session_hours: 8,
             public_rate_per_minute: 30,
             trust_proxy: false,
+            kiosk_idle_seconds: DEFAULT_KIOSK_IDLE_SECONDS,
         }
     }
 }

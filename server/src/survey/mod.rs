@@ -3,8 +3,12 @@
 //! group-commit writer, and the per-unit questionnaire cache.
 
 pub mod cli;
+pub mod dedupe;
+pub mod export;
 pub mod form;
+pub mod import;
 pub mod interchange;
+pub mod qr;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -49,6 +53,8 @@ impl UnitSurvey {
 pub struct SurveyDesk {
     /// Group-commit writer every response goes through.
     pub writer: writer::SurveyWriter,
+    /// Recent public answers per browser, for duplicate detection.
+    pub recent: dedupe::RecentAnswers,
     forms: RwLock<HashMap<String, (Instant, Arc<UnitSurvey>)>>,
 }
 
@@ -57,6 +63,7 @@ impl SurveyDesk {
     pub fn new(store: Arc<dyn Store>) -> SurveyDesk {
         SurveyDesk {
             writer: writer::SurveyWriter::spawn(store),
+            recent: dedupe::RecentAnswers::default(),
             forms: RwLock::new(HashMap::new()),
         }
     }

@@ -14,6 +14,10 @@ mod pages;
 mod staff;
 pub mod stats;
 mod survey;
+mod survey_admin;
+mod survey_data;
+mod survey_invite;
+mod survey_qr;
 mod survey_staff;
 
 use std::sync::Arc;
@@ -199,6 +203,86 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/staf/{unit}/survei/kertas",
             post(survey_staff::paper_submit),
+        ),
+        (Method::GET, "/staf/{unit}/survei/impor", get(survey_data::import_form)),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/impor",
+            post(survey_data::import_upload),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/ekspor.csv",
+            get(survey_data::export_csv),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/ekspor.xlsx",
+            get(survey_data::export_xlsx),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/periode",
+            get(survey_admin::periods_page),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/periode",
+            post(survey_admin::create_period),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/periode/{id}",
+            get(survey_admin::period_page),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/periode/{id}",
+            post(survey_admin::update_period),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/periode/{id}/populasi",
+            post(survey_admin::set_populations),
+        ),
+        (Method::GET, "/staf/{unit}/survei/saran", get(survey_admin::saran_page)),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/saran/{id}/pengaduan",
+            post(survey_admin::saran_to_complaint),
+        ),
+        (Method::GET, "/staf/{unit}/survei/qr", get(survey_qr::qr_page)),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/qr/{service}/png",
+            get(survey_qr::qr_png),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/qr/{service}/svg",
+            get(survey_qr::qr_svg),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/qr/{service}/poster",
+            get(survey_qr::poster),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/undangan",
+            get(survey_invite::invites_page),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/undangan",
+            post(survey_invite::create_invite),
+        ),
+        (Method::GET, "/undangan/{token}", get(survey_invite::invite_page)),
+        (Method::POST, "/undangan/{token}", post(survey_invite::invite_submit)),
+        (
+            Method::POST,
+            "/api/v1/units/{unit}/survey-invites",
+            post(survey_invite::api_create_invite),
         ),
     ]
 }

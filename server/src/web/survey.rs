@@ -22,8 +22,6 @@ use crate::survey::form::{self, FieldError, PEKERJAAN, PENDIDIKAN};
 pub const KIOSK_COOKIE: &str = "tanggap_kios";
 /// Seconds the kiosk's thank-you page stays before the next respondent's form.
 pub const KIOSK_THANKS_SECONDS: u32 = 6;
-/// Seconds without a touch after which the kiosk form starts over (by its script).
-pub const KIOSK_IDLE_SECONDS: u32 = 90;
 
 /// One answer button of a question.
 pub struct OptionView {
@@ -90,12 +88,13 @@ pub struct SurveyView {
     pub jobs: Vec<(&'static str, &'static str)>,
 }
 
+/// The public survey page (also used by the one-time invite links).
 #[derive(Template)]
 #[template(path = "survey.html")]
-struct SurveyPage {
-    tr: Tr,
-    page: PageChrome,
-    v: SurveyView,
+pub(super) struct SurveyPage {
+    pub(super) tr: Tr,
+    pub(super) page: PageChrome,
+    pub(super) v: SurveyView,
 }
 
 #[derive(Template)]
@@ -213,7 +212,7 @@ pub fn survey_view(
 
 /// Validates a submission for `survey`: answers, profile and (when the unit has a
 /// catalog) the service. Returns the response to store, or the errors.
-fn validate(
+pub(super) fn validate(
     survey: &UnitSurvey,
     fields: &HashMap<String, String>,
     source: SurveySource,
@@ -246,7 +245,7 @@ fn validate(
     })
 }
 
-async fn unit_survey(state: &AppState, code: &str) -> Result<std::sync::Arc<UnitSurvey>, ErrorPage> {
+pub(super) async fn unit_survey(state: &AppState, code: &str) -> Result<std::sync::Arc<UnitSurvey>, ErrorPage> {
     state
         .survey
         .unit_survey(state.store.as_ref(), code)
@@ -333,6 +332,7 @@ pub async fn service_survey_page(
 pub async fn submit_survey(
     State(state): State<AppState>,
     Path(unit): Path<String>,
+    headers: HeaderMap,
     reader: Reader,
     _limit: PublicRateLimit,
     Form(fields): Form<HashMap<String, String>>,
@@ -345,7 +345,17 @@ pub async fn submit_survey(
     };
     match validate(&survey, &fields, source) {
         Ok(response) => {
-            state.survey.writer.record(response.into()).await?;
+            // The same browser sending the same answers again is refused (see
+            // `survey::dedupe`); the claim is released when the commit fails.
+            let device = crate::auth::cookie(&headers, crate::auth::CSRF_COOKIE).unwrap_or_default();
+            let fingerprint = crate::survey::dedupe::RecentAnswers::fingerprint(device, &response);
+            if !state.survey.recent.claim(fingerprint) {
+                return super::survey_invite::duplicate_page(reader, &survey.unit.name);
+            }
+            if let Err(e) = state.survey.writer.record(response.into()).await {
+                state.survey.recent.release(fingerprint);
+                return Err(e.into());
+            }
             Ok(Redirect::to(&format!("/survei/{}/terima-kasih", survey.unit.code)).into_response())
         }
         Err(errors) => {
@@ -441,7 +451,7 @@ pub async fn kiosk_page(
             tr: reader.tr,
             page: reader.page,
             v,
-            idle_seconds: KIOSK_IDLE_SECONDS,
+            idle_seconds: state.config.kiosk_idle_seconds.max(1),
         }
         .render()?,
     ))
@@ -481,7 +491,7 @@ pub async fn kiosk_submit(
                 tr: reader.tr,
                 page: reader.page,
                 v,
-                idle_seconds: KIOSK_IDLE_SECONDS,
+                idle_seconds: state.config.kiosk_idle_seconds.max(1),
             }
             .render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())

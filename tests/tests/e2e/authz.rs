@@ -61,6 +61,9 @@ const ALL_ROLES: &[Role] = &[
 /// The roles that handle complaints (they record them and open their files).
 const HANDLERS: &[Role] = &[Role::Petugas, Role::KepalaBidang, Role::Sekretaris, Role::KepalaDinas];
 
+/// The roles that set up survey periods and populations.
+const SURVEY_MANAGERS: &[Role] = &[Role::Admin, Role::Sekretaris, Role::Petugas];
+
 /// The authorization matrix: one decision per route. Adding a route to the server
 /// without adding it here fails `every_route_has_a_decision`.
 fn matrix() -> Vec<(Method, &'static str, Access)> {
@@ -146,6 +149,39 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             "/staf/{unit}/survei/kertas",
             Unit(&[Role::Admin, Role::Petugas]),
         ),
+        (
+            Method::GET,
+            "/staf/{unit}/survei/impor",
+            Unit(&[Role::Admin, Role::Petugas]),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/impor",
+            Unit(&[Role::Admin, Role::Petugas]),
+        ),
+        (Method::GET, "/staf/{unit}/survei/ekspor.csv", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/ekspor.xlsx", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/periode", Unit(ALL_ROLES)),
+        (Method::POST, "/staf/{unit}/survei/periode", Unit(SURVEY_MANAGERS)),
+        (Method::GET, "/staf/{unit}/survei/periode/{id}", Unit(ALL_ROLES)),
+        (Method::POST, "/staf/{unit}/survei/periode/{id}", Unit(SURVEY_MANAGERS)),
+        (
+            Method::POST,
+            "/staf/{unit}/survei/periode/{id}/populasi",
+            Unit(SURVEY_MANAGERS),
+        ),
+        (Method::GET, "/staf/{unit}/survei/saran", Unit(ALL_ROLES)),
+        (Method::POST, "/staf/{unit}/survei/saran/{id}/pengaduan", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/survei/qr", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/qr/{service}/png", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/qr/{service}/svg", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/qr/{service}/poster", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/survei/undangan", Unit(SURVEY_MANAGERS)),
+        (Method::POST, "/staf/{unit}/survei/undangan", Unit(SURVEY_MANAGERS)),
+        // An invite link is public: its token is the permission.
+        (Method::GET, "/undangan/{token}", Public),
+        (Method::POST, "/undangan/{token}", Public),
+        (Method::POST, "/api/v1/units/{unit}/survey-invites", Token),
     ]
 }
 

@@ -9,3 +9,5 @@ mod mail;
 mod stats;
 mod storage;
 mod survey;
+mod survey_admin;
+mod survey_data;

@@ -8,7 +8,7 @@ use tanggap::domain::{Channel, Role};
 use tanggap::storage::model::*;
 use tanggap_tests::{Actor, Browser, TestApp, TestDb, on_both_databases, spawn_app_with};
 
-const PASSWORD: &str = "kata-sandi-survei-123";
+pub const PASSWORD: &str = "kata-sandi-survei-123";
 const STATS_TOKEN: &str = "tgp_survey_stats_token_0123456789abcdefghijklmn";
 pub const ELEMENTS: [&str; 9] = [
     "persyaratan",
@@ -30,6 +30,11 @@ pub struct Fixture {
 }
 
 pub async fn fixture_with(db: TestDb, rate_per_minute: u32) -> Fixture {
+    fixture_config(db, |c| c.public_rate_per_minute = rate_per_minute).await
+}
+
+/// The fixture on an app whose configuration `adjust` changed.
+pub async fn fixture_config(db: TestDb, adjust: impl FnOnce(&mut tanggap::config::Config)) -> Fixture {
     let store = db.store.clone();
     let unit_id = store
         .create_unit(&NewUnit {
@@ -92,7 +97,11 @@ pub async fn fixture_with(db: TestDb, rate_per_minute: u32) -> Fixture {
         )
         .await
         .unwrap();
-    let app = spawn_app_with(db, |c| c.public_rate_per_minute = rate_per_minute).await;
+    let app = spawn_app_with(db, |c| {
+        c.public_rate_per_minute = 6_000;
+        adjust(c)
+    })
+    .await;
     Fixture { app, unit_id, ktp }
 }
 
@@ -141,7 +150,7 @@ pub async fn ikm(f: &Fixture, from: &str, to: &str) -> Value {
 }
 
 /// A visitor who has opened a survey page (so holds its CSRF cookie and token).
-async fn respondent(app: &TestApp, path: &str) -> (Actor, String) {
+pub async fn respondent(app: &TestApp, path: &str) -> (Actor, String) {
     let anon = app.anonymous().await;
     let (status, _, body) = anon.get(path).await;
     assert_eq!(status, 200, "{path}: {body}");
@@ -149,11 +158,11 @@ async fn respondent(app: &TestApp, path: &str) -> (Actor, String) {
     (anon, body)
 }
 
-fn all_answers(score: &str) -> Vec<(String, String)> {
+pub fn all_answers(score: &str) -> Vec<(String, String)> {
     ELEMENTS.iter().map(|k| (format!("q_{k}"), score.to_owned())).collect()
 }
 
-fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+pub fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
@@ -568,3 +577,69 @@ on_both_databases!(a_stack_of_paper_forms_lands_in_the_analytics, |db: TestDb| a
     assert!((index["konversi"].as_f64().unwrap() - 75.0).abs() < 1e-9);
     assert_eq!(index["mutu"], "C");
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_kiosk_starts_over() {
+    let f = fixture_config(TestDb::sqlite().await, |c| c.kiosk_idle_seconds = 3).await;
+    let Some(browser) = Browser::start(1024, 768).await else {
+        return;
+    };
+    let c = &browser.client;
+    browser.login(&f.app.address, "petugas_uji", PASSWORD).await;
+    c.goto(&format!("{}/staf/dinsos-uji/kios", f.app.address))
+        .await
+        .unwrap();
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Loket idle")
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_path("/kiosk").await;
+    let idle = c
+        .execute("return document.body.getAttribute('data-idle-seconds');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(idle, "3", "the configured period reaches the page");
+    // A visitor starts, then walks away after one answer.
+    let radio = c
+        .find(Locator::Css("input[name=q_persyaratan][value=\"2\"]"))
+        .await
+        .unwrap();
+    radio.find(Locator::XPath("..")).await.unwrap().click().await.unwrap();
+    assert!(radio.is_selected().await.unwrap());
+    c.execute("window.__belum_direset = true;", vec![]).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let marker = c
+            .execute("return window.__belum_direset === true;", vec![])
+            .await
+            .unwrap();
+        if marker == false
+            && c.current_url().await.unwrap().path() == "/kiosk"
+            && c.find_all(Locator::Css("form.survey")).await.unwrap().len() == 1
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the idle kiosk did not start over"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "not before the idle period: {:?}",
+        started.elapsed()
+    );
+    let checked = c.find_all(Locator::Css("form.survey input:checked")).await.unwrap();
+    assert!(checked.is_empty(), "the half-filled answers are gone");
+    assert!(stored(&f).await.is_empty(), "nothing was submitted");
+    browser.close().await;
+}
