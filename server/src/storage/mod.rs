@@ -12,6 +12,7 @@ pub mod model;
 mod postgres;
 mod shared;
 mod sqlite;
+pub mod triage;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub enum Backend {
 /// Implementations must keep "accepted means stored": a method returns `Ok` only
 /// after its transaction has committed.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: triage::TriageStore + Send + Sync + 'static {
     /// Which engine this is, for logs and dialect-specific tests.
     fn backend(&self) -> Backend;
     /// Applies the embedded migrations that are not applied yet.

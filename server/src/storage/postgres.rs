@@ -8,6 +8,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
+use super::triage::impl_triage_store;
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Postgres;
@@ -55,3 +56,4 @@ summary_from_row_fn!(PgRow);
 outbox_fns!(PgRow, sqlx::Postgres);
 
 impl_store!(PgStore, Backend::Postgres);
+impl_triage_store!(PgStore);

@@ -11,6 +11,7 @@ use sqlx::sqlite::{
 
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
+use super::triage::impl_triage_store;
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Sqlite;
@@ -73,3 +74,4 @@ summary_from_row_fn!(SqliteRow);
 outbox_fns!(SqliteRow, sqlx::Sqlite);
 
 impl_store!(SqliteStore, Backend::Sqlite);
+impl_triage_store!(SqliteStore);

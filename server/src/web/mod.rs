@@ -15,6 +15,7 @@ mod staff;
 pub mod stats;
 mod survey;
 mod survey_staff;
+mod triage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -199,6 +200,62 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/staf/{unit}/survei/kertas",
             post(survey_staff::paper_submit),
+        ),
+        // Triage (issue 6): status moves, classification, holidays, jenis list.
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/status",
+            post(triage::move_status),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/klasifikasi",
+            post(triage::classify),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/persetujuan",
+            post(triage::sign_off),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/eskalasi",
+            post(triage::escalate),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/jawaban",
+            post(triage::answer),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/{id}/surat-jawaban",
+            get(triage::reply_letter),
+        ),
+        (Method::GET, "/staf/{unit}/templat-jawaban", get(triage::templates_page)),
+        (
+            Method::POST,
+            "/staf/{unit}/templat-jawaban",
+            post(triage::save_template),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/templat-jawaban/{id}/hapus",
+            post(triage::delete_template),
+        ),
+        (Method::GET, "/staf/{unit}/hari-libur", get(triage::holidays_page)),
+        (Method::POST, "/staf/{unit}/hari-libur", post(triage::save_holiday)),
+        (
+            Method::POST,
+            "/staf/{unit}/hari-libur/hapus",
+            post(triage::delete_holiday),
+        ),
+        (Method::GET, "/staf/{unit}/jenis", get(triage::jenis_page)),
+        (Method::POST, "/staf/{unit}/jenis", post(triage::add_jenis)),
+        (
+            Method::POST,
+            "/staf/{unit}/jenis/{id}/status",
+            post(triage::set_jenis_active),
         ),
     ]
 }

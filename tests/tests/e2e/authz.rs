@@ -146,6 +146,27 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             "/staf/{unit}/survei/kertas",
             Unit(&[Role::Admin, Role::Petugas]),
         ),
+        // Triage (issue 6): complaint handlers move and classify; admins keep the
+        // holiday calendar and the jenis list.
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/status", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/klasifikasi", Unit(HANDLERS)),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/persetujuan",
+            Unit(&[Role::KepalaBidang, Role::KepalaDinas]),
+        ),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/eskalasi", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/jawaban", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/pengaduan/{id}/surat-jawaban", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/templat-jawaban/{id}/hapus", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/hari-libur/hapus", Unit(&[Role::Admin])),
+        (Method::GET, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/jenis/{id}/status", Unit(&[Role::Admin])),
     ]
 }
 

@@ -9,3 +9,4 @@ mod mail;
 mod stats;
 mod storage;
 mod survey;
+mod triage;
