@@ -90,4 +90,8 @@ CREATE INDEX complaints_search ON complaints
 
 -- Inbox orders and filters within a unit.
 CREATE INDEX complaints_unit_due ON complaints (unit_id, due_at);
+-- Sort by deadline with the undated last, in the index's order (the inbox query
+-- orders by exactly these expressions).
+CREATE INDEX complaints_unit_due_sort ON complaints (unit_id, (due_at IS NULL), due_at);
+CREATE INDEX complaints_unit_status_due_sort ON complaints (unit_id, status, (due_at IS NULL), due_at);
 CREATE INDEX complaints_unit_assignee ON complaints (unit_id, assignee_id);

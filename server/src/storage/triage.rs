@@ -301,29 +301,76 @@ pub(super) fn search_query(d: super::shared::Dialect, text: Option<&str>) -> Opt
     })
 }
 
-/// The WHERE clause of the inbox (parameters $1..$13; $3, the status, is left out
-/// for the per-status counts).
-pub(super) fn inbox_where(d: super::shared::Dialect, with_status: bool) -> String {
-    let text = match d {
-        super::shared::Dialect::Sqlite => {
-            "($2 IS NULL OR c.id IN (SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH $2))"
-        }
-        super::shared::Dialect::Postgres => {
-            "($2::text IS NULL OR to_tsvector('simple', c.subject || ' ' || c.description) @@ to_tsquery('simple', $2::text))"
-        }
+/// A value bound to an inbox query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum InboxBind {
+    /// Text.
+    Text(String),
+    /// Integer.
+    Int(i64),
+    /// Timestamp.
+    Time(DateTime<Utc>),
+}
+
+/// The WHERE clause of the inbox with only the filters in use (so each database can
+/// use its indexes; a clause of `(param IS NULL OR ...)` terms defeats them), its
+/// values in parameter order, and whether to leave the status filter out (for the
+/// per-status counts). `$1` is always the unit.
+pub(super) fn inbox_where(
+    d: super::shared::Dialect,
+    unit_id: i64,
+    q: &InboxQuery,
+    with_status: bool,
+) -> (String, Vec<InboxBind>) {
+    let mut sql = vec!["c.unit_id = $1".to_owned()];
+    let mut binds = vec![InboxBind::Int(unit_id)];
+    let mut add = |clause: &str, value: InboxBind, binds: &mut Vec<InboxBind>| {
+        binds.push(value);
+        sql.push(clause.replace("{}", &format!("${}", binds.len())));
     };
-    let status = if with_status {
-        "($3 IS NULL OR c.status = $3)"
-    } else {
-        "(CAST($3 AS TEXT) IS NULL OR TRUE)"
-    };
-    format!(
-        "c.unit_id = $1 AND {text} AND {status} AND ($4 IS NULL OR c.channel = $4) \
-         AND ($5 IS NULL OR c.bobot = $5) AND ($6 IS NULL OR c.jenis_id = $6) AND ($7 IS NULL OR c.service_id = $7) \
-         AND ($8 IS NULL OR c.division_id = $8) AND ($9 IS NULL OR c.assignee_id = $9) \
-         AND (NOT $10 OR (c.due_at < $11 AND c.status NOT IN {OPEN_WAITING_EXCLUDED})) \
-         AND ($12 IS NULL OR c.received_at >= $12) AND ($13 IS NULL OR c.received_at < $13)"
-    )
+    if let Some(text) = search_query(d, q.text.as_deref()) {
+        let clause = match d {
+            super::shared::Dialect::Sqlite => {
+                "c.id IN (SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH {})"
+            }
+            super::shared::Dialect::Postgres => {
+                "to_tsvector('simple', c.subject || ' ' || c.description) @@ to_tsquery('simple', {})"
+            }
+        };
+        add(clause, InboxBind::Text(text), &mut binds);
+    }
+    if with_status && let Some(v) = &q.status {
+        add("c.status = {}", InboxBind::Text(v.clone()), &mut binds);
+    }
+    for (clause, value) in [("c.channel = {}", &q.channel), ("c.bobot = {}", &q.bobot)] {
+        if let Some(v) = value {
+            add(clause, InboxBind::Text(v.clone()), &mut binds);
+        }
+    }
+    for (clause, value) in [
+        ("c.jenis_id = {}", q.jenis_id),
+        ("c.service_id = {}", q.service_id),
+        ("c.division_id = {}", q.division_id),
+        ("c.assignee_id = {}", q.assignee_id),
+    ] {
+        if let Some(v) = value {
+            add(clause, InboxBind::Int(v), &mut binds);
+        }
+    }
+    if q.overdue {
+        add(
+            &format!("c.due_at < {{}} AND c.status NOT IN {OPEN_WAITING_EXCLUDED}"),
+            InboxBind::Time(q.now),
+            &mut binds,
+        );
+    }
+    if let Some(from) = q.from {
+        add("c.received_at >= {}", InboxBind::Time(from), &mut binds);
+    }
+    if let Some(to) = q.to {
+        add("c.received_at < {}", InboxBind::Time(to), &mut binds);
+    }
+    (sql.join(" AND "), binds)
 }
 
 /// Statuses in which a passed deadline is not the unit's delay: closed, answered
@@ -952,38 +999,32 @@ macro_rules! impl_triage_store {
                 unit_id: i64,
                 q: &$crate::storage::triage::InboxQuery,
             ) -> Result<$crate::storage::triage::InboxPage, StoreError> {
-                use $crate::storage::triage::{InboxSort, inbox_where, search_query};
-                let text = search_query(DIALECT, q.text.as_deref());
+                use $crate::storage::triage::{InboxBind, InboxSort, inbox_where};
                 let order = match q.sort {
                     InboxSort::Received => "c.received_at DESC, c.id DESC",
-                    InboxSort::Due => "c.due_at IS NULL, c.due_at, c.id",
+                    InboxSort::Due => "(c.due_at IS NULL), c.due_at, c.id",
                 };
+                let (clause, mut binds) = inbox_where(DIALECT, unit_id, q, true);
+                binds.push(InboxBind::Time(q.now));
+                let now_param = binds.len();
                 let sql = format!(
-                    "SELECT {}, u.full_name, (c.due_at < $11 AND c.status NOT IN {}) FROM complaints c {} \
-                     LEFT JOIN users u ON u.id = c.assignee_id WHERE {} ORDER BY {order} LIMIT $14 OFFSET $15",
+                    "SELECT {}, u.full_name, (c.due_at < ${now_param} AND c.status NOT IN {}) FROM complaints c {} \
+                     LEFT JOIN users u ON u.id = c.assignee_id WHERE {clause} ORDER BY {order} LIMIT {} OFFSET {}",
                     shared::SUMMARY_COLUMNS,
                     $crate::storage::triage::OPEN_WAITING_EXCLUDED,
                     shared::SUMMARY_JOINS,
-                    inbox_where(DIALECT, true)
+                    q.limit.clamp(0, 100_000),
+                    q.offset.clamp(0, 100_000_000),
                 );
-                let rows = sqlx::query(&sql)
-                    .bind(unit_id)
-                    .bind(&text)
-                    .bind(q.status.as_deref())
-                    .bind(q.channel.as_deref())
-                    .bind(q.bobot.as_deref())
-                    .bind(q.jenis_id)
-                    .bind(q.service_id)
-                    .bind(q.division_id)
-                    .bind(q.assignee_id)
-                    .bind(q.overdue)
-                    .bind(q.now)
-                    .bind(q.from)
-                    .bind(q.to)
-                    .bind(q.limit)
-                    .bind(q.offset)
-                    .fetch_all(&self.pool)
-                    .await?;
+                let mut query = sqlx::query(&sql);
+                for b in &binds {
+                    query = match b {
+                        InboxBind::Text(v) => query.bind(v.clone()),
+                        InboxBind::Int(v) => query.bind(*v),
+                        InboxBind::Time(v) => query.bind(*v),
+                    };
+                }
+                let rows = query.fetch_all(&self.pool).await?;
                 let n = shared::SUMMARY_COLUMN_COUNT;
                 let rows = rows
                     .iter()
@@ -995,26 +1036,17 @@ macro_rules! impl_triage_store {
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
-                let count_sql = format!(
-                    "SELECT c.status, COUNT(*) FROM complaints c WHERE {} GROUP BY c.status ORDER BY c.status",
-                    inbox_where(DIALECT, false)
-                );
-                let status_counts: Vec<(String, i64)> = sqlx::query_as(&count_sql)
-                    .bind(unit_id)
-                    .bind(&text)
-                    .bind(q.status.as_deref())
-                    .bind(q.channel.as_deref())
-                    .bind(q.bobot.as_deref())
-                    .bind(q.jenis_id)
-                    .bind(q.service_id)
-                    .bind(q.division_id)
-                    .bind(q.assignee_id)
-                    .bind(q.overdue)
-                    .bind(q.now)
-                    .bind(q.from)
-                    .bind(q.to)
-                    .fetch_all(&self.pool)
-                    .await?;
+                let (clause, binds) = inbox_where(DIALECT, unit_id, q, false);
+                let count_sql = format!("SELECT c.status, COUNT(*) FROM complaints c WHERE {clause} GROUP BY c.status ORDER BY c.status");
+                let mut count = sqlx::query_as(&count_sql);
+                for b in &binds {
+                    count = match b {
+                        InboxBind::Text(v) => count.bind(v.clone()),
+                        InboxBind::Int(v) => count.bind(*v),
+                        InboxBind::Time(v) => count.bind(*v),
+                    };
+                }
+                let status_counts: Vec<(String, i64)> = count.fetch_all(&self.pool).await?;
                 Ok($crate::storage::triage::InboxPage { rows, status_counts })
             }
         }

@@ -1315,3 +1315,66 @@ pub async fn inbox_choices(state: &AppState, unit: &Unit, tr: Tr, f: &InboxFilte
         ),
     })
 }
+
+// ---- Control card in aggregate (kartu kendali per unit) ----
+
+/// One status of the unit's control card: how long complaints stay in it.
+pub struct StepRow {
+    /// Status label.
+    pub label: &'static str,
+    /// Stays that ended.
+    pub completed: u64,
+    /// Complaints in it now (or ended there).
+    pub current: u64,
+    /// Median hours of the ended stays.
+    pub median: String,
+    /// 90th percentile hours.
+    pub p90: String,
+    /// Mean hours.
+    pub mean: String,
+}
+
+#[derive(Template)]
+#[template(path = "triage_card.html")]
+struct CardPage {
+    tr: Tr,
+    page: PageChrome,
+    unit: Unit,
+    rows: Vec<StepRow>,
+}
+
+/// `GET /staf/{unit}/kartu-kendali`: where the time goes in this unit, as the
+/// median (and 90th percentile) time complaints spend in each status, computed by
+/// `analytics::step_durations` over every status entry of the unit's control cards.
+pub async fn unit_card(State(state): State<AppState>, staff: UnitStaff, reader: Reader) -> Result<Response, ErrorPage> {
+    staff.require(crate::auth::READ_COMPLAINTS)?;
+    let (_, events) = state.store.complaint_columns(Some(staff.unit.id)).await?;
+    let frame = events.into_frame().map_err(|e| {
+        tracing::error!(error = %e, "event frame");
+        ErrorPage::Internal
+    })?;
+    let steps = analytics::step_durations(&frame).map_err(|e| {
+        tracing::error!(error = %e, "step durations");
+        ErrorPage::Internal
+    })?;
+    let tr = reader.tr;
+    let hours = |h: Option<f64>| h.map(|h| format!("{h:.1}")).unwrap_or_else(|| "-".into());
+    let rows = steps
+        .into_iter()
+        .map(|s| StepRow {
+            label: tr.t(&format!("status.{}", s.state)),
+            completed: s.completed,
+            current: s.current,
+            median: hours(s.hours.median),
+            p90: hours(s.hours.p90),
+            mean: hours(s.hours.mean),
+        })
+        .collect();
+    let page = CardPage {
+        tr,
+        page: reader.page,
+        unit: staff.unit,
+        rows,
+    };
+    Ok(Html(page.render()?).into_response())
+}
