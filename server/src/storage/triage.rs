@@ -53,6 +53,8 @@ pub struct TriageState {
     pub channel: String,
     /// Content never public.
     pub rahasia: bool,
+    /// The complaint this one was merged into, if it was.
+    pub merged_into_id: Option<i64>,
 }
 
 /// A status change asked for by a person (or the API, or a job).
@@ -359,7 +361,7 @@ pub(super) fn inbox_where(
     }
     if q.overdue {
         add(
-            &format!("c.due_at < {{}} AND c.status NOT IN {OPEN_WAITING_EXCLUDED}"),
+            &format!("c.status IN {OWED_STATUSES} AND c.due_at < {{}}"),
             InboxBind::Time(q.now),
             &mut binds,
         );
@@ -372,6 +374,12 @@ pub(super) fn inbox_where(
     }
     (sql.join(" AND "), binds)
 }
+
+/// The statuses in which the unit owes the complainant an answer: the complement of
+/// [`OPEN_WAITING_EXCLUDED`], written out so that the overdue filter can use the
+/// (unit, status, due_at) index for each.
+pub(super) const OWED_STATUSES: &str =
+    "('diterima', 'terverifikasi', 'didisposisikan', 'ditindaklanjuti', 'dibuka_kembali')";
 
 /// Statuses in which a passed deadline is not the unit's delay: closed, answered
 /// (waiting for the complainant) and returned (waiting for the complainant).
@@ -439,6 +447,38 @@ pub struct DueComplaint {
     pub assignee_email: Option<String>,
 }
 
+/// A complaint that may be the same as another: same contact, or a subject sharing
+/// words with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicateCandidate {
+    /// The other complaint.
+    pub complaint_id: i64,
+    /// Its nomor agenda.
+    pub nomor_agenda: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its status key.
+    pub status: String,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// `kontak` (same phone or email) or `teks` (similar words).
+    pub reason: String,
+}
+
+/// Why a merge was refused (nothing is changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// One of the two is not a complaint of this unit.
+    #[error("no such complaint")]
+    NotFound,
+    /// A complaint cannot be merged into itself, nor into one merged elsewhere.
+    #[error("bad target")]
+    BadTarget,
+    /// The life cycle does not allow archiving the duplicate now.
+    #[error("cannot archive: {0}")]
+    Move(MoveError),
+}
+
 /// What triage asks of the database (a supertrait of `Store`).
 #[async_trait]
 pub trait TriageStore {
@@ -487,6 +527,27 @@ pub trait TriageStore {
     /// Open complaints the unit still owes (not answered, returned or closed) whose
     /// deadline is before `until`.
     async fn due_before(&self, until: DateTime<Utc>) -> Result<Vec<DueComplaint>, StoreError>;
+    /// Complaints of the same unit that may be duplicates of `complaint_id`: same
+    /// phone or email first, then subjects sharing words (full-text, best first).
+    async fn duplicate_candidates(
+        &self,
+        unit_id: i64,
+        complaint_id: i64,
+        limit: i64,
+    ) -> Result<Vec<DuplicateCandidate>, StoreError>;
+    /// Merges `duplicate` into `into`: the duplicate moves to `diarsipkan` (through the
+    /// life cycle) with `merged_into_id` set, both control cards get an entry, and
+    /// nothing of either history is removed.
+    async fn merge_complaints(
+        &self,
+        unit_id: i64,
+        duplicate: i64,
+        into: i64,
+        actor_id: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> Result<Result<(), MergeError>, StoreError>;
+    /// Complaints merged into `complaint_id`: (id, nomor agenda).
+    async fn merged_from(&self, complaint_id: i64) -> Result<Vec<(i64, String)>, StoreError>;
     /// A page of a unit's inbox with the filters of `q`, and the count per status.
     async fn inbox(&self, unit_id: i64, q: &InboxQuery) -> Result<InboxPage, StoreError>;
 }
@@ -502,8 +563,8 @@ macro_rules! impl_triage_store {
             ) -> Result<Option<$crate::storage::triage::TriageState>, StoreError> {
                 let row = sqlx::query(
                     "SELECT id, unit_id, status, klasifikasi, jenis_id, service_id, division_id, bobot, assignee_id, \
-                     received_at, first_answer_due_at, due_at, answered_at, closed_at, escalation_ref, channel, rahasia \
-                     FROM complaints WHERE unit_id = $1 AND id = $2",
+                     received_at, first_answer_due_at, due_at, answered_at, closed_at, escalation_ref, channel, rahasia, \
+                     merged_into_id FROM complaints WHERE unit_id = $1 AND id = $2",
                 )
                 .bind(unit_id)
                 .bind(complaint_id)
@@ -528,6 +589,7 @@ macro_rules! impl_triage_store {
                         escalation_ref: r.try_get(14)?,
                         channel: r.try_get(15)?,
                         rahasia: r.try_get(16)?,
+                        merged_into_id: r.try_get(17)?,
                     })
                 })
                 .transpose()
@@ -992,6 +1054,188 @@ macro_rules! impl_triage_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn duplicate_candidates(
+                &self,
+                unit_id: i64,
+                complaint_id: i64,
+                limit: i64,
+            ) -> Result<Vec<$crate::storage::triage::DuplicateCandidate>, StoreError> {
+                use $crate::storage::triage::DuplicateCandidate;
+                let Some((subject, phone, email)): Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT subject, complainant_phone, complainant_email FROM complaints WHERE id = $1 AND unit_id = $2",
+                )
+                .bind(complaint_id)
+                .bind(unit_id)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(Vec::new());
+                };
+                let mut out: Vec<DuplicateCandidate> = Vec::new();
+                if phone.is_some() || email.is_some() {
+                    let rows = sqlx::query(
+                        "SELECT id, nomor_agenda, subject, status, received_at FROM complaints \
+                         WHERE unit_id = $1 AND id <> $2 AND merged_into_id IS NULL \
+                         AND ((complainant_phone IS NOT NULL AND complainant_phone = $3) \
+                           OR (complainant_email IS NOT NULL AND lower(complainant_email) = lower($4))) \
+                         ORDER BY received_at DESC, id DESC LIMIT $5",
+                    )
+                    .bind(unit_id)
+                    .bind(complaint_id)
+                    .bind(&phone)
+                    .bind(&email)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for r in &rows {
+                        out.push(DuplicateCandidate {
+                            complaint_id: r.try_get(0)?,
+                            nomor_agenda: r.try_get(1)?,
+                            subject: r.try_get(2)?,
+                            status: r.try_get(3)?,
+                            received_at: r.try_get(4)?,
+                            reason: "kontak".into(),
+                        });
+                    }
+                }
+                // Similar text: any of the subject's words of 4+ letters, ranked by the
+                // full-text relevance (FTS5 bm25, PostgreSQL ts_rank).
+                let words: Vec<String> = $crate::storage::triage::search_words(&subject)
+                    .into_iter()
+                    .filter(|w| w.chars().count() >= 4)
+                    .collect();
+                if !words.is_empty() && (out.len() as i64) < limit {
+                    let sql = match DIALECT {
+                        shared::Dialect::Sqlite => {
+                            "SELECT c.id, c.nomor_agenda, c.subject, c.status, c.received_at FROM complaints_fts f \
+                             JOIN complaints c ON c.id = f.rowid WHERE complaints_fts MATCH $1 AND c.unit_id = $2 \
+                             AND c.id <> $3 AND c.merged_into_id IS NULL ORDER BY f.rank LIMIT $4"
+                        }
+                        shared::Dialect::Postgres => {
+                            "SELECT c.id, c.nomor_agenda, c.subject, c.status, c.received_at FROM complaints c \
+                             WHERE to_tsvector('simple', c.subject || ' ' || c.description) @@ to_tsquery('simple', $1) \
+                             AND c.unit_id = $2 AND c.id <> $3 AND c.merged_into_id IS NULL \
+                             ORDER BY ts_rank(to_tsvector('simple', c.subject || ' ' || c.description), \
+                             to_tsquery('simple', $1)) DESC, c.id DESC LIMIT $4"
+                        }
+                    };
+                    let query = match DIALECT {
+                        shared::Dialect::Sqlite => words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "),
+                        shared::Dialect::Postgres => words.join(" | "),
+                    };
+                    let rows = sqlx::query(sql)
+                        .bind(query)
+                        .bind(unit_id)
+                        .bind(complaint_id)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    for r in &rows {
+                        let c = DuplicateCandidate {
+                            complaint_id: r.try_get(0)?,
+                            nomor_agenda: r.try_get(1)?,
+                            subject: r.try_get(2)?,
+                            status: r.try_get(3)?,
+                            received_at: r.try_get(4)?,
+                            reason: "teks".into(),
+                        };
+                        if !out.iter().any(|o| o.complaint_id == c.complaint_id) && (out.len() as i64) < limit {
+                            out.push(c);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn merge_complaints(
+                &self,
+                unit_id: i64,
+                duplicate: i64,
+                into: i64,
+                actor_id: Option<i64>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Result<(), $crate::storage::triage::MergeError>, StoreError> {
+                use $crate::domain::ComplaintStatus as S;
+                use $crate::storage::triage::MergeError;
+                use $crate::triage::lifecycle::{self, MoveContext};
+                if duplicate == into {
+                    return Ok(Err(MergeError::BadTarget));
+                }
+                let mut tx = self.pool.begin().await?;
+                let touched = sqlx::query("UPDATE complaints SET updated_at = updated_at WHERE id IN ($1, $2) AND unit_id = $3")
+                    .bind(duplicate)
+                    .bind(into)
+                    .bind(unit_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if touched != 2 {
+                    tx.rollback().await?;
+                    return Ok(Err(MergeError::NotFound));
+                }
+                let (status, assignee, nomor): (String, Option<i64>, String) =
+                    sqlx::query_as("SELECT status, assignee_id, nomor_agenda FROM complaints WHERE id = $1")
+                        .bind(duplicate)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let (target_merged, target_assignee, target_nomor): (Option<i64>, Option<i64>, String) =
+                    sqlx::query_as("SELECT merged_into_id, assignee_id, nomor_agenda FROM complaints WHERE id = $1")
+                        .bind(into)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if target_merged.is_some() {
+                    tx.rollback().await?;
+                    return Ok(Err(MergeError::BadTarget));
+                }
+                let from = S::parse(&status).map_err(|e| StoreError::Rejected(e.to_string()))?;
+                let ctx = MoveContext { assigned: true, has_note: true, missing_signoffs: 0 };
+                if let Err(e) = lifecycle::check(from, S::Diarsipkan, &ctx) {
+                    tx.rollback().await?;
+                    return Ok(Err(MergeError::Move(e)));
+                }
+                sqlx::query(
+                    "UPDATE complaints SET status = 'diarsipkan', merged_into_id = $1, closed_at = $2, updated_at = $2 WHERE id = $3",
+                )
+                .bind(into)
+                .bind(at)
+                .bind(duplicate)
+                .execute(&mut *tx)
+                .await?;
+                let note_dup = $crate::i18n::tf($crate::i18n::Lang::Id, "triage.merge.into_note", &[("nomor", target_nomor.as_str())]);
+                let note_target = $crate::i18n::tf($crate::i18n::Lang::Id, "triage.merge.from_note", &[("nomor", nomor.as_str())]);
+                sqlx::query(
+                    "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, from_status, to_status, holder_id, note) \
+                     VALUES ($1, $2, $3, 'gabung', $4, 'diarsipkan', $5, $6)",
+                )
+                .bind(duplicate)
+                .bind(at)
+                .bind(actor_id)
+                .bind(from.key())
+                .bind(assignee)
+                .bind(note_dup)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, holder_id, note) VALUES ($1, $2, $3, 'gabung', $4, $5)",
+                )
+                .bind(into)
+                .bind(at)
+                .bind(actor_id)
+                .bind(target_assignee)
+                .bind(note_target)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Ok(()))
+            }
+
+            async fn merged_from(&self, complaint_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+                Ok(sqlx::query_as("SELECT id, nomor_agenda FROM complaints WHERE merged_into_id = $1 ORDER BY id")
+                    .bind(complaint_id)
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn inbox(

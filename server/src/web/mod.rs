@@ -243,6 +243,7 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/staf/{unit}/templat-jawaban/{id}/hapus",
             post(triage::delete_template),
         ),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/gabung", post(triage::merge)),
         (Method::GET, "/staf/{unit}/kartu-kendali", get(triage::unit_card)),
         (Method::GET, "/staf/{unit}/hari-libur", get(triage::holidays_page)),
         (Method::POST, "/staf/{unit}/hari-libur", post(triage::save_holiday)),

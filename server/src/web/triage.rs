@@ -103,6 +103,12 @@ pub struct TriagePanel {
     pub answer_prefill: String,
     /// A reply letter can be printed (letter or drop box, answered).
     pub letter: bool,
+    /// Likely duplicates: (id, nomor agenda, subject, status label, reason label).
+    pub duplicates: Vec<(i64, String, String, &'static str, &'static str)>,
+    /// The complaint this one was merged into: (id, nomor agenda).
+    pub merged_into: Option<(i64, String)>,
+    /// Complaints merged into this one: (id, nomor agenda).
+    pub merged_from: Vec<(i64, String)>,
 }
 
 fn opt_choice<T: PartialEq>(items: impl IntoIterator<Item = (T, String, String)>, current: Option<T>) -> Vec<Choice> {
@@ -241,7 +247,36 @@ pub async fn panel(
         })
         .unwrap_or_default();
     let answered = details.iter().any(|e| e.kind == "jawaban");
+    let duplicates = if status.is_closed() || !staff.has_any(HANDLE_COMPLAINTS) {
+        Vec::new()
+    } else {
+        store
+            .duplicate_candidates(unit.id, c.summary.id, 5)
+            .await?
+            .into_iter()
+            .map(|d| {
+                (
+                    d.complaint_id,
+                    d.nomor_agenda,
+                    d.subject,
+                    tr.t(&format!("status.{}", d.status)),
+                    tr.t(&format!("triage.merge.reason_{}", d.reason)),
+                )
+            })
+            .collect()
+    };
+    let merged_into = match t.merged_into_id {
+        Some(target) => store
+            .complaint(unit.id, target)
+            .await?
+            .map(|x| (target, x.summary.nomor_agenda)),
+        None => None,
+    };
+    let merged_from = store.merged_from(c.summary.id).await?;
     Ok(TriagePanel {
+        duplicates,
+        merged_into,
+        merged_from,
         can_answer: lifecycle::is_allowed(status, ComplaintStatus::Dijawab),
         answer_how: how.locale_key(),
         templates: opt_choice(
@@ -839,6 +874,56 @@ pub async fn delete_template(
         return Err(ErrorPage::NotFound);
     }
     Ok(Redirect::to(&format!("/staf/{}/templat-jawaban", staff.unit.code)).into_response())
+}
+
+/// The merge form: the complaint to merge this one into.
+#[derive(Deserialize, Default)]
+pub struct MergeForm {
+    #[serde(default)]
+    ke: String,
+}
+
+/// `POST /staf/{unit}/pengaduan/{id}/gabung`: merges this complaint into the one named
+/// `ke` (a duplicate of it): this one is archived with `merged_into_id`, both control
+/// cards record it, and both histories stay.
+pub async fn merge(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+    Path((_unit, id)): Path<(String, i64)>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, ErrorPage> {
+    staff.require(HANDLE_COMPLAINTS)?;
+    let lang = reader.tr.lang;
+    let Ok(into) = form.ke.trim().parse::<i64>() else {
+        return refused(
+            &state,
+            staff,
+            reader,
+            id,
+            crate::i18n::t(lang, "triage.merge.bad_target").to_owned(),
+        )
+        .await;
+    };
+    let result = state
+        .store
+        .merge_complaints(staff.unit.id, id, into, Some(staff.staff.session.user.id), Utc::now())
+        .await?;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/staf/{}/pengaduan/{into}", staff.unit.code)).into_response()),
+        Err(crate::storage::triage::MergeError::NotFound) => Err(ErrorPage::NotFound),
+        Err(crate::storage::triage::MergeError::BadTarget) => {
+            refused(
+                &state,
+                staff,
+                reader,
+                id,
+                crate::i18n::t(lang, "triage.merge.bad_target").to_owned(),
+            )
+            .await
+        }
+        Err(crate::storage::triage::MergeError::Move(e)) => refused(&state, staff, reader, id, e.message(lang)).await,
+    }
 }
 
 // ---- Holiday calendar (admin) ----

@@ -161,6 +161,7 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/templat-jawaban/{id}/hapus", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/gabung", Unit(HANDLERS)),
         (Method::GET, "/staf/{unit}/kartu-kendali", Unit(ALL_ROLES)),
         (Method::GET, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),

@@ -1008,3 +1008,124 @@ on_both_databases!(the_inbox_filters_searches_and_counts, |db: TestDb| async mov
     );
     assert!(!html.contains("Biaya tidak resmi"));
 });
+
+on_both_databases!(
+    duplicates_are_suggested_and_merged_keeping_both_histories,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let store = f.app.store.clone();
+        let received = Utc::now() - chrono::Duration::days(3);
+        let first = store
+            .record_complaint(&NewComplaint {
+                subject: "Jalan rusak di depan kantor kelurahan".into(),
+                description: "Lubang besar membahayakan pengendara.".into(),
+                complainant: Complainant {
+                    phone: Some("081234567890".into()),
+                    ..Default::default()
+                },
+                ..complaint(f.unit, received)
+            })
+            .await
+            .unwrap();
+        let same_contact = store
+            .record_complaint(&NewComplaint {
+                subject: "Mohon tindak lanjut".into(),
+                description: "Belum ada perbaikan.".into(),
+                complainant: Complainant {
+                    phone: Some("081234567890".into()),
+                    ..Default::default()
+                },
+                ..complaint(f.unit, received + chrono::Duration::hours(5))
+            })
+            .await
+            .unwrap();
+        let similar_text = store
+            .record_complaint(&NewComplaint {
+                subject: "Jalan rusak dekat kelurahan".into(),
+                description: "Sudah dua minggu tidak diperbaiki.".into(),
+                complainant: Complainant::default(),
+                ..complaint(f.unit, received + chrono::Duration::hours(6))
+            })
+            .await
+            .unwrap();
+        let unrelated = store
+            .record_complaint(&NewComplaint {
+                subject: "Petugas loket tidak ramah".into(),
+                description: "Dibentak saat bertanya.".into(),
+                complainant: Complainant::default(),
+                ..complaint(f.unit, received + chrono::Duration::hours(7))
+            })
+            .await
+            .unwrap();
+        let found = store.duplicate_candidates(f.unit, first.id, 5).await.unwrap();
+        let ids: Vec<(i64, &str)> = found.iter().map(|d| (d.complaint_id, d.reason.as_str())).collect();
+        assert!(ids.contains(&(same_contact.id, "kontak")), "{ids:?}");
+        assert!(ids.contains(&(similar_text.id, "teks")), "{ids:?}");
+        assert!(!ids.iter().any(|(id, _)| *id == unrelated.id), "{ids:?}");
+        assert_eq!(ids[0], (same_contact.id, "kontak"), "same contact first");
+
+        // The page suggests them; merging archives the duplicate and keeps both cards.
+        let petugas = f.app.login("petugas", PASSWORD).await;
+        let (_, _, html) = petugas
+            .get(&format!("/staf/dinsos-uji/pengaduan/{}", similar_text.id))
+            .await;
+        assert!(
+            html.contains("Kemungkinan pengaduan ganda") && html.contains(&first.nomor_agenda),
+            "{html}"
+        );
+        let target = first.id.to_string();
+        let (code, location, body) = petugas
+            .post(
+                &format!("/staf/dinsos-uji/pengaduan/{}/gabung", similar_text.id),
+                &[("ke", &target)],
+            )
+            .await;
+        assert_eq!(code, 303, "{body}");
+        assert_eq!(location, Some(format!("/staf/dinsos-uji/pengaduan/{}", first.id)));
+        let merged = store.triage_state(f.unit, similar_text.id).await.unwrap().unwrap();
+        assert_eq!(merged.status, "diarsipkan");
+        assert_eq!(merged.merged_into_id, Some(first.id));
+        let dup_events = store.complaint_events(similar_text.id).await.unwrap();
+        assert_eq!(dup_events[0].kind, "diterima", "the duplicate's history is kept");
+        assert_eq!(dup_events.last().unwrap().kind, "gabung");
+        assert!(
+            store
+                .complaint_events(first.id)
+                .await
+                .unwrap()
+                .iter()
+                .any(|e| e.kind == "gabung")
+        );
+        assert_eq!(
+            store.merged_from(first.id).await.unwrap(),
+            vec![(similar_text.id, similar_text.nomor_agenda.clone())]
+        );
+        let (_, _, html) = petugas.get(&format!("/staf/dinsos-uji/pengaduan/{}", first.id)).await;
+        assert!(
+            html.contains(&similar_text.nomor_agenda),
+            "the target links the merged one"
+        );
+        // A merged (archived) complaint cannot be merged again, nor into itself.
+        let again = store
+            .merge_complaints(f.unit, similar_text.id, same_contact.id, None, Utc::now())
+            .await
+            .unwrap();
+        assert!(again.is_err());
+        assert!(
+            store
+                .merge_complaints(f.unit, first.id, first.id, None, Utc::now())
+                .await
+                .unwrap()
+                .is_err()
+        );
+        // Nor into a complaint of another unit.
+        let (code, _, _) = petugas
+            .post(
+                &format!("/staf/dinsos-uji/pengaduan/{}/gabung", unrelated.id),
+                &[("ke", "999999")],
+            )
+            .await;
+        assert_eq!(code, 404);
+        assert_eq!(status_of(&f, unrelated.id).await, "diterima");
+    }
+);
