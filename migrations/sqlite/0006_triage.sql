@@ -83,10 +83,11 @@ INSERT INTO holidays (day, name, kind, source) VALUES
 ON CONFLICT (day) DO NOTHING;
 
 -- Inbox full-text search on subject and description: an FTS5 external-content table
--- over complaints, kept in step by triggers (status updates do not touch it).
+-- over complaints, kept in step by triggers (status updates do not touch it). Search
+-- words match as prefixes; prefix indexes of 2-4 letters keep short prefixes fast.
 CREATE VIRTUAL TABLE complaints_fts USING fts5(
     subject, description, content = 'complaints', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'
 );
 CREATE TRIGGER complaints_fts_insert AFTER INSERT ON complaints BEGIN
     INSERT INTO complaints_fts (rowid, subject, description) VALUES (new.id, new.subject, new.description);

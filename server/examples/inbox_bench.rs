@@ -153,6 +153,11 @@ async fn time_queries(store: &dyn Store, unit_id: i64) -> anyhow::Result<()> {
             },
         ),
     ];
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "  load average before timing: {}",
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
     println!("  | query | rows | median | slowest |");
     println!("  |---|---|---|---|");
     for (name, q) in cases {
@@ -172,6 +177,11 @@ async fn time_queries(store: &dyn Store, unit_id: i64) -> anyhow::Result<()> {
             times[6].as_secs_f64() * 1000.0
         );
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "  load average after timing: {}",
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
     Ok(())
 }
 

@@ -245,6 +245,11 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (Method::POST, "/staf/{unit}/pengaduan/{id}/gabung", post(triage::merge)),
         (Method::GET, "/staf/{unit}/kartu-kendali", get(triage::unit_card)),
+        (
+            Method::POST,
+            "/api/v1/units/{unit}/complaints/{id}/status",
+            post(triage::api_move_status),
+        ),
         (Method::GET, "/staf/{unit}/hari-libur", get(triage::holidays_page)),
         (Method::POST, "/staf/{unit}/hari-libur", post(triage::save_holiday)),
         (

@@ -285,7 +285,7 @@ pub(super) async fn render_complaint(
     if show_identity && has_identity {
         staff
             .audit(
-                &state,
+                state,
                 "complaint.identity_viewed",
                 "complaint",
                 &c.summary.nomor_agenda,

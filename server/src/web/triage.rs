@@ -1463,3 +1463,86 @@ pub async fn unit_card(State(state): State<AppState>, staff: UnitStaff, reader: 
     };
     Ok(Html(page.render()?).into_response())
 }
+
+// ---- API: status moves for integrations ----
+
+/// Body of `POST /api/v1/units/{unit}/complaints/{id}/status`.
+#[derive(Deserialize)]
+pub struct ApiMove {
+    /// The status asked for.
+    to: String,
+    /// Why, or the answer text for `dijawab`.
+    #[serde(default)]
+    note: String,
+}
+
+fn api_error(status: StatusCode, code: &str, message: String) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/units/{unit}/complaints/{id}/status`: moves a complaint for an
+/// integration holding the unit's token with the `complaints:write` scope, through
+/// the same life-cycle check as the pages (a refusal is 422 with the reason in
+/// Indonesian; nothing changes). The control-card entry has no actor: the note says
+/// which token acted.
+pub async fn api_move_status(
+    State(state): State<AppState>,
+    client: crate::auth::ApiClient,
+    Path((unit, id)): Path<(String, i64)>,
+    body: Result<axum::Json<ApiMove>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let unit = match state.store.unit_by_code(&unit).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return crate::auth::ApiDenied::Forbidden.into_response(),
+        Err(_) => return crate::auth::ApiDenied::Internal.into_response(),
+    };
+    if let Err(denied) = client.require(unit.id, "complaints:write") {
+        return denied.into_response();
+    }
+    let Ok(axum::Json(body)) = body else {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "Badan permintaan harus JSON {\"to\": status, \"note\": teks} / body must be JSON {\"to\", \"note\"}"
+                .into(),
+        );
+    };
+    let Ok(to) = ComplaintStatus::parse(&body.to) else {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_status",
+            crate::i18n::t(crate::i18n::Lang::Id, "triage.error.no_status").to_owned(),
+        );
+    };
+    let note = format!("{} [API: {}]", body.note.trim(), client.token.name);
+    let result = state
+        .store
+        .move_complaint(&StatusMove {
+            unit_id: unit.id,
+            complaint_id: id,
+            to,
+            actor_id: None,
+            note: if body.note.trim().is_empty() {
+                String::new()
+            } else {
+                note
+            },
+            at: Utc::now(),
+            notify: Vec::new(),
+        })
+        .await;
+    match result {
+        Ok(Ok(())) => axum::Json(serde_json::json!({ "id": id, "status": to.key() })).into_response(),
+        Ok(Err(lifecycle::MoveError::NotFound)) => super::api::ApiNotFound.into_response(),
+        Ok(Err(e)) => api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "illegal_move",
+            e.message(crate::i18n::Lang::Id),
+        ),
+        Err(_) => crate::auth::ApiDenied::Internal.into_response(),
+    }
+}

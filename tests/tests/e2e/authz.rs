@@ -163,6 +163,7 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/staf/{unit}/templat-jawaban/{id}/hapus", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/pengaduan/{id}/gabung", Unit(HANDLERS)),
         (Method::GET, "/staf/{unit}/kartu-kendali", Unit(ALL_ROLES)),
+        (Method::POST, "/api/v1/units/{unit}/complaints/{id}/status", Token),
         (Method::GET, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/hari-libur/hapus", Unit(&[Role::Admin])),

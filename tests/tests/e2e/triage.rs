@@ -1129,3 +1129,155 @@ on_both_databases!(
         assert_eq!(status_of(&f, unrelated.id).await, "diterima");
     }
 );
+
+on_both_databases!(
+    integrations_move_complaints_through_the_same_life_cycle,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let store = f.app.store.clone();
+        let c = store
+            .record_complaint(&complaint(f.unit, Utc::now() - chrono::Duration::hours(2)))
+            .await
+            .unwrap();
+        let writer = "rahasia-token-tulis-0123456789";
+        let reader = "rahasia-token-baca-0123456789";
+        store
+            .create_api_token(
+                f.unit,
+                "lapor-liaison",
+                &tanggap::auth::hash_secret(writer),
+                &["complaints:write".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        store
+            .create_api_token(
+                f.unit,
+                "dasbor",
+                &tanggap::auth::hash_secret(reader),
+                &["complaints:read".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        let url = format!("{}/api/v1/units/dinsos-uji/complaints/{}/status", f.app.address, c.id);
+        let post = |token: &'static str, body: serde_json::Value| {
+            let client = f.app.client.clone();
+            let url = url.clone();
+            async move {
+                let r = client.post(&url).bearer_auth(token).json(&body).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<serde_json::Value>().await.unwrap_or_default())
+            }
+        };
+        let (code, body) = post(writer, serde_json::json!({"to": "selesai"})).await;
+        assert_eq!(code, 422, "{body}");
+        assert_eq!(body["error"]["code"], "illegal_move");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("tidak dapat diubah"),
+            "{body}"
+        );
+        assert_eq!(status_of(&f, c.id).await, "diterima");
+        let (code, _) = post(reader, serde_json::json!({"to": "terverifikasi"})).await;
+        assert_eq!(code, 403, "a read-only token cannot move");
+        let (code, body) = post(writer, serde_json::json!({"to": "terverifikasi", "note": "Lengkap"})).await;
+        assert_eq!(code, 200, "{body}");
+        assert_eq!(body["status"], "terverifikasi");
+        let last = store.event_details(c.id).await.unwrap().pop().unwrap();
+        assert_eq!(last.actor_id, None);
+        assert_eq!(last.note, "Lengkap [API: lapor-liaison]");
+        let (code, _) = post(writer, serde_json::json!({"to": "bogus"})).await;
+        assert_eq!(code, 422);
+    }
+);
+
+on_both_databases!(templates_letters_and_the_unit_control_card, |db: TestDb| async move {
+    let f = fixture(db).await;
+    let store = f.app.store.clone();
+    let c = store
+        .record_complaint(&NewComplaint {
+            channel: Channel::KotakSaran,
+            complainant: Complainant {
+                name: Some("Pak Darto".into()),
+                address: Some("Jl. Sudirman 12, Dumai".into()),
+                ..Default::default()
+            },
+            ..complaint(f.unit, Utc::now() - chrono::Duration::days(2))
+        })
+        .await
+        .unwrap();
+    let page = format!("/staf/dinsos-uji/pengaduan/{}", c.id);
+    let petugas = f.app.login("petugas", PASSWORD).await;
+    // Classified ringan and disposed: it can be answered straight away.
+    let division = f.division.to_string();
+    petugas
+        .post(
+            &format!("{page}/klasifikasi"),
+            &[("klasifikasi", "pengaduan"), ("bidang", &division), ("bobot", "ringan")],
+        )
+        .await;
+    for to in ["terverifikasi", "didisposisikan"] {
+        assert_eq!(petugas.post(&format!("{page}/status"), &[("to", to)]).await.0, 303);
+    }
+    // A template with placeholders, used to start the answer.
+    let (code, _, body) = petugas
+        .post(
+            "/staf/dinsos-uji/templat-jawaban",
+            &[
+                ("nama", "Sudah ditindaklanjuti"),
+                (
+                    "isi",
+                    "Yth. {nama}, pengaduan {nomor_agenda} ({perihal}) sudah kami tindak lanjuti.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303, "{body}");
+    let (code, _, body) = petugas
+        .post("/staf/dinsos-uji/templat-jawaban", &[("nama", "Kosong"), ("isi", " ")])
+        .await;
+    assert_eq!(code, 422);
+    assert!(body.contains("Isi templat wajib diisi"), "{body}");
+    let template = store.answer_templates(f.unit).await.unwrap()[0].id;
+    let (_, _, html) = petugas.get(&format!("{page}?templat={template}")).await;
+    let expected = format!(
+        "Yth. Pak Darto, pengaduan {} (Bantuan sosial belum cair) sudah kami tindak lanjuti.",
+        c.nomor_agenda
+    );
+    assert!(html.contains(&expected), "the template is filled in: {html}");
+    assert!(
+        html.contains("surat balasan berkop unit"),
+        "a drop-box answer goes back as a letter"
+    );
+
+    // Answer it (ringan, straight from disposition) and print the letter.
+    assert_eq!(
+        petugas.post(&format!("{page}/jawaban"), &[("isi", &expected)]).await.0,
+        303
+    );
+    assert!(
+        store.outbox_for_complaint(c.id).await.unwrap().is_empty(),
+        "a letter is printed, not queued"
+    );
+    let (code, _, letter) = petugas.get(&format!("{page}/surat-jawaban")).await;
+    assert_eq!(code, 200);
+    assert!(
+        letter.contains("Dinas Sosial dinsos-uji") && letter.contains(&expected) && letter.contains("Jl. Sudirman 12"),
+        "{letter}"
+    );
+    let (_, _, html) = petugas.get(&page).await;
+    assert!(html.contains("letter-link"));
+
+    // The unit's control card: median time per status over its complaints.
+    let auditor = f.app.login("auditor", PASSWORD).await;
+    let (code, _, card) = auditor.get("/staf/dinsos-uji/kartu-kendali").await;
+    assert_eq!(code, 200);
+    for label in ["Diterima", "Terverifikasi", "Didisposisikan", "Dijawab"] {
+        assert!(card.contains(label), "{label} in {card}");
+    }
+    assert!(card.contains("id=\"steps\""));
+});
