@@ -1281,3 +1281,87 @@ on_both_databases!(templates_letters_and_the_unit_control_card, |db: TestDb| asy
     }
     assert!(card.contains("id=\"steps\""));
 });
+
+/// The answer to an email complaint leaves through the real outbox sender and SMTP
+/// (aiosmtpd) as a reply in the complaint's thread, and is recorded on the thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_leaves_over_smtp_in_the_complaints_thread() {
+    use tanggap::notify::settings::{EmailSettings, ImapSettings, Security, SmtpSettings};
+    let Some(servers) = tanggap_tests::mail::MailServers::start() else {
+        return;
+    };
+    let f = fixture(TestDb::sqlite().await).await;
+    let store = f.app.store.clone();
+    let settings = EmailSettings {
+        imap: ImapSettings {
+            host: "127.0.0.1".into(),
+            port: servers.imap_port,
+            security: Security::Plain,
+            user: tanggap_tests::mail::MAILBOX_USER.into(),
+            password: tanggap_tests::mail::MAILBOX_PASSWORD.into(),
+            folder: "INBOX".into(),
+            poll_seconds: 60,
+        },
+        smtp: SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: servers.smtp_port,
+            security: Security::Plain,
+            user: String::new(),
+            password: String::new(),
+        },
+        from_address: tanggap_tests::mail::MAILBOX_USER.into(),
+        from_name: "Pengaduan Dinas Sosial".into(),
+    };
+    store
+        .set_channel_settings(&ChannelSettings {
+            unit_id: f.unit,
+            channel: "email".into(),
+            config: serde_json::to_value(&settings).unwrap(),
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let c = store
+        .record_complaint(&email_complaint(
+            f.unit,
+            Utc::now() - chrono::Duration::hours(3),
+            "keluhan-77@warga.test",
+        ))
+        .await
+        .unwrap();
+    let page = format!("/staf/dinsos-uji/pengaduan/{}", c.id);
+    let petugas = f.app.login("petugas", PASSWORD).await;
+    let division = f.division.to_string();
+    petugas
+        .post(
+            &format!("{page}/klasifikasi"),
+            &[("klasifikasi", "pengaduan"), ("bidang", &division), ("bobot", "ringan")],
+        )
+        .await;
+    for to in ["terverifikasi", "didisposisikan"] {
+        assert_eq!(petugas.post(&format!("{page}/status"), &[("to", to)]).await.0, 303);
+    }
+    let text = "Loket tambahan dibuka mulai Senin.";
+    assert_eq!(petugas.post(&format!("{page}/jawaban"), &[("isi", text)]).await.0, 303);
+
+    let sender = tanggap::notify::OutboxSender::new(store.clone(), tanggap::notify::SenderOptions::default());
+    assert_eq!(sender.run_pass(Utc::now()).await.unwrap().sent, 1);
+    let sent = servers.wait_for_sent(1).await;
+    assert_eq!(sent.len(), 1, "the answer reached the SMTP server");
+    let mail = mail_parser::MessageParser::default().parse(&sent[0]).unwrap();
+    assert_eq!(mail.in_reply_to().as_text(), Some("keluhan-77@warga.test"));
+    assert_eq!(mail.to().unwrap().first().unwrap().address(), Some("siti@contoh.id"));
+    assert!(mail.subject().unwrap().contains(&c.nomor_agenda));
+    let body = mail.body_text(0).unwrap().into_owned();
+    assert!(body.contains(text) && body.contains(&c.tracking_code), "{body}");
+    // Recorded on the thread with its Message-ID, so the complainant's reply threads.
+    let thread = store.complaint_messages(c.id).await.unwrap();
+    let out = thread
+        .iter()
+        .find(|m| m.direction == "out")
+        .expect("the answer on the thread");
+    assert_eq!(out.message_ref.as_deref(), mail.message_id());
+    // A second pass sends nothing more.
+    assert_eq!(sender.run_pass(Utc::now()).await.unwrap().sent, 0);
+    assert_eq!(servers.wait_for_sent(2).await.len(), 1);
+}
