@@ -340,8 +340,9 @@ pub fn may_see_identity(staff: &UnitStaff, anonim: bool) -> bool {
     }
 }
 
-/// Scopes an API token can hold.
-pub const API_SCOPES: &[&str] = &["complaints:read", "stats:read", "survey:invite"];
+/// Scopes an API token can hold (`complaints:write`: status moves through the life
+/// cycle, issue 6).
+pub const API_SCOPES: &[&str] = &["complaints:read", "stats:read", "complaints:write", "survey:invite"];
 
 /// An integration calling the JSON API with `Authorization: Bearer <token>`.
 #[derive(Debug, Clone)]

@@ -16,4 +16,5 @@ pub mod passwords;
 pub mod server;
 pub mod storage;
 pub mod survey;
+pub mod triage;
 pub mod web;

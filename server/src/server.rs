@@ -77,8 +77,9 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// The background work of the channels (issue 4): the outbox sender and the IMAP
-/// poller, started beside the HTTP server and stopped with it.
+/// The background work of the channels (issue 4) and of triage (issue 6): the outbox
+/// sender, the IMAP poller and the SLA / auto-close jobs, started beside the HTTP
+/// server and stopped with it.
 pub struct ChannelJobs {
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -96,9 +97,11 @@ impl ChannelJobs {
             crate::codes::new_tracking_code()
         );
         let sender = crate::notify::OutboxSender::new(store.clone(), crate::notify::SenderOptions::default());
+        let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone());
         let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder);
         let tasks = vec![
             tokio::spawn(sender.run(stopped.clone())),
+            tokio::spawn(triage.run(stopped.clone())),
             tokio::spawn(intake.run(stopped)),
         ];
         ChannelJobs { stop, tasks }

@@ -294,7 +294,11 @@ impl EmailIntake {
                     .add_thread_reply(&reply, &parsed.attachments(0), &note)
                     .await?
                 {
-                    Some(_) => Ingested::Reply { complaint_id },
+                    Some(_) => {
+                        // A reply within 10 working days of an answer reopens (issue 6).
+                        crate::triage::answers::after_reply(self.store.as_ref(), unit, complaint_id, reply.at).await?;
+                        Ingested::Reply { complaint_id }
+                    }
                     None => Ingested::Duplicate,
                 },
             );

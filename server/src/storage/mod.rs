@@ -13,6 +13,7 @@ mod postgres;
 mod shared;
 mod sqlite;
 pub mod survey_admin;
+pub mod triage;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ pub enum Backend {
 /// Implementations must keep "accepted means stored": a method returns `Ok` only
 /// after its transaction has committed.
 #[async_trait]
-pub trait Store: survey_admin::SurveyAdminStore + Send + Sync + 'static {
+pub trait Store: survey_admin::SurveyAdminStore + triage::TriageStore + Send + Sync + 'static {
     /// Which engine this is, for logs and dialect-specific tests.
     fn backend(&self) -> Backend;
     /// Applies the embedded migrations that are not applied yet.

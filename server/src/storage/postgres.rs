@@ -9,6 +9,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::survey_admin::impl_survey_admin_store;
+use super::triage::impl_triage_store;
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Postgres;
@@ -59,3 +60,4 @@ outbox_fns!(PgRow, sqlx::Postgres);
 
 impl_store!(PgStore, Backend::Postgres);
 impl_survey_admin_store!(PgStore, PgRow);
+impl_triage_store!(PgStore);

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::survey_admin::impl_survey_admin_store;
+use super::triage::impl_triage_store;
 use super::{Backend, Store, StoreError};
 
 const DIALECT: Dialect = Dialect::Sqlite;
@@ -77,3 +78,4 @@ outbox_fns!(SqliteRow, sqlx::Sqlite);
 
 impl_store!(SqliteStore, Backend::Sqlite);
 impl_survey_admin_store!(SqliteStore, SqliteRow);
+impl_triage_store!(SqliteStore);

@@ -19,6 +19,7 @@ mod survey_data;
 mod survey_invite;
 mod survey_qr;
 mod survey_staff;
+mod triage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -283,6 +284,69 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/api/v1/units/{unit}/survey-invites",
             post(survey_invite::api_create_invite),
+        ),
+        // Triage (issue 6): status moves, classification, holidays, jenis list.
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/status",
+            post(triage::move_status),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/klasifikasi",
+            post(triage::classify),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/persetujuan",
+            post(triage::sign_off),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/eskalasi",
+            post(triage::escalate),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/jawaban",
+            post(triage::answer),
+        ),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/{id}/surat-jawaban",
+            get(triage::reply_letter),
+        ),
+        (Method::GET, "/staf/{unit}/templat-jawaban", get(triage::templates_page)),
+        (
+            Method::POST,
+            "/staf/{unit}/templat-jawaban",
+            post(triage::save_template),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/templat-jawaban/{id}/hapus",
+            post(triage::delete_template),
+        ),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/gabung", post(triage::merge)),
+        (Method::GET, "/staf/{unit}/kartu-kendali", get(triage::unit_card)),
+        (
+            Method::POST,
+            "/api/v1/units/{unit}/complaints/{id}/status",
+            post(triage::api_move_status),
+        ),
+        (Method::GET, "/staf/{unit}/hari-libur", get(triage::holidays_page)),
+        (Method::POST, "/staf/{unit}/hari-libur", post(triage::save_holiday)),
+        (
+            Method::POST,
+            "/staf/{unit}/hari-libur/hapus",
+            post(triage::delete_holiday),
+        ),
+        (Method::GET, "/staf/{unit}/jenis", get(triage::jenis_page)),
+        (Method::POST, "/staf/{unit}/jenis", post(triage::add_jenis)),
+        (
+            Method::POST,
+            "/staf/{unit}/jenis/{id}/status",
+            post(triage::set_jenis_active),
         ),
     ]
 }

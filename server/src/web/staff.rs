@@ -12,7 +12,7 @@ use super::{AppState, ErrorPage, PageChrome, Reader};
 use crate::auth::{MANAGE_UNIT, READ_AUDIT, READ_COMPLAINTS, StaffUser, UnitStaff, may_see_identity};
 use crate::domain::ComplaintStatus;
 use crate::i18n::Tr;
-use crate::storage::model::{ComplaintQuery, ComplaintRecord, ComplaintSummary, Unit};
+use crate::storage::model::{ComplaintRecord, ComplaintSummary, Unit};
 
 /// Rows per page of the complaint list.
 const PAGE_SIZE: i64 = 50;
@@ -97,33 +97,24 @@ pub async fn unit_dashboard(
     Ok(Html(page.render()?))
 }
 
-/// Filters of the complaint list and export.
+/// Filters of the complaint list and export: the inbox filters (status, channel,
+/// bobot, jenis, service, division, holder, overdue, date range, full-text search,
+/// sort by deadline), the page and, for the export, whether to include identity.
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    q: Option<String>,
-    status: Option<String>,
-    page: Option<i64>,
+    #[serde(flatten)]
+    f: super::triage::InboxFilters,
+    page: Option<String>,
     identitas: Option<String>,
 }
 
 impl ListQuery {
-    fn to_query(&self, limit: i64) -> ComplaintQuery {
-        let page = self.page.unwrap_or(1).clamp(1, 100_000);
-        ComplaintQuery {
-            text: self
-                .q
-                .as_deref()
-                .map(str::trim)
-                .filter(|q| !q.is_empty())
-                .map(|q| q.chars().take(200).collect()),
-            status: self
-                .status
-                .as_deref()
-                .and_then(|s| ComplaintStatus::parse(s).ok())
-                .map(|s| s.key().to_owned()),
-            limit,
-            offset: (page - 1) * limit,
-        }
+    fn page_no(&self) -> i64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.trim().parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 100_000)
     }
 }
 
@@ -137,6 +128,12 @@ pub struct ListRow {
     pub status: &'static str,
     /// Channel label.
     pub channel: &'static str,
+    /// Deadline in the unit's zone ("" when none).
+    pub due: String,
+    /// Open and past its deadline.
+    pub overdue: bool,
+    /// Holder's name.
+    pub assignee: String,
 }
 
 #[derive(Template)]
@@ -146,12 +143,12 @@ struct ComplaintList {
     page: PageChrome,
     unit: Unit,
     rows: Vec<ListRow>,
-    q: String,
-    status: String,
-    statuses: Vec<(&'static str, &'static str)>,
+    f: super::triage::InboxFilters,
+    statuses: Vec<(&'static str, &'static str, i64, bool)>,
+    choices: super::triage::InboxChoices,
     page_no: i64,
     has_next: bool,
-    export_query: String,
+    filter_query: String,
     can_record: bool,
 }
 
@@ -159,7 +156,7 @@ fn zone_of(unit: &Unit) -> chrono_tz::Tz {
     unit.time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta)
 }
 
-/// The unit's complaints, newest first, with text search and a status filter.
+/// The unit's inbox: filters, full-text search, sort by deadline, count per status.
 pub async fn complaint_list(
     State(state): State<AppState>,
     staff: UnitStaff,
@@ -167,41 +164,58 @@ pub async fn complaint_list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, ErrorPage> {
     staff.require(READ_COMPLAINTS)?;
-    let query = q.to_query(PAGE_SIZE + 1);
-    let mut found = state.store.list_complaints(staff.unit.id, &query).await?;
-    let has_next = found.len() as i64 > PAGE_SIZE;
-    found.truncate(PAGE_SIZE as usize);
+    let page_no = q.page_no();
+    let query = q.f.to_query(
+        &staff.unit,
+        chrono::Utc::now(),
+        PAGE_SIZE + 1,
+        (page_no - 1) * PAGE_SIZE,
+    );
+    let found = state.store.inbox(staff.unit.id, &query).await?;
+    let mut rows = found.rows;
+    let has_next = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
     let tr = reader.tr;
     let zone = zone_of(&staff.unit);
-    let rows = found
+    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string();
+    let rows = rows
         .into_iter()
-        .map(|c| ListRow {
-            received: c.received_at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
-            status: tr.t(&format!("status.{}", c.status)),
-            channel: tr.t(&format!("channel.{}", c.channel)),
-            c,
+        .map(|r| ListRow {
+            received: local(r.summary.received_at),
+            status: tr.t(&format!("status.{}", r.summary.status)),
+            channel: tr.t(&format!("channel.{}", r.summary.channel)),
+            due: r.summary.due_at.map(local).unwrap_or_default(),
+            overdue: r.overdue,
+            assignee: r.assignee.unwrap_or_default(),
+            c: r.summary,
         })
         .collect();
     let statuses = ComplaintStatus::ALL
         .iter()
-        .map(|s| (s.key(), tr.t(&format!("status.{}", s.key()))))
+        .map(|s| {
+            (
+                s.key(),
+                tr.t(&format!("status.{}", s.key())),
+                found
+                    .status_counts
+                    .iter()
+                    .find(|(k, _)| k == s.key())
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
+                query.status.as_deref() == Some(s.key()),
+            )
+        })
         .collect();
-    let mut export = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(text) = &query.text {
-        export.append_pair("q", text);
-    }
-    if let Some(status) = &query.status {
-        export.append_pair("status", status);
-    }
+    let choices = super::triage::inbox_choices(&state, &staff.unit, tr, &q.f).await?;
     let page = ComplaintList {
         tr,
         page: reader.page,
-        q: query.text.clone().unwrap_or_default(),
-        status: query.status.clone().unwrap_or_default(),
+        filter_query: q.f.query_string(),
+        f: q.f,
         statuses,
-        page_no: q.page.unwrap_or(1).max(1),
+        choices,
+        page_no,
         has_next,
-        export_query: export.finish(),
         can_record: staff.has_any(crate::auth::HANDLE_COMPLAINTS),
         unit: staff.unit,
         rows,
@@ -222,7 +236,7 @@ struct ComplaintDetail {
     klasifikasi: &'static str,
     show_identity: bool,
     identity_hidden_reason: &'static str,
-    events: Vec<(String, String, String)>,
+    triage: super::triage::TriagePanel,
     attachments: Vec<crate::storage::model::AttachmentInfo>,
     can_download: bool,
     messages: Vec<(String, &'static str, String, String)>,
@@ -235,6 +249,27 @@ pub async fn complaint_detail(
     staff: UnitStaff,
     reader: Reader,
     Path((_unit, id)): Path<(String, i64)>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Html<String>, ErrorPage> {
+    let template = q.templat.as_deref().and_then(|t| t.trim().parse().ok());
+    render_complaint(&state, staff, reader, id, None, template).await
+}
+
+/// Options of the complaint page: an answer template to start the answer from.
+#[derive(Deserialize, Default)]
+pub struct DetailQuery {
+    templat: Option<String>,
+}
+
+/// The complaint page, with `error` (why the last triage action was refused) shown
+/// above the triage forms.
+pub(super) async fn render_complaint(
+    state: &AppState,
+    staff: UnitStaff,
+    reader: Reader,
+    id: i64,
+    error: Option<String>,
+    template: Option<i64>,
 ) -> Result<Html<String>, ErrorPage> {
     staff.require(READ_COMPLAINTS)?;
     let c = state
@@ -250,7 +285,7 @@ pub async fn complaint_detail(
     if show_identity && has_identity {
         staff
             .audit(
-                &state,
+                state,
                 "complaint.identity_viewed",
                 "complaint",
                 &c.summary.nomor_agenda,
@@ -260,25 +295,7 @@ pub async fn complaint_detail(
     }
     let tr = reader.tr;
     let zone = zone_of(&staff.unit);
-    let events = state
-        .store
-        .complaint_events(c.summary.id)
-        .await?
-        .into_iter()
-        .map(|e| {
-            let label = e
-                .to_status
-                .as_deref()
-                .map(|s| tr.t(&format!("status.{s}")))
-                .unwrap_or(e.kind.as_str())
-                .to_owned();
-            (
-                e.at.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string(),
-                label,
-                e.note,
-            )
-        })
-        .collect();
+    let triage = super::triage::panel(state, &staff, tr, &c, error, template).await?;
     let attachments = state.store.attachments(c.summary.id).await?;
     let messages = state
         .store
@@ -321,7 +338,7 @@ pub async fn complaint_detail(
         },
         unit: staff.unit,
         c,
-        events,
+        triage,
     };
     Ok(Html(page.render()?))
 }
@@ -339,11 +356,15 @@ pub async fn complaint_export(
     if with_identity && !staff.has_any(crate::auth::HANDLE_COMPLAINTS) {
         return Err(ErrorPage::Forbidden);
     }
-    let query = ComplaintQuery {
-        offset: 0,
-        ..q.to_query(EXPORT_LIMIT)
-    };
-    let rows = state.store.list_complaints(staff.unit.id, &query).await?;
+    let query = q.f.to_query(&staff.unit, chrono::Utc::now(), EXPORT_LIMIT, 0);
+    let rows: Vec<ComplaintSummary> = state
+        .store
+        .inbox(staff.unit.id, &query)
+        .await?
+        .rows
+        .into_iter()
+        .map(|r| r.summary)
+        .collect();
     let zone = zone_of(&staff.unit);
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut header = vec![

@@ -182,6 +182,30 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/undangan/{token}", Public),
         (Method::POST, "/undangan/{token}", Public),
         (Method::POST, "/api/v1/units/{unit}/survey-invites", Token),
+        // Triage (issue 6): complaint handlers move and classify; admins keep the
+        // holiday calendar and the jenis list.
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/status", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/klasifikasi", Unit(HANDLERS)),
+        (
+            Method::POST,
+            "/staf/{unit}/pengaduan/{id}/persetujuan",
+            Unit(&[Role::KepalaBidang, Role::KepalaDinas]),
+        ),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/eskalasi", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/jawaban", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/pengaduan/{id}/surat-jawaban", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/templat-jawaban/{id}/hapus", Unit(HANDLERS)),
+        (Method::POST, "/staf/{unit}/pengaduan/{id}/gabung", Unit(HANDLERS)),
+        (Method::GET, "/staf/{unit}/kartu-kendali", Unit(ALL_ROLES)),
+        (Method::POST, "/api/v1/units/{unit}/complaints/{id}/status", Token),
+        (Method::GET, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/hari-libur/hapus", Unit(&[Role::Admin])),
+        (Method::GET, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/jenis/{id}/status", Unit(&[Role::Admin])),
     ]
 }
 

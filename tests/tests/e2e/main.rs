@@ -11,3 +11,4 @@ mod storage;
 mod survey;
 mod survey_admin;
 mod survey_data;
+mod triage;

@@ -1,0 +1,195 @@
+//! Background work of triage, run once across several instances: each pass takes a
+//! job lease in the database (`Store::try_lease`) and does nothing without it, and
+//! every effect is idempotent besides (a status move re-checks the status in its
+//! transaction; each notice has an outbox dedupe key), so even two passes in a row
+//! never act twice.
+//!
+//! - **auto-close** (`triage:auto-close`): an answered complaint whose complainant
+//!   did not reply within [`REPLY_WINDOW_WORKING_DAYS`] working days (the unit's
+//!   calendar) moves to `selesai`; one with a reply in time that was not reopened at
+//!   intake (a crash between storing the reply and reopening) is reopened.
+//! - **SLA** (`triage:sla`): the holder of an open complaint gets an email reminder
+//!   when its deadline is less than a day away, and a notice once it has passed (one
+//!   of each per deadline, by dedupe key). Overdue complaints are also flagged in the
+//!   inbox (its "terlambat" filter), for holders without an email address.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::answers::REPLY_WINDOW_WORKING_DAYS;
+use super::calendar::{UnitCalendar, zone_of};
+use crate::domain::ComplaintStatus;
+use crate::i18n::{Lang, t, tf};
+use crate::storage::model::NewOutbox;
+use crate::storage::triage::StatusMove;
+use crate::storage::{Store, StoreError};
+
+/// Lease name of the auto-close job.
+pub const AUTO_CLOSE_LEASE: &str = "triage:auto-close";
+/// Lease name of the SLA job.
+pub const SLA_LEASE: &str = "triage:sla";
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriagePass {
+    /// Whether this instance held the auto-close lease.
+    pub auto_close_ran: bool,
+    /// Complaints closed.
+    pub closed: usize,
+    /// Complaints reopened.
+    pub reopened: usize,
+    /// Whether this instance held the SLA lease.
+    pub sla_ran: bool,
+    /// Reminders and overdue notices queued.
+    pub notices: usize,
+}
+
+/// The triage jobs of one instance.
+#[derive(Clone)]
+pub struct TriageJobs {
+    store: Arc<dyn Store>,
+    holder: String,
+    interval: Duration,
+}
+
+impl TriageJobs {
+    /// Jobs over `store`, leasing as `holder` (unique per instance).
+    pub fn new(store: Arc<dyn Store>, holder: String) -> TriageJobs {
+        TriageJobs {
+            store,
+            holder,
+            interval: Duration::from_secs(60),
+        }
+    }
+
+    /// One pass of both jobs as if the time were `now` (tests pass a later `now` to
+    /// reach the end of a waiting period).
+    pub async fn run_pass(&self, now: DateTime<Utc>) -> Result<TriagePass, StoreError> {
+        let mut pass = TriagePass::default();
+        let until = now + chrono::Duration::from_std(self.interval * 3).unwrap_or(chrono::Duration::minutes(3));
+        if self.store.try_lease(AUTO_CLOSE_LEASE, &self.holder, now, until).await? {
+            pass.auto_close_ran = true;
+            self.auto_close(now, &mut pass).await?;
+        }
+        if self.store.try_lease(SLA_LEASE, &self.holder, now, until).await? {
+            pass.sla_ran = true;
+            self.sla(now, &mut pass).await?;
+        }
+        Ok(pass)
+    }
+
+    async fn calendar(
+        &self,
+        cache: &mut HashMap<String, UnitCalendar>,
+        zone_name: &str,
+        from: DateTime<Utc>,
+    ) -> Result<UnitCalendar, StoreError> {
+        let key = format!("{zone_name}|{}", from.date_naive());
+        if let Some(c) = cache.get(&key) {
+            return Ok(c.clone());
+        }
+        let zone = zone_of(zone_name);
+        let c = UnitCalendar::load(self.store.as_ref(), zone, from.with_timezone(&zone).date_naive(), 400).await?;
+        cache.insert(key, c.clone());
+        Ok(c)
+    }
+
+    async fn auto_close(&self, now: DateTime<Utc>, pass: &mut TriagePass) -> Result<(), StoreError> {
+        // 10 working days are at least 14 calendar days: nothing younger than 10
+        // calendar days can be due, so the query stays small.
+        let waiting = self.store.answered_before(now - chrono::Duration::days(10)).await?;
+        let mut calendars = HashMap::new();
+        for w in waiting {
+            let cal = self.calendar(&mut calendars, &w.time_zone, w.answered_at).await?;
+            let reply_in_time = w
+                .replied_at
+                .filter(|r| cal.working_days_between(w.answered_at, *r) <= REPLY_WINDOW_WORKING_DAYS);
+            let (to, note, at) = match reply_in_time {
+                Some(r) => (
+                    ComplaintStatus::DibukaKembali,
+                    t(Lang::Id, "triage.answer.reopened_note"),
+                    r,
+                ),
+                None if cal.working_days_between(w.answered_at, now) > REPLY_WINDOW_WORKING_DAYS => (
+                    ComplaintStatus::Selesai,
+                    t(Lang::Id, "triage.answer.auto_closed_note"),
+                    now,
+                ),
+                None => continue,
+            };
+            let moved = self
+                .store
+                .move_complaint(&StatusMove {
+                    unit_id: w.unit_id,
+                    complaint_id: w.complaint_id,
+                    to,
+                    actor_id: None,
+                    note: note.to_owned(),
+                    at,
+                    notify: Vec::new(),
+                })
+                .await?;
+            if moved.is_ok() {
+                if to == ComplaintStatus::Selesai {
+                    pass.closed += 1;
+                } else {
+                    pass.reopened += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn sla(&self, now: DateTime<Utc>, pass: &mut TriagePass) -> Result<(), StoreError> {
+        for d in self.store.due_before(now + chrono::Duration::days(1)).await? {
+            let Some(to) = d.assignee_email.filter(|e| e.contains('@')) else {
+                continue;
+            };
+            let overdue = d.due_at < now;
+            let kind = if overdue { "terlambat" } else { "pengingat" };
+            let args = [
+                ("nomor_agenda", d.nomor_agenda.as_str()),
+                ("subject", d.subject.as_str()),
+            ];
+            let queued = self
+                .store
+                .enqueue_outbox(&NewOutbox {
+                    unit_id: Some(d.unit_id),
+                    complaint_id: Some(d.complaint_id),
+                    channel: "email".into(),
+                    recipient: to,
+                    subject: Some(tf(Lang::Id, &format!("triage.sla.{kind}_subject"), &args)),
+                    body: tf(Lang::Id, &format!("triage.sla.{kind}_body"), &args),
+                    headers: BTreeMap::new(),
+                    dedupe_key: format!("sla:{kind}:{}:{}", d.complaint_id, d.due_at.timestamp()),
+                })
+                .await?;
+            if queued {
+                pass.notices += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a pass every minute until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.run_pass(Utc::now()).await {
+                Ok(pass) if pass.closed + pass.reopened + pass.notices > 0 => tracing::info!(?pass, "triage pass"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "triage pass failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("triage jobs stopped");
+    }
+}

@@ -1,0 +1,15 @@
+//! Triage (issue 6): the secretariat's daily work on a complaint after intake.
+//!
+//! - [`lifecycle`]: the status state machine every path goes through.
+//! - [`calendar`]: working days in the unit's time zone.
+//! - [`sla`]: due dates from the unit's targets per bobot.
+//! - [`escalation`]: sign-offs (sedang) and escalation letters (berat).
+//! - [`answers`]: the way back per channel, answer templates, reopening on a reply.
+//! - [`jobs`]: SLA reminders and auto-close, once across instances (job leases).
+
+pub mod answers;
+pub mod calendar;
+pub mod escalation;
+pub mod jobs;
+pub mod lifecycle;
+pub mod sla;
