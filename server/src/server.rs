@@ -96,10 +96,16 @@ impl ChannelJobs {
             crate::codes::new_tracking_code()
         );
         let sender = crate::notify::OutboxSender::new(store.clone(), crate::notify::SenderOptions::default());
+        let drafts = tokio::spawn(crate::reporting::job::run(
+            store.clone(),
+            holder.clone(),
+            stopped.clone(),
+        ));
         let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder);
         let tasks = vec![
             tokio::spawn(sender.run(stopped.clone())),
             tokio::spawn(intake.run(stopped)),
+            drafts,
         ];
         ChannelJobs { stop, tasks }
     }

@@ -55,3 +55,4 @@ summary_from_row_fn!(PgRow);
 outbox_fns!(PgRow, sqlx::Postgres);
 
 impl_store!(PgStore, Backend::Postgres);
+super::reports::impl_report_store!(PgStore);

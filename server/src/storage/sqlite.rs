@@ -73,3 +73,4 @@ summary_from_row_fn!(SqliteRow);
 outbox_fns!(SqliteRow, sqlx::Sqlite);
 
 impl_store!(SqliteStore, Backend::Sqlite);
+super::reports::impl_report_store!(SqliteStore);

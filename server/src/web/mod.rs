@@ -11,6 +11,7 @@ mod channels;
 mod intake;
 mod lapor;
 mod pages;
+pub mod reports;
 mod staff;
 pub mod stats;
 mod survey;
@@ -199,6 +200,26 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/staf/{unit}/survei/kertas",
             post(survey_staff::paper_submit),
+        ),
+        // Reports and their approval (issue 9).
+        (Method::GET, "/staf/{unit}/laporan", get(reports::list)),
+        (Method::POST, "/staf/{unit}/laporan", post(reports::create)),
+        (Method::GET, "/staf/{unit}/laporan/{id}", get(reports::show)),
+        (
+            Method::GET,
+            "/staf/{unit}/laporan/{id}/berkas/{format}",
+            get(reports::file),
+        ),
+        (Method::POST, "/staf/{unit}/laporan/{id}/ajukan", post(reports::submit)),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/setujui",
+            post(reports::approve),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/kembalikan",
+            post(reports::return_back),
         ),
     ]
 }

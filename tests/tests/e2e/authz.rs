@@ -146,6 +146,27 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             "/staf/{unit}/survei/kertas",
             Unit(&[Role::Admin, Role::Petugas]),
         ),
+        // Reports (issue 9): everyone in the unit reads them; the petugas prepares
+        // and submits, the sekretaris approves or returns.
+        (Method::GET, "/staf/{unit}/laporan", Unit(ALL_ROLES)),
+        (Method::POST, "/staf/{unit}/laporan", Unit(&[Role::Petugas])),
+        (Method::GET, "/staf/{unit}/laporan/{id}", Unit(ALL_ROLES)),
+        (
+            Method::GET,
+            "/staf/{unit}/laporan/{id}/berkas/{format}",
+            Unit(ALL_ROLES),
+        ),
+        (Method::POST, "/staf/{unit}/laporan/{id}/ajukan", Unit(&[Role::Petugas])),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/setujui",
+            Unit(&[Role::Sekretaris]),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/kembalikan",
+            Unit(&[Role::Sekretaris]),
+        ),
     ]
 }
 
