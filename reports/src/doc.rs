@@ -455,7 +455,17 @@ fn write_cell(
         }
         Cell::Num(v, places) => {
             let v = analytics::round_half_away(*v, *places as u32);
-            ws.write_number_with_format(row, col, v, dec2)?;
+            if *places == 2 {
+                ws.write_number_with_format(row, col, v, dec2)?;
+            } else {
+                let pattern = if *places == 0 {
+                    "0".to_owned()
+                } else {
+                    format!("0.{}", "0".repeat(*places))
+                };
+                let format = Format::new().set_border(FormatBorder::Thin).set_num_format(&pattern);
+                ws.write_number_with_format(row, col, v, &format)?;
+            }
         }
         other => {
             ws.write_string_with_format(row, col, other.display(labels), border)?;

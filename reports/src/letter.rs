@@ -115,7 +115,7 @@ pub fn pdf(letter: &Letter) -> Result<Vec<u8>, ReportError> {
          #align(center)[#text(12pt, weight: \"bold\", {gov})\\\n#text(15pt, weight: \"bold\", {unit})\\\n#text(9pt, {contact})]\n\
          #v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n\
          #align(right, {place_date})\n\
-         #grid(columns: (auto, auto, 1fr), gutter: 4pt, {nomor_w}, [:], {nomor}, {subject_w}, [:], {subject})\n#v(8pt)\n{to_w}\\\n",
+         #grid(columns: (auto, auto, 1fr), gutter: 4pt, {nomor_w}, [:], {nomor}, {subject_w}, [:], {subject})\n#v(8pt)\n#{to_w}\\\n",
         subject = lit(&letter.subject),
         gov = lit(&l.government),
         unit = lit(&l.unit_name),

@@ -63,6 +63,48 @@ pub struct SkmReport {
     pub approval: Approval,
 }
 
+/// The publication image's chart: konversi per service against the mutu bands.
+pub fn publication_chart(report: &SkmReport, title: &str) -> Chart {
+    let bands = mutu_bands(&report.overall);
+    Chart::Bar(BarChart {
+        title: title.to_owned(),
+        labels: report
+            .by_service
+            .groups
+            .iter()
+            .map(|g| {
+                let name = g.key.first().and_then(|k| k.value.clone()).unwrap_or_default();
+                if name.chars().count() > 18 {
+                    format!("{}…", name.chars().take(17).collect::<String>())
+                } else {
+                    name
+                }
+            })
+            .collect(),
+        values: report
+            .by_service
+            .groups
+            .iter()
+            .map(|g| g.index.as_ref().map(|i| i.konversi).unwrap_or(0.0))
+            .collect(),
+        range: Some((25.0, 100.0)),
+        bands,
+    })
+}
+
+fn mutu_bands(report: &analytics::IkmReport) -> Vec<Band> {
+    let mut b: Vec<&analytics::Band> = report.bands.iter().collect();
+    b.sort_by(|x, y| x.min_konversi.total_cmp(&y.min_konversi));
+    b.iter()
+        .enumerate()
+        .map(|(i, band)| Band {
+            from: band.min_konversi.max(25.0),
+            to: b.get(i + 1).map(|n| n.min_konversi).unwrap_or(100.0),
+            label: band.mutu.as_str().to_owned(),
+        })
+        .collect()
+}
+
 fn key_text(group: &analytics::IkmGroup, labels: &Labels) -> String {
     group
         .key
@@ -137,18 +179,7 @@ impl SkmReport {
     /// Konversi (NRR × 25) per element against the mutu bands.
     pub fn charts(&self, labels: &Labels) -> Vec<(String, Chart)> {
         let mut charts = Vec::new();
-        let bands: Vec<Band> = {
-            let mut b: Vec<&analytics::Band> = self.overall.bands.iter().collect();
-            b.sort_by(|x, y| x.min_konversi.total_cmp(&y.min_konversi));
-            b.iter()
-                .enumerate()
-                .map(|(i, band)| Band {
-                    from: band.min_konversi,
-                    to: b.get(i + 1).map(|n| n.min_konversi).unwrap_or(100.0),
-                    label: band.mutu.as_str().to_owned(),
-                })
-                .collect()
-        };
+        let bands = mutu_bands(&self.overall);
         if let Some(g) = self.group() {
             charts.push((
                 "ikm_unsur".to_owned(),
@@ -158,7 +189,7 @@ impl SkmReport {
                     values: g
                         .elements
                         .iter()
-                        .map(|e| e.score.as_ref().map(|s| s.nrr * 25.0).unwrap_or(0.0))
+                        .map(|e| e.score.as_ref().map(|s| s.konversi).unwrap_or(0.0))
                         .collect(),
                     range: Some((25.0, 100.0)),
                     bands: bands.clone(),
@@ -291,7 +322,7 @@ impl SkmReport {
                                     info.map(|i| i.name.clone()).unwrap_or_else(|| e.key.clone()).into(),
                                     e.answered.into(),
                                     s.map(|s| Cell::Num(s.nrr, 2)).unwrap_or(Cell::Missing),
-                                    s.map(|s| Cell::Num(s.nrr_weighted, 3)).unwrap_or(Cell::Missing),
+                                    s.map(|s| Cell::Num(s.nrr_weighted, 4)).unwrap_or(Cell::Missing),
                                     s.map(|s| Cell::Num(s.konversi, 2)).unwrap_or(Cell::Missing),
                                     s.map(|s| Cell::Text(s.mutu.as_str().to_owned()))
                                         .unwrap_or(Cell::Missing),

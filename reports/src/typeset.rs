@@ -48,7 +48,7 @@ fn fonts() -> &'static Fonts {
 
 fn library() -> &'static LazyHash<Library> {
     static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
-    LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
+    LIBRARY.get_or_init(|| LazyHash::new(<Library as LibraryExt>::default()))
 }
 
 /// The closed world one document is compiled in.

@@ -64,6 +64,11 @@ fn local_midnight(zone: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")))
 }
 
+/// The end of `day` in the unit's zone, as UTC: "before this" means "on or before `day`".
+pub fn now_end_of(unit: &Unit, day: NaiveDate) -> DateTime<Utc> {
+    local_midnight(zone(unit), day + chrono::Duration::days(1))
+}
+
 /// Options of one monthly report.
 #[derive(Debug, Clone)]
 pub struct MonthlyOptions {

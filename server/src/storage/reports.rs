@@ -34,6 +34,8 @@ pub struct RegisterRow {
     pub service: Option<String>,
     /// Status key.
     pub status: String,
+    /// When it was closed, if it is.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// An open complaint past its due date.
@@ -252,7 +254,7 @@ macro_rules! impl_report_store {
             ) -> Result<Vec<$crate::storage::reports::RegisterRow>, StoreError> {
                 let rows = sqlx::query(
                     "SELECT c.id, c.nomor_agenda, c.received_at, c.complainant_name, c.anonim, c.channel, c.subject, \
-                     j.name, c.bobot, s.name, c.status FROM complaints c \
+                     j.name, c.bobot, s.name, c.status, c.closed_at FROM complaints c \
                      LEFT JOIN jenis_pengaduan j ON j.id = c.jenis_id LEFT JOIN services s ON s.id = c.service_id \
                      WHERE c.unit_id = $1 AND c.received_at >= $2 AND c.received_at < $3 \
                      ORDER BY c.received_at, c.id",
@@ -276,6 +278,7 @@ macro_rules! impl_report_store {
                             bobot: r.try_get(8)?,
                             service: r.try_get(9)?,
                             status: r.try_get(10)?,
+                            closed_at: r.try_get(11)?,
                         })
                     })
                     .collect()

@@ -8,9 +8,12 @@ mod admin;
 mod api;
 mod assets;
 mod channels;
+mod dashboard;
+mod follow_up;
 mod intake;
 mod lapor;
 mod pages;
+mod publication;
 pub mod reports;
 mod staff;
 pub mod stats;
@@ -104,6 +107,8 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
         (Method::GET, "/", get(pages::home)),
         (Method::GET, "/u/{code}", get(pages::unit_home)),
+        (Method::GET, "/u/{code}/ikm", get(publication::page)),
+        (Method::GET, "/u/{code}/ikm.png", get(publication::image)),
         (Method::GET, "/lang/{code}", get(pages::switch_language)),
         (Method::GET, "/lacak", get(pages::track)),
         (Method::GET, "/healthz", get(pages::healthz)),

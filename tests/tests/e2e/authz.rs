@@ -68,6 +68,8 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
     vec![
         (Method::GET, "/", Public),
         (Method::GET, "/u/{code}", Public),
+        (Method::GET, "/u/{code}/ikm", Public),
+        (Method::GET, "/u/{code}/ikm.png", Public),
         (Method::GET, "/lang/{code}", Public),
         (Method::GET, "/lacak", Public),
         (Method::GET, "/healthz", Public),
