@@ -135,7 +135,7 @@ pub async fn run(store: &dyn Store, command: ReportCommand) -> anyhow::Result<()
                 format!("laporan-pengaduan-{}-{}", unit.code, month.key()),
             )
         }
-        ReportCommand::Skm(a) => {
+        ReportCommand::Skm(_) => {
             let report = super::skm_report(
                 store,
                 &unit,
