@@ -226,6 +226,16 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/staf/{unit}/laporan/{id}/kembalikan",
             post(reports::return_back),
         ),
+        (Method::GET, "/staf/{unit}/tindak-lanjut", get(follow_up::page)),
+        (Method::POST, "/staf/{unit}/tindak-lanjut", post(follow_up::add)),
+        (
+            Method::POST,
+            "/staf/{unit}/tindak-lanjut/{id}/realisasi",
+            post(follow_up::realise),
+        ),
+        (Method::GET, "/staf/{unit}/dasbor", get(dashboard::dashboard)),
+        (Method::GET, "/staf/{unit}/dasbor/pengaduan", get(dashboard::rows)),
+        (Method::GET, "/staf/{unit}/dasbor/survei", get(dashboard::survey)),
     ]
 }
 

@@ -169,6 +169,20 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             "/staf/{unit}/laporan/{id}/kembalikan",
             Unit(&[Role::Sekretaris]),
         ),
+        (Method::GET, "/staf/{unit}/tindak-lanjut", Unit(ALL_ROLES)),
+        (
+            Method::POST,
+            "/staf/{unit}/tindak-lanjut",
+            Unit(&[Role::Petugas, Role::Sekretaris, Role::KepalaBidang]),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/tindak-lanjut/{id}/realisasi",
+            Unit(&[Role::Petugas, Role::Sekretaris, Role::KepalaBidang]),
+        ),
+        (Method::GET, "/staf/{unit}/dasbor", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/dasbor/pengaduan", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/dasbor/survei", Unit(ALL_ROLES)),
     ]
 }
 

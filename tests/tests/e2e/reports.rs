@@ -333,7 +333,7 @@ async fn follow_up_plan_reaches_the_skm_report_on(db: TestDb) {
         )
         .await;
     assert_eq!(status, 303);
-    let (status, page) = petugas.get(&format!("{path}?periode=2026-S1")).await;
+    let (status, _, page) = petugas.get(&format!("{path}?periode=2026-S1")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Menambah petugas loket") && page.contains("Kursi tunggu diganti"));
     // The SKM report prints this period's plan and the previous period's realisation.
@@ -403,13 +403,13 @@ async fn every_dashboard_figure_links_to_its_rows() {
         .unwrap();
     let app = spawn_app(db).await;
     let kadis = app.login("kadis-dash", "kata-sandi-uji-123").await;
-    let (status, page) = kadis.get(&format!("/staf/{UNIT}/dasbor")).await;
+    let (status, _, page) = kadis.get(&format!("/staf/{UNIT}/dasbor")).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<svg"), "the trend chart is drawn");
     for id in ["fig-new", "fig-closed", "fig-overdue"] {
         let value = data_value(&page, id);
         let link = href(&page, id);
-        let (status, rows) = kadis.get(&link).await;
+        let (status, _, rows) = kadis.get(&link).await;
         assert_eq!(status, 200, "{link}");
         let listed = rows
             .matches(&format!("<tr><td><a href=\"/staf/{UNIT}/pengaduan/"))
@@ -417,7 +417,7 @@ async fn every_dashboard_figure_links_to_its_rows() {
         assert_eq!(listed, value, "{id}: the figure equals the rows behind it ({link})");
     }
     // A trend month's count links to exactly that month's received complaints.
-    let (_, rows) = kadis
+    let (_, _, rows) = kadis
         .get(&format!("/staf/{UNIT}/dasbor/pengaduan?bulan=2026-10&jenis=masuk"))
         .await;
     let stats_month = tanggap::reporting::monthly_report(
@@ -440,7 +440,7 @@ async fn every_dashboard_figure_links_to_its_rows() {
     // IKM by service links to that service's survey results.
     if let Some(at) = page.find("/dasbor/survei?layanan=") {
         let end = at + page[at..].find('"').unwrap();
-        let (status, survey) = kadis
+        let (status, _, survey) = kadis
             .get(&format!("/staf/{UNIT}{}", page[at..end].replace("&amp;", "&")))
             .await;
         assert_eq!(status, 200);
