@@ -186,6 +186,7 @@ pub struct FollowUpPlan {
 }
 
 /// Storage the reports need; part of [`super::Store`].
+#[allow(clippy::too_many_arguments)]
 #[async_trait]
 pub trait ReportStore {
     /// Complaints of a unit received in `[from, to)`, in order of receipt.
@@ -244,6 +245,7 @@ pub trait ReportStore {
 /// The SQL of [`ReportStore`], once for both backends (`self.pool` is the backend's pool).
 macro_rules! impl_report_store {
     ($store:ty) => {
+        #[allow(clippy::too_many_arguments)]
         #[async_trait::async_trait]
         impl $crate::storage::reports::ReportStore for $store {
             async fn report_register(
