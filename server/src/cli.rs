@@ -1,4 +1,4 @@
-//! The command line: `tanggap serve | migrate | demo | user add | analytics | import lapor`.
+//! The command line: `tanggap serve | migrate | demo | user add | analytics | import lapor | report`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -71,6 +71,9 @@ pub enum Command {
     /// Import complaints from other systems.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Produce reports (monthly complaints, SKM) as PDF, XLSX and HTML files.
+    #[command(subcommand)]
+    Report(crate::reporting::cli::ReportCommand),
 }
 
 /// `tanggap import ...`.
@@ -314,6 +317,10 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Import(ImportCommand::Survei(args)) => {
             crate::survey::import::run_cli(open_store(&config).await?.as_ref(), &args).await?
+        }
+        Command::Report(command) => {
+            let store = open_store(&config).await?;
+            crate::reporting::cli::run(store.as_ref(), command).await?;
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod intake;
 pub mod lapor;
 pub mod notify;
 pub mod passwords;
+pub mod reporting;
 pub mod server;
 pub mod storage;
 pub mod survey;

@@ -98,11 +98,17 @@ impl ChannelJobs {
         );
         let sender = crate::notify::OutboxSender::new(store.clone(), crate::notify::SenderOptions::default());
         let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone());
+        let drafts = tokio::spawn(crate::reporting::job::run(
+            store.clone(),
+            holder.clone(),
+            stopped.clone(),
+        ));
         let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder);
         let tasks = vec![
             tokio::spawn(sender.run(stopped.clone())),
             tokio::spawn(triage.run(stopped.clone())),
             tokio::spawn(intake.run(stopped)),
+            drafts,
         ];
         ChannelJobs { stop, tasks }
     }

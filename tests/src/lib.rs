@@ -205,6 +205,26 @@ impl Actor {
         (r.status().as_u16(), location, r.text().await.expect("body"))
     }
 
+    /// GET a file: status, content type and the raw bytes (PDF, XLSX, PNG).
+    pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            r.status().as_u16(),
+            content_type,
+            r.bytes().await.expect("body").to_vec(),
+        )
+    }
+
     /// POST a form with this actor's CSRF token added.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
         let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];

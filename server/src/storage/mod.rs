@@ -10,6 +10,7 @@
 mod error;
 pub mod model;
 mod postgres;
+pub mod reports;
 mod shared;
 mod sqlite;
 pub mod survey_admin;
@@ -41,7 +42,9 @@ pub enum Backend {
 /// Implementations must keep "accepted means stored": a method returns `Ok` only
 /// after its transaction has committed.
 #[async_trait]
-pub trait Store: survey_admin::SurveyAdminStore + triage::TriageStore + Send + Sync + 'static {
+pub trait Store:
+    survey_admin::SurveyAdminStore + triage::TriageStore + reports::ReportStore + Send + Sync + 'static
+{
     /// Which engine this is, for logs and dialect-specific tests.
     fn backend(&self) -> Backend;
     /// Applies the embedded migrations that are not applied yet.

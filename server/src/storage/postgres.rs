@@ -61,3 +61,4 @@ outbox_fns!(PgRow, sqlx::Postgres);
 impl_store!(PgStore, Backend::Postgres);
 impl_survey_admin_store!(PgStore, PgRow);
 impl_triage_store!(PgStore);
+super::reports::impl_report_store!(PgStore);

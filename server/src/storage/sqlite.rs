@@ -79,3 +79,4 @@ outbox_fns!(SqliteRow, sqlx::Sqlite);
 impl_store!(SqliteStore, Backend::Sqlite);
 impl_survey_admin_store!(SqliteStore, SqliteRow);
 impl_triage_store!(SqliteStore);
+super::reports::impl_report_store!(SqliteStore);

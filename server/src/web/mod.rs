@@ -8,9 +8,13 @@ mod admin;
 mod api;
 mod assets;
 mod channels;
+mod dashboard;
+mod follow_up;
 mod intake;
 mod lapor;
 mod pages;
+mod publication;
+pub mod reports;
 mod staff;
 pub mod stats;
 mod survey;
@@ -108,6 +112,8 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
         (Method::GET, "/", get(pages::home)),
         (Method::GET, "/u/{code}", get(pages::unit_home)),
+        (Method::GET, "/u/{code}/ikm", get(publication::page)),
+        (Method::GET, "/u/{code}/ikm.png", get(publication::image)),
         (Method::GET, "/lang/{code}", get(pages::switch_language)),
         (Method::GET, "/lacak", get(pages::track)),
         (Method::GET, "/healthz", get(pages::healthz)),
@@ -316,6 +322,11 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/staf/{unit}/pengaduan/{id}/surat-jawaban",
             get(triage::reply_letter),
         ),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/{id}/surat-jawaban.pdf",
+            get(triage::reply_letter_pdf),
+        ),
         (Method::GET, "/staf/{unit}/templat-jawaban", get(triage::templates_page)),
         (
             Method::POST,
@@ -348,6 +359,36 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/staf/{unit}/jenis/{id}/status",
             post(triage::set_jenis_active),
         ),
+        // Reports and their approval (issue 9).
+        (Method::GET, "/staf/{unit}/laporan", get(reports::list)),
+        (Method::POST, "/staf/{unit}/laporan", post(reports::create)),
+        (Method::GET, "/staf/{unit}/laporan/{id}", get(reports::show)),
+        (
+            Method::GET,
+            "/staf/{unit}/laporan/{id}/berkas/{format}",
+            get(reports::file),
+        ),
+        (Method::POST, "/staf/{unit}/laporan/{id}/ajukan", post(reports::submit)),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/setujui",
+            post(reports::approve),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/kembalikan",
+            post(reports::return_back),
+        ),
+        (Method::GET, "/staf/{unit}/tindak-lanjut", get(follow_up::page)),
+        (Method::POST, "/staf/{unit}/tindak-lanjut", post(follow_up::add)),
+        (
+            Method::POST,
+            "/staf/{unit}/tindak-lanjut/{id}/realisasi",
+            post(follow_up::realise),
+        ),
+        (Method::GET, "/staf/{unit}/dasbor", get(dashboard::dashboard)),
+        (Method::GET, "/staf/{unit}/dasbor/pengaduan", get(dashboard::rows)),
+        (Method::GET, "/staf/{unit}/dasbor/survei", get(dashboard::survey)),
     ]
 }
 

@@ -726,6 +726,7 @@ struct LetterPage {
     unit: Unit,
     nomor_agenda: String,
     date: String,
+    date_value: chrono::NaiveDate,
     recipient: String,
     address: String,
     subject: String,
@@ -734,14 +735,89 @@ struct LetterPage {
 }
 
 /// `GET /staf/{unit}/pengaduan/{id}/surat-jawaban`: the reply letter of a complaint
-/// that came by letter or drop box, on the unit's letterhead, ready to print (the
-/// PDF version is made by the reports crate).
+/// that came by letter or drop box, on the unit's letterhead, ready to print; the
+/// `.pdf` route below gives the same letter typeset for signing.
 pub async fn reply_letter(
     State(state): State<AppState>,
     staff: UnitStaff,
     reader: Reader,
     Path((_unit, id)): Path<(String, i64)>,
 ) -> Result<Response, ErrorPage> {
+    let page = letter_page(&state, staff, reader, id).await?;
+    Ok(Html(page.render()?).into_response())
+}
+
+/// `GET /staf/{unit}/pengaduan/{id}/surat-jawaban.pdf`: the reply letter as a PDF
+/// (reports::letter), same words as the print page.
+pub async fn reply_letter_pdf(
+    State(state): State<AppState>,
+    staff: UnitStaff,
+    reader: Reader,
+    Path((_unit, id)): Path<(String, i64)>,
+) -> Result<Response, ErrorPage> {
+    let page = letter_page(&state, staff, reader, id).await?;
+    let tr = &page.tr;
+    let mut addressee = vec![format!(
+        "{} {}",
+        tr.t("triage.letter.to"),
+        if page.recipient.is_empty() {
+            tr.t("triage.letter.complainant")
+        } else {
+            page.recipient.as_str()
+        }
+    )];
+    if !page.address.is_empty() {
+        addressee.push(page.address.clone());
+    }
+    let letter = reports::letter::Letter {
+        letterhead: crate::reporting::letterhead(&page.unit),
+        nomor: page.nomor_agenda.clone(),
+        date: page.date_value,
+        place: page.unit.city.clone(),
+        subject: tr.t("triage.letter.about_text").to_owned(),
+        addressee,
+        body: format!(
+            "{} {} ({}):\n\n{}\n\n{}",
+            tr.t("triage.letter.opening"),
+            page.received,
+            page.subject,
+            page.answer,
+            tr.t("triage.letter.closing")
+        ),
+        labels: reports::letter::LetterLabels {
+            nomor: tr.t("triage.letter.reference").to_owned(),
+            subject: tr.t("triage.letter.about").to_owned(),
+            to: tr.t("triage.letter.to").to_owned(),
+            nip: "NIP".to_owned(),
+            months: std::array::from_fn(|m| tr.t(&format!("reports.month.m{}", m + 1)).to_owned()),
+        },
+    };
+    let bytes = tokio::task::spawn_blocking(move || reports::letter::pdf(&letter))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reply letter task failed");
+            ErrorPage::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "reply letter typesetting failed");
+            ErrorPage::Internal
+        })?;
+    let file = format!("surat-jawaban-{}.pdf", page.nomor_agenda.replace(['/', ' '], "-"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// What a reply letter says, checked and audited once for both forms of it.
+async fn letter_page(state: &AppState, staff: UnitStaff, reader: Reader, id: i64) -> Result<LetterPage, ErrorPage> {
     staff.require(HANDLE_COMPLAINTS)?;
     let record = state
         .store
@@ -756,7 +832,7 @@ pub async fn reply_letter(
     if show {
         staff
             .audit(
-                &state,
+                state,
                 "complaint.reply_letter",
                 "complaint",
                 &record.summary.nomor_agenda,
@@ -765,10 +841,12 @@ pub async fn reply_letter(
             .await?;
     }
     let zone = zone_of(&staff.unit.time_zone);
-    let page = LetterPage {
+    let answered_on = answer.at.with_timezone(&zone).date_naive();
+    Ok(LetterPage {
         tr: reader.tr,
         nomor_agenda: record.summary.nomor_agenda.clone(),
-        date: answer.at.with_timezone(&zone).format("%d-%m-%Y").to_string(),
+        date: answered_on.format("%d-%m-%Y").to_string(),
+        date_value: answered_on,
         recipient: if show {
             record.complainant.name.clone().unwrap_or_default()
         } else {
@@ -788,8 +866,7 @@ pub async fn reply_letter(
             .to_string(),
         answer: answer.note.clone(),
         unit: staff.unit,
-    };
-    Ok(Html(page.render()?).into_response())
+    })
 }
 
 #[derive(Template)]

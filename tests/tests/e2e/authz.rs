@@ -71,6 +71,8 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
     vec![
         (Method::GET, "/", Public),
         (Method::GET, "/u/{code}", Public),
+        (Method::GET, "/u/{code}/ikm", Public),
+        (Method::GET, "/u/{code}/ikm.png", Public),
         (Method::GET, "/lang/{code}", Public),
         (Method::GET, "/lacak", Public),
         (Method::GET, "/healthz", Public),
@@ -194,6 +196,11 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/staf/{unit}/pengaduan/{id}/eskalasi", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/pengaduan/{id}/jawaban", Unit(HANDLERS)),
         (Method::GET, "/staf/{unit}/pengaduan/{id}/surat-jawaban", Unit(HANDLERS)),
+        (
+            Method::GET,
+            "/staf/{unit}/pengaduan/{id}/surat-jawaban.pdf",
+            Unit(HANDLERS),
+        ),
         (Method::GET, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/templat-jawaban", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/templat-jawaban/{id}/hapus", Unit(HANDLERS)),
@@ -206,6 +213,41 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/jenis/{id}/status", Unit(&[Role::Admin])),
+        // Reports (issue 9): everyone in the unit reads them; the petugas prepares
+        // and submits, the sekretaris approves or returns.
+        (Method::GET, "/staf/{unit}/laporan", Unit(ALL_ROLES)),
+        (Method::POST, "/staf/{unit}/laporan", Unit(&[Role::Petugas])),
+        (Method::GET, "/staf/{unit}/laporan/{id}", Unit(ALL_ROLES)),
+        (
+            Method::GET,
+            "/staf/{unit}/laporan/{id}/berkas/{format}",
+            Unit(ALL_ROLES),
+        ),
+        (Method::POST, "/staf/{unit}/laporan/{id}/ajukan", Unit(&[Role::Petugas])),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/setujui",
+            Unit(&[Role::Sekretaris]),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/laporan/{id}/kembalikan",
+            Unit(&[Role::Sekretaris]),
+        ),
+        (Method::GET, "/staf/{unit}/tindak-lanjut", Unit(ALL_ROLES)),
+        (
+            Method::POST,
+            "/staf/{unit}/tindak-lanjut",
+            Unit(&[Role::Petugas, Role::Sekretaris, Role::KepalaBidang]),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/tindak-lanjut/{id}/realisasi",
+            Unit(&[Role::Petugas, Role::Sekretaris, Role::KepalaBidang]),
+        ),
+        (Method::GET, "/staf/{unit}/dasbor", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/dasbor/pengaduan", Unit(ALL_ROLES)),
+        (Method::GET, "/staf/{unit}/dasbor/survei", Unit(ALL_ROLES)),
     ]
 }
 

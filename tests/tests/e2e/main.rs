@@ -6,6 +6,8 @@ mod http;
 mod intake;
 mod lapor;
 mod mail;
+mod reports;
+mod reports_browser;
 mod stats;
 mod storage;
 mod survey;

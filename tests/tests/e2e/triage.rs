@@ -1269,8 +1269,29 @@ on_both_databases!(templates_letters_and_the_unit_control_card, |db: TestDb| asy
         letter.contains("Dinas Sosial dinsos-uji") && letter.contains(&expected) && letter.contains("Jl. Sudirman 12"),
         "{letter}"
     );
+    // The same letter typeset as a PDF for signing: it renders, and says the answer.
+    let (code, content_type, pdf) = petugas.get_bytes(&format!("{page}/surat-jawaban.pdf")).await;
+    assert_eq!((code, content_type.as_str()), (200, "application/pdf"));
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF file");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("surat.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    crate::reports::assert_pages_non_blank(&file);
+    match std::process::Command::new("pdftotext").arg(&file).arg("-").output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(text.contains(&c.nomor_agenda), "{text}");
+            assert!(text.contains("sudah kami tindak lanjuti"), "{text}");
+            assert!(text.contains("Pak Darto") || text.contains("Jl. Sudirman 12"), "{text}");
+        }
+        Err(e) => assert!(!tanggap_tests::in_ci(), "pdftotext is required in CI: {e}"),
+    }
     let (_, _, html) = petugas.get(&page).await;
     assert!(html.contains("letter-link"));
+    assert!(html.contains("letter-pdf-link"));
 
     // The unit's control card: median time per status over its complaints.
     let auditor = f.app.login("auditor", PASSWORD).await;

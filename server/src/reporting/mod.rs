@@ -1,0 +1,372 @@
+//! Reports (issue 9) on the server side: load the rows, let `analytics` compute,
+//! hand the results to the `reports` crate, and keep the versions with their
+//! approval workflow.
+//!
+//! Data flow: [`Store::complaint_columns`] / [`Store::survey_columns`] and the
+//! [`ReportStore`] rows -> `analytics` -> [`reports::MonthlyReport`] /
+//! [`reports::SkmReport`] -> HTML, PDF and XLSX.
+
+pub mod cli;
+pub mod job;
+pub mod period;
+pub mod workflow;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use crate::i18n::{self, Lang};
+use crate::storage::Store;
+use crate::storage::model::{SurveyFilter, Unit};
+use period::Period;
+use reports::monthly::{OverdueEntry, RegisterEntry, TrendMonth};
+
+/// The words of the documents in `lang`: the `[reports]` sections plus the channel
+/// and status names the register prints.
+pub fn labels(lang: Lang) -> reports::Labels {
+    let map: HashMap<String, String> = i18n::keys(lang)
+        .into_iter()
+        .filter(|k| k.starts_with("reports.") || k.starts_with("channel.") || k.starts_with("status."))
+        .map(|k| (k.to_owned(), i18n::t(lang, k).to_owned()))
+        .collect();
+    reports::Labels::new(map)
+}
+
+/// The unit's letterhead as the documents print it.
+pub fn letterhead(unit: &Unit) -> reports::Letterhead {
+    reports::Letterhead {
+        government: unit.letterhead.join("\n"),
+        unit_name: unit.name.clone(),
+        address: unit.address.clone(),
+        city: unit.city.clone(),
+        phone: unit.phone.clone(),
+        email: unit.email.clone(),
+        head_title: unit.head_title.clone(),
+        head_name: unit.head_name.clone(),
+        head_nip: unit.head_nip.clone(),
+    }
+}
+
+/// The unit's time zone (Asia/Jakarta when unreadable).
+pub fn zone(unit: &Unit) -> chrono_tz::Tz {
+    unit.time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta)
+}
+
+/// Today in the unit's zone.
+pub fn today(unit: &Unit) -> NaiveDate {
+    Utc::now().with_timezone(&zone(unit)).date_naive()
+}
+
+fn local_midnight(zone: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
+    zone.from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")))
+}
+
+/// The end of `day` in the unit's zone, as UTC: "before this" means "on or before `day`".
+pub fn now_end_of(unit: &Unit, day: NaiveDate) -> DateTime<Utc> {
+    local_midnight(zone(unit), day + chrono::Duration::days(1))
+}
+
+/// Options of one monthly report.
+#[derive(Debug, Clone)]
+pub struct MonthlyOptions {
+    /// The month.
+    pub month: Period,
+    /// Open complaints are judged as of this day.
+    pub as_of: NaiveDate,
+    /// Print complainants' names (only for a reader allowed to see them; anonymous
+    /// complainants are never named).
+    pub show_identity: bool,
+    /// The preparer's notes.
+    pub note: String,
+    /// Version and signatures.
+    pub approval: reports::Approval,
+}
+
+/// Loads and computes everything the monthly report of `unit` shows.
+pub async fn monthly_report(
+    store: &dyn Store,
+    unit: &Unit,
+    options: MonthlyOptions,
+) -> anyhow::Result<reports::MonthlyReport> {
+    let zone = zone(unit);
+    let (from, to) = (options.month.from(), options.month.to());
+    let trend_start = {
+        let mut p = options.month;
+        for _ in 0..11 {
+            p = p.previous();
+        }
+        p
+    };
+    let holidays: Vec<NaiveDate> = store
+        .list_holidays(
+            trend_start.from() - chrono::Duration::days(31),
+            options.as_of + chrono::Duration::days(400),
+        )
+        .await?
+        .into_iter()
+        .map(|h| h.day)
+        .collect();
+    let mut sla = store.report_sla_targets(unit.id).await?;
+    if sla.is_empty() {
+        sla = analytics::SlaTarget::defaults();
+    }
+    let (complaints, _events) = store.complaint_columns(Some(unit.id)).await?;
+    let register_rows = store
+        .report_register(
+            unit.id,
+            local_midnight(zone, from),
+            local_midnight(zone, to + chrono::Duration::days(1)),
+        )
+        .await?;
+    let overdue_rows = store
+        .overdue_complaints(unit.id, local_midnight(zone, options.as_of + chrono::Duration::days(1)))
+        .await?;
+    let as_of = options.as_of;
+    let month = options.month;
+    let units = vec![unit.code.clone()];
+    let (stats, trend) = tokio::task::spawn_blocking(move || -> analytics::Result<_> {
+        let frame = complaints.into_frame()?;
+        monthly_stats(&frame, month, as_of, &holidays, &sla, &units)
+    })
+    .await??;
+    let local = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
+    let register = register_rows
+        .into_iter()
+        .map(|r| RegisterEntry {
+            nomor_agenda: r.nomor_agenda,
+            received_on: local(r.received_at),
+            complainant: (options.show_identity && !r.anonim)
+                .then_some(r.complainant_name)
+                .flatten(),
+            anonim: r.anonim,
+            channel: r.channel,
+            subject: r.subject,
+            jenis: r.jenis,
+            bobot: r.bobot,
+            service: r.service,
+            status: r.status,
+        })
+        .collect();
+    let overdue = overdue_rows
+        .into_iter()
+        .map(|r| OverdueEntry {
+            nomor_agenda: r.nomor_agenda,
+            received_on: local(r.received_at),
+            due_on: local(r.due_at),
+            days_late: (as_of - local(r.due_at)).num_days(),
+            bobot: r.bobot,
+            division: r.division,
+            status: r.status,
+        })
+        .collect();
+    Ok(reports::MonthlyReport {
+        letterhead: letterhead(unit),
+        month: from,
+        as_of,
+        stats,
+        trend,
+        register,
+        overdue,
+        preparer_note: options.note,
+        approval: options.approval,
+    })
+}
+
+/// The month's statistics and the 12-month trend, all from `analytics`: the same
+/// call the stats API makes, with the month as the range.
+pub fn monthly_stats(
+    frame: &analytics::ComplaintFrame,
+    month: Period,
+    as_of: NaiveDate,
+    holidays: &[NaiveDate],
+    sla: &[analytics::SlaTarget],
+    units: &[String],
+) -> analytics::Result<(analytics::ComplaintStats, Vec<TrendMonth>)> {
+    let query = |p: Period| analytics::ComplaintQuery {
+        range: analytics::DateRange {
+            from: Some(p.from()),
+            to: Some(p.to()),
+        },
+        period: analytics::Period::Month,
+        units: units.to_vec(),
+        holidays: holidays.to_vec(),
+        sla: sla.to_vec(),
+        as_of,
+    };
+    let mut months = vec![month];
+    for _ in 0..11 {
+        let earlier = months.last().expect("one month").previous();
+        months.push(earlier);
+    }
+    months.reverse();
+    let mut trend = Vec::with_capacity(12);
+    let mut this_month = None;
+    for p in months {
+        let stats = analytics::complaint_stats(frame, &query(p))?;
+        let flow = stats.flow.first();
+        trend.push(TrendMonth {
+            month: p.from(),
+            opened: flow.map(|f| f.opened).unwrap_or(stats.total),
+            closed: flow.map(|f| f.closed).unwrap_or(stats.closed),
+            backlog: flow.map(|f| f.backlog).unwrap_or(0),
+            compliance_pct: reports::monthly::overall_compliance(&stats.sla),
+        });
+        if p == month {
+            this_month = Some(stats);
+        }
+    }
+    Ok((this_month.expect("the month is in the trend"), trend))
+}
+
+/// Options of one SKM report.
+#[derive(Debug, Clone)]
+pub struct SkmOptions {
+    /// Quarter, semester or year.
+    pub period: Period,
+    /// Day of the report.
+    pub as_of: NaiveDate,
+    /// Preparer's notes.
+    pub note: String,
+    /// Version and signatures.
+    pub approval: reports::Approval,
+    /// Language of period names.
+    pub lang: Lang,
+}
+
+/// Loads and computes everything the SKM report of `unit` shows.
+pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> anyhow::Result<reports::SkmReport> {
+    let rule_set = analytics::RuleSet::permenpan_14_2017();
+    let period = options.period;
+    let survey = store
+        .survey_columns(&SurveyFilter {
+            rule_set: rule_set.id.clone(),
+            element_keys: rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
+            unit_id: Some(unit.id),
+            from: None,
+            to: Some(period.to()),
+        })
+        .await?;
+    let populations = store.report_survey_populations(unit.id, &period.key()).await?;
+    let follow_up = store.follow_up_plans(unit.id, &period.key()).await?;
+    let previous = period.previous();
+    let previous_follow_up = store.follow_up_plans(unit.id, &previous.key()).await?;
+    let to_follow_up = |p: crate::storage::reports::FollowUpPlan| reports::skm::FollowUp {
+        element_key: p.element_key,
+        action: p.action,
+        owner: p.owner,
+        deadline: p.deadline,
+        realisation: p.realisation,
+        realised_on: p.realised_on,
+    };
+    let (overall, by_service, profiles, trend) = tokio::task::spawn_blocking(move || -> analytics::Result<_> {
+        let frame = survey.into_frame()?;
+        let range = analytics::DateRange {
+            from: Some(period.from()),
+            to: Some(period.to()),
+        };
+        let total: u64 = populations.iter().map(|(_, n)| n).sum();
+        let pops: Vec<analytics::Population> = populations
+            .iter()
+            .map(|(service, n)| analytics::Population {
+                key: BTreeMap::from([("service".to_owned(), service.clone())]),
+                population: *n,
+            })
+            .collect();
+        let query = |group_by: Vec<analytics::Dimension>, range, populations| analytics::IkmQuery {
+            rule_set: rule_set.clone(),
+            group_by,
+            range,
+            populations,
+            ..Default::default()
+        };
+        let overall_pop = if total > 0 {
+            vec![analytics::Population {
+                key: BTreeMap::new(),
+                population: total,
+            }]
+        } else {
+            Vec::new()
+        };
+        let overall = analytics::ikm(&frame, &query(vec![], range, overall_pop))?;
+        let by_service = analytics::ikm(&frame, &query(vec![analytics::Dimension::Service], range, pops))?;
+        let profiles = ["jenis_kelamin", "umur_kelompok", "pendidikan", "pekerjaan"]
+            .iter()
+            .map(|p| {
+                analytics::ikm(
+                    &frame,
+                    &query(vec![analytics::Dimension::Profile((*p).to_owned())], range, Vec::new()),
+                )
+            })
+            .collect::<analytics::Result<Vec<_>>>()?;
+        // The trend: this period and up to seven before it, of the same kind.
+        let mut start = period;
+        for _ in 0..7 {
+            start = start.previous();
+        }
+        let trend = analytics::ikm(
+            &frame,
+            &query(
+                vec![period.dimension()],
+                analytics::DateRange {
+                    from: Some(start.from()),
+                    to: Some(period.to()),
+                },
+                Vec::new(),
+            ),
+        )?;
+        Ok((overall, by_service, profiles, trend))
+    })
+    .await??;
+    Ok(reports::SkmReport {
+        letterhead: letterhead(unit),
+        period_label: period.label(options.lang),
+        from: period.from(),
+        to: period.to(),
+        as_of: options.as_of,
+        overall,
+        by_service,
+        profiles,
+        trend,
+        follow_up: follow_up.into_iter().map(to_follow_up).collect(),
+        previous_follow_up: previous_follow_up.into_iter().map(to_follow_up).collect(),
+        previous_period_label: Some(previous.label(options.lang)),
+        preparer_note: options.note,
+        approval: options.approval,
+    })
+}
+
+/// The three renderings of a document.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// HTML page.
+    pub html: String,
+    /// PDF bytes.
+    pub pdf: Vec<u8>,
+    /// XLSX bytes.
+    pub xlsx: Vec<u8>,
+}
+
+/// Renders a document in the requested formats (`html`, `pdf`, `xlsx`); formats not
+/// asked for are left empty.
+pub fn render(doc: &reports::Document, labels: &reports::Labels, formats: &[&str]) -> anyhow::Result<Rendered> {
+    Ok(Rendered {
+        html: if formats.contains(&"html") {
+            doc.html(labels)?
+        } else {
+            String::new()
+        },
+        pdf: if formats.contains(&"pdf") {
+            doc.pdf(labels)?
+        } else {
+            Vec::new()
+        },
+        xlsx: if formats.contains(&"xlsx") {
+            doc.xlsx(labels)?
+        } else {
+            Vec::new()
+        },
+    })
+}
