@@ -222,6 +222,8 @@ pub trait ReportStore {
     ) -> Result<bool, StoreError>;
     /// Sets a user's email address, where approved reports and other notices go.
     async fn set_user_email(&self, user_id: i64, email: &str) -> Result<bool, StoreError>;
+    /// A user's email address ("" when none), for the account page.
+    async fn user_email(&self, user_id: i64) -> Result<Option<String>, StoreError>;
     /// Active users holding `role` in the unit: (id, full name, email).
     async fn role_holders(&self, unit_id: i64, role: &str) -> Result<Vec<(i64, String, String)>, StoreError>;
     /// The unit's SLA targets per bobot (working days).
@@ -450,6 +452,13 @@ macro_rules! impl_report_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn user_email(&self, user_id: i64) -> Result<Option<String>, StoreError> {
+                Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn role_holders(&self, unit_id: i64, role: &str) -> Result<Vec<(i64, String, String)>, StoreError> {

@@ -187,9 +187,12 @@ struct AccountPage {
     page: PageChrome,
     username: String,
     full_name: String,
+    email: String,
     units: Vec<UnitRoles>,
     error: Option<&'static str>,
     done: bool,
+    email_error: Option<&'static str>,
+    email_saved: bool,
 }
 
 /// The units and roles of the logged-in user, with their labels.
@@ -215,31 +218,51 @@ pub async fn units_of(state: &AppState, tr: Tr, staff: &StaffUser) -> Result<Vec
     Ok(out)
 }
 
+/// What the account page reports after a form: the password or email outcome.
+#[derive(Default)]
+struct AccountNotice {
+    error: Option<&'static str>,
+    done: bool,
+    email_error: Option<&'static str>,
+    email_saved: bool,
+    /// The email as typed, kept when it was refused.
+    email_typed: Option<String>,
+}
+
 async fn render_account(
     state: &AppState,
     reader: Reader,
     staff: &StaffUser,
     status: StatusCode,
-    error: Option<&'static str>,
-    done: bool,
+    notice: AccountNotice,
 ) -> Result<Response, ErrorPage> {
     let units = units_of(state, reader.tr, staff).await?;
+    // The session caches the user; read the email fresh so a change shows at once.
+    let email = match notice.email_typed {
+        Some(typed) => typed,
+        None => state.store.user_email(staff.session.user.id).await?.unwrap_or_default(),
+    };
     let page = AccountPage {
         tr: reader.tr,
         page: reader.page,
         username: staff.session.user.username.clone(),
         full_name: staff.session.user.full_name.clone(),
+        email,
         units,
-        error,
-        done,
+        error: notice.error,
+        done: notice.done,
+        email_error: notice.email_error,
+        email_saved: notice.email_saved,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
 
-/// Query of the account page: `selesai=1` after a password change.
+/// Query of the account page: `selesai=1` after a password change, `surel=1` after
+/// an email change.
 #[derive(Deserialize)]
 pub struct AccountQuery {
     selesai: Option<String>,
+    surel: Option<String>,
 }
 
 /// The account page: who I am, where I work, and the change-password form.
@@ -249,7 +272,12 @@ pub async fn account_page(
     reader: Reader,
     Query(q): Query<AccountQuery>,
 ) -> Result<Response, ErrorPage> {
-    render_account(&state, reader, &staff, StatusCode::OK, None, q.selesai.is_some()).await
+    let notice = AccountNotice {
+        done: q.selesai.is_some(),
+        email_saved: q.surel.is_some(),
+        ..AccountNotice::default()
+    };
+    render_account(&state, reader, &staff, StatusCode::OK, notice).await
 }
 
 /// Fields of the change-password form.
@@ -288,15 +316,11 @@ pub async fn change_password(
         None
     };
     if let Some(error) = error {
-        return render_account(
-            &state,
-            reader,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(error),
-            false,
-        )
-        .await;
+        let notice = AccountNotice {
+            error: Some(error),
+            ..AccountNotice::default()
+        };
+        return render_account(&state, reader, &staff, StatusCode::UNPROCESSABLE_ENTITY, notice).await;
     }
     let new_hash = crate::passwords::hash(&form.new).map_err(|_| ErrorPage::Internal)?;
     state.store.set_password(user.id, &new_hash).await?;
@@ -305,4 +329,35 @@ pub async fn change_password(
     let mut response = Redirect::to("/akun?selesai=1").into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// Fields of the email form.
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sets (or, left empty, removes) one's own email address: where SLA reminders and
+/// approved reports are sent. A malformed address is refused and nothing changes.
+pub async fn change_email(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    reader: Reader,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, ErrorPage> {
+    let email = form.email.trim();
+    let valid =
+        email.is_empty() || (email.len() <= 254 && email_address::EmailAddress::is_valid(email) && email.contains('.'));
+    if !valid {
+        let notice = AccountNotice {
+            email_error: Some("account.bad_email"),
+            email_typed: Some(email.chars().take(254).collect()),
+            ..AccountNotice::default()
+        };
+        return render_account(&state, reader, &staff, StatusCode::UNPROCESSABLE_ENTITY, notice).await;
+    }
+    state.store.set_user_email(staff.session.user.id, email).await?;
+    audit_self(&state, staff.session.user.id, &staff.ip, "user.email_changed").await?;
+    Ok(Redirect::to("/akun?surel=1").into_response())
 }

@@ -124,6 +124,7 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/keluar", post(account::logout)),
         (Method::GET, "/akun", get(account::account_page)),
         (Method::POST, "/akun/kata-sandi", post(account::change_password)),
+        (Method::POST, "/akun/email", post(account::change_email)),
         (Method::GET, "/staf", get(staff::staff_home)),
         (Method::GET, "/staf/{unit}", get(staff::unit_dashboard)),
         (Method::GET, "/staf/{unit}/pengaduan", get(staff::complaint_list)),

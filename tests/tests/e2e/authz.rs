@@ -83,6 +83,7 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/keluar", Staff),
         (Method::GET, "/akun", Staff),
         (Method::POST, "/akun/kata-sandi", Staff),
+        (Method::POST, "/akun/email", Staff),
         (Method::GET, "/staf", Staff),
         (Method::GET, "/staf/{unit}", Unit(ALL_ROLES)),
         (Method::GET, "/staf/{unit}/pengaduan", Unit(ALL_ROLES)),
@@ -688,6 +689,36 @@ on_both_databases!(
         assert!(page.contains("Kata sandi sudah diganti"));
         let other_session = f.app.login("petugas_a", "kata-sandi-baru-456").await;
         assert_eq!(other_session.get("/akun").await.0, 200);
+    }
+);
+
+on_both_databases!(
+    users_set_their_own_email_for_reminders_and_reports,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let petugas = f.app.login("petugas_a", PASSWORD).await;
+        let user = f.app.store.user_by_username("petugas_a").await.unwrap().unwrap();
+        let before = f.app.store.user_email(user.id).await.unwrap().unwrap();
+        // A malformed address is refused in Indonesian and changes nothing.
+        let (status, _, page) = petugas.post("/akun/email", &[("email", "bukan alamat")]).await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Alamat email tidak sah"), "{page}");
+        assert_eq!(f.app.store.user_email(user.id).await.unwrap().unwrap(), before);
+        // A good one is stored and shown.
+        let (status, location, _) = petugas
+            .post("/akun/email", &[("email", " petugas@dinsos.go.id ")])
+            .await;
+        assert_eq!((status, location.as_deref()), (303, Some("/akun?surel=1")));
+        assert_eq!(
+            f.app.store.user_email(user.id).await.unwrap().unwrap(),
+            "petugas@dinsos.go.id"
+        );
+        let (_, _, page) = petugas.get("/akun?surel=1").await;
+        assert!(page.contains("value=\"petugas@dinsos.go.id\""), "{page}");
+        assert!(page.contains("Alamat email disimpan"));
+        // Empty removes it.
+        assert_eq!(petugas.post("/akun/email", &[("email", "")]).await.0, 303);
+        assert_eq!(f.app.store.user_email(user.id).await.unwrap().unwrap(), "");
     }
 );
 
