@@ -270,6 +270,7 @@ impl EmailIntake {
             return self.store_unparsed(unit, &text, uid_ref).await;
         };
         let parsed = ParsedMail::from_message(&message, uid_ref);
+        let automatic = automatic_reason(&message, &own_addresses(unit, settings));
         let refs = parsed.references.clone();
         if let Some(complaint_id) = self.store.find_thread(unit.id, &refs, &parsed.nomor_candidates).await? {
             let reply = ComplaintMessage {
@@ -295,15 +296,25 @@ impl EmailIntake {
                     .await?
                 {
                     Some(_) => {
-                        // A reply within 10 working days of an answer reopens (issue 6).
-                        crate::triage::answers::after_reply(self.store.as_ref(), unit, complaint_id, reply.at).await?;
+                        // A reply of the complainant within 10 working days of an answer
+                        // reopens (issue 6); an auto-reply (out of office, bounce) or a
+                        // stranger quoting the nomor agenda is kept on the thread but
+                        // reopens nothing. The window is judged by when the mail reached
+                        // us, not by the sender's Date header.
+                        if automatic.is_none()
+                            && self
+                                .sent_by_complainant(unit, complaint_id, parsed.from_address.as_deref())
+                                .await?
+                        {
+                            crate::triage::answers::after_reply(self.store.as_ref(), unit, complaint_id, Utc::now())
+                                .await?;
+                        }
                         Ingested::Reply { complaint_id }
                     }
                     None => Ingested::Duplicate,
                 },
             );
         }
-        let automatic = automatic_reason(&message, &own_addresses(unit, settings));
         let complaint = NewComplaint {
             unit_id: unit.id,
             channel: Channel::Email,
@@ -355,6 +366,23 @@ impl EmailIntake {
             complaint_id: recorded.id,
             acknowledged: !notify.is_empty(),
         })
+    }
+
+    /// Whether a thread reply comes from the complaint's own complainant (same email
+    /// address, ignoring case): only such a reply may reopen an answered complaint.
+    async fn sent_by_complainant(
+        &self,
+        unit: &Unit,
+        complaint_id: i64,
+        from: Option<&str>,
+    ) -> Result<bool, IntakeError> {
+        let Some(from) = from.map(str::trim).filter(|f| !f.is_empty()) else {
+            return Ok(false);
+        };
+        let record = self.store.complaint(unit.id, complaint_id).await?;
+        Ok(record
+            .and_then(|r| r.complainant.email)
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case(from)))
     }
 
     async fn store_unparsed(&self, unit: &Unit, text: &str, key: &str) -> Result<Ingested, IntakeError> {

@@ -64,9 +64,11 @@ fn local_midnight(zone: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")))
 }
 
-/// The end of `day` in the unit's zone, as UTC: "before this" means "on or before `day`".
-pub fn now_end_of(unit: &Unit, day: NaiveDate) -> DateTime<Utc> {
-    local_midnight(zone(unit), day + chrono::Duration::days(1))
+/// The cut-off of the overdue list as of `day`: the start of that day in the unit's
+/// zone. A complaint due on `day` itself is not late yet, exactly as analytics counts
+/// `open_overdue` (as-of day after the due day), so the list and the figure agree.
+pub fn overdue_cutoff(unit: &Unit, day: NaiveDate) -> DateTime<Utc> {
+    local_midnight(zone(unit), day)
 }
 
 /// Options of one monthly report.
@@ -122,7 +124,7 @@ pub async fn monthly_report(
         )
         .await?;
     let overdue_rows = store
-        .overdue_complaints(unit.id, local_midnight(zone, options.as_of + chrono::Duration::days(1)))
+        .overdue_complaints(unit.id, local_midnight(zone, options.as_of))
         .await?;
     let as_of = options.as_of;
     let month = options.month;

@@ -244,6 +244,20 @@ pub trait ReportStore {
     ) -> Result<bool, StoreError>;
 }
 
+/// A scalar subquery picking the unit's survey period for a report period key:
+/// binds `$1` unit, `$2` key, `$3` first day, `$4` last day. A period named by the
+/// key wins; otherwise one with exactly the same days ("Semester I 2026" for
+/// `2026-S1`), so staff may name their periods as they like.
+pub(super) const PERIOD_OF_KEY: &str = "(SELECT id FROM survey_periods WHERE unit_id = $1 \
+     AND (name = $2 OR (starts_on = $3 AND ends_on = $4)) ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END, id LIMIT 1)";
+
+/// First and last day of a report period key (`2026-S1`, `2026-Q3`, `2026`, ...).
+pub(super) fn period_days(key: &str) -> Option<(NaiveDate, NaiveDate)> {
+    crate::reporting::period::Period::parse(key)
+        .ok()
+        .map(|p| (p.from(), p.to()))
+}
+
 /// The SQL of [`ReportStore`], once for both backends (`self.pool` is the backend's pool).
 macro_rules! impl_report_store {
     ($store:ty) => {
@@ -495,12 +509,18 @@ macro_rules! impl_report_store {
             }
 
             async fn report_survey_populations(&self, unit_id: i64, period: &str) -> Result<Vec<(String, u64)>, StoreError> {
-                let rows = sqlx::query(
-                    "SELECT s.name, sp.population FROM survey_populations sp JOIN survey_periods p ON p.id = sp.period_id \
-                     JOIN services s ON s.id = sp.service_id WHERE p.unit_id = $1 AND p.name = $2 ORDER BY s.name",
-                )
+                let Some((starts, ends)) = $crate::storage::reports::period_days(period) else {
+                    return Ok(Vec::new());
+                };
+                let rows = sqlx::query(&format!(
+                    "SELECT s.name, sp.population FROM survey_populations sp JOIN services s ON s.id = sp.service_id \
+                     WHERE sp.period_id = {} ORDER BY s.name",
+                    $crate::storage::reports::PERIOD_OF_KEY
+                ))
                 .bind(unit_id)
                 .bind(period)
+                .bind(starts)
+                .bind(ends)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
@@ -513,13 +533,18 @@ macro_rules! impl_report_store {
                 unit_id: i64,
                 period: &str,
             ) -> Result<Vec<$crate::storage::reports::FollowUpPlan>, StoreError> {
-                let rows = sqlx::query(
-                    "SELECT f.id, f.unit_id, p.name, f.element_key, f.action, f.owner, f.deadline, f.realisation, f.realised_on \
-                     FROM follow_up_plans f JOIN survey_periods p ON p.id = f.period_id \
-                     WHERE f.unit_id = $1 AND p.name = $2 ORDER BY f.id",
-                )
+                let Some((starts, ends)) = $crate::storage::reports::period_days(period) else {
+                    return Ok(Vec::new());
+                };
+                let rows = sqlx::query(&format!(
+                    "SELECT f.id, f.unit_id, $2, f.element_key, f.action, f.owner, f.deadline, f.realisation, f.realised_on \
+                     FROM follow_up_plans f WHERE f.unit_id = $1 AND f.period_id = {} ORDER BY f.id",
+                    $crate::storage::reports::PERIOD_OF_KEY
+                ))
                 .bind(unit_id)
                 .bind(period)
+                .bind(starts)
+                .bind(ends)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
@@ -541,23 +566,26 @@ macro_rules! impl_report_store {
 
             async fn add_follow_up_plan(&self, plan: &$crate::storage::reports::FollowUpPlan) -> Result<i64, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                // The plan hangs on a survey period named by the period key; it is
-                // created on first use with the period's dates and the unit's rule set.
+                // The plan hangs on the unit's survey period of that key (by name, or
+                // by the same first and last day); it is created on first use with the
+                // period's dates and the default rule set.
                 let (starts, ends) = $crate::reporting::period::Period::parse(&plan.period)
                     .map(|p| (p.from(), p.to()))
                     .map_err(|_| StoreError::Database(sqlx::Error::RowNotFound))?;
                 let existing: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM survey_periods WHERE unit_id = $1 AND name = $2")
+                    sqlx::query_scalar(&format!("SELECT {}", $crate::storage::reports::PERIOD_OF_KEY))
                         .bind(plan.unit_id)
                         .bind(&plan.period)
-                        .fetch_optional(&mut *tx)
+                        .bind(starts)
+                        .bind(ends)
+                        .fetch_one(&mut *tx)
                         .await?;
                 let period_id = match existing {
                     Some(id) => id,
                     None => {
                         sqlx::query_scalar(
                             "INSERT INTO survey_periods (unit_id, name, starts_on, ends_on, rule_set_id) \
-                             VALUES ($1, $2, $3, $4, (SELECT MIN(id) FROM survey_rule_sets)) RETURNING id",
+                             VALUES ($1, $2, $3, $4, (SELECT id FROM survey_rule_sets ORDER BY is_default DESC, id LIMIT 1)) RETURNING id",
                         )
                         .bind(plan.unit_id)
                         .bind(&plan.period)

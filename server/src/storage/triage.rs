@@ -711,7 +711,7 @@ macro_rules! impl_triage_store {
                     Some(ClassifyError::Closed)
                 } else {
                     let (jenis, service, division, assignee): (i64, i64, i64, i64) = sqlx::query_as(
-                        "SELECT (SELECT COUNT(*) FROM jenis_pengaduan WHERE id = $1 AND unit_id = $5), \
+                        "SELECT (SELECT COUNT(*) FROM jenis_pengaduan WHERE id = $1 AND unit_id = $5 AND active = $6), \
                          (SELECT COUNT(*) FROM services WHERE id = $2 AND unit_id = $5), \
                          (SELECT COUNT(*) FROM divisions WHERE id = $3 AND unit_id = $5), \
                          (SELECT COUNT(*) FROM user_roles r JOIN users u ON u.id = r.user_id \
@@ -1009,7 +1009,8 @@ macro_rules! impl_triage_store {
                 let rows = sqlx::query(
                     "SELECT c.id, c.unit_id, u.time_zone, c.answered_at, \
                      (SELECT MIN(m.at) FROM complaint_messages m WHERE m.complaint_id = c.id AND m.direction = 'in' \
-                      AND m.at > c.answered_at) \
+                      AND m.at > c.answered_at \
+                      AND (m.channel <> 'email' OR lower(m.sender) = lower(COALESCE(c.complainant_email, '')))) \
                      FROM complaints c JOIN units u ON u.id = c.unit_id \
                      WHERE c.status = 'dijawab' AND c.answered_at < $1 ORDER BY c.answered_at, c.id",
                 )

@@ -370,9 +370,12 @@ pub async fn import(
                     match store.record_survey_batch(&[intake(r)]).await {
                         Ok(ids) => count(&mut summary, &ids),
                         Err(e @ (StoreError::Rejected(_) | StoreError::MissingReference(_))) => {
+                            // The database's own words (English, constraint names) go to
+                            // the log; the person reads the reason in their language.
+                            tracing::warn!(row = *row, error = %e, "survey import row refused by the database");
                             summary.rejected.push(RejectedRow {
                                 row: *row,
-                                reason: tf(lang, "survey_import.refused", &[("detail", &e.to_string())]),
+                                reason: crate::i18n::t(lang, "survey_import.refused").to_owned(),
                             })
                         }
                         Err(e) => return Err(e.into()),

@@ -265,7 +265,7 @@ pub async fn rows(
         }
         "terlambat" => state
             .store
-            .overdue_complaints(unit.id, crate::reporting::now_end_of(&unit, today))
+            .overdue_complaints(unit.id, crate::reporting::overdue_cutoff(&unit, today))
             .await?
             .into_iter()
             .map(|r| RowView {

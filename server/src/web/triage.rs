@@ -164,6 +164,8 @@ pub async fn panel(
     let users = assignable(state, unit.id).await?;
     let moves = lifecycle::allowed_moves(status)
         .iter()
+        // Answering has its own form (it sends the answer); not a bare move.
+        .filter(|s| **s != ComplaintStatus::Dijawab)
         .map(|s| Choice {
             value: s.key().to_owned(),
             label: tr.t(&format!("status.{}", s.key())).to_owned(),
@@ -420,6 +422,19 @@ pub async fn move_status(
         )
         .await;
     };
+    if to == ComplaintStatus::Dijawab {
+        // An answer must leave through the complaint's channel: only the answer form
+        // queues it, so a bare status move to `dijawab` would record an answer nobody
+        // receives.
+        return refused(
+            &state,
+            staff,
+            reader,
+            id,
+            crate::i18n::t(lang, "triage.error.use_answer_form").to_owned(),
+        )
+        .await;
+    }
     let note: String = form.note.trim().chars().take(10_000).collect();
     let result = state
         .store
@@ -568,7 +583,6 @@ pub async fn sign_off(
     Form(form): Form<SignOffForm>,
 ) -> Result<Response, ErrorPage> {
     staff.require(SIGNERS)?;
-    let lang = reader.tr.lang;
     // The role named in the form, if the reader holds it; else the first signing role held.
     let role = crate::domain::Role::parse(&form.peran)
         .ok()
@@ -588,18 +602,23 @@ pub async fn sign_off(
             at: Utc::now(),
         })
         .await?;
+    escalation_outcome(&state, staff, reader, id, result).await
+}
+
+/// Back to the complaint after a sign-off or escalation, or its page with the refusal.
+async fn escalation_outcome(
+    state: &AppState,
+    staff: UnitStaff,
+    reader: Reader,
+    id: i64,
+    result: Result<(), crate::triage::escalation::EscalationError>,
+) -> Result<Response, ErrorPage> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/staf/{}/pengaduan/{id}", staff.unit.code)).into_response()),
         Err(crate::triage::escalation::EscalationError::NotFound) => Err(ErrorPage::NotFound),
         Err(e) => {
-            refused(
-                &state,
-                staff,
-                reader,
-                id,
-                crate::i18n::t(lang, e.locale_key()).to_owned(),
-            )
-            .await
+            let message = crate::i18n::t(reader.tr.lang, e.locale_key()).to_owned();
+            refused(state, staff, reader, id, message).await
         }
     }
 }
@@ -623,7 +642,6 @@ pub async fn escalate(
     Form(form): Form<EscalationForm>,
 ) -> Result<Response, ErrorPage> {
     staff.require(HANDLE_COMPLAINTS)?;
-    let lang = reader.tr.lang;
     let letter: String = form.nomor_surat.trim().chars().take(200).collect();
     let result = state
         .store
@@ -641,20 +659,7 @@ pub async fn escalate(
             at: Utc::now(),
         })
         .await?;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/staf/{}/pengaduan/{id}", staff.unit.code)).into_response()),
-        Err(crate::triage::escalation::EscalationError::NotFound) => Err(ErrorPage::NotFound),
-        Err(e) => {
-            refused(
-                &state,
-                staff,
-                reader,
-                id,
-                crate::i18n::t(lang, e.locale_key()).to_owned(),
-            )
-            .await
-        }
-    }
+    escalation_outcome(&state, staff, reader, id, result).await
 }
 
 /// The answer form.
@@ -694,7 +699,9 @@ pub async fn answer(
             &record,
             &how,
             &text,
-            lang,
+            // The citizen's message is in Bahasa Indonesia, like the acknowledgement,
+            // whatever language the officer's screen is in.
+            crate::i18n::Lang::Id,
             state.config.public_url.as_deref(),
         )
         .into_iter()
@@ -1595,6 +1602,13 @@ pub async fn api_move_status(
             crate::i18n::t(crate::i18n::Lang::Id, "triage.error.no_status").to_owned(),
         );
     };
+    if to == ComplaintStatus::Dijawab {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "use_answer_form",
+            crate::i18n::t(crate::i18n::Lang::Id, "triage.error.use_answer_form").to_owned(),
+        );
+    }
     let note = format!("{} [API: {}]", body.note.trim(), client.token.name);
     let result = state
         .store

@@ -206,15 +206,21 @@ on_both_databases!(status_moves_follow_the_life_cycle, |db: TestDb| async move {
         "the holder is on the card"
     );
 
-    // An answer needs its text, and a sedang answer needs both sign-offs.
-    let (code, _, body) = petugas.post(&format!("{page}/status"), &[("to", "dijawab")]).await;
-    assert_eq!(code, 422);
-    assert!(body.contains("wajib disertai catatan"), "{body}");
+    // A bare status move cannot answer (the answer must leave through the channel),
+    // an answer needs its text, and a sedang answer needs both sign-offs.
     let (code, _, body) = petugas
         .post(
             &format!("{page}/status"),
             &[("to", "dijawab"), ("note", "Bantuan cair pekan depan.")],
         )
+        .await;
+    assert_eq!(code, 422);
+    assert!(body.contains("formulir Jawaban"), "{body}");
+    let (code, _, body) = petugas.post(&format!("{page}/jawaban"), &[("isi", " ")]).await;
+    assert_eq!(code, 422);
+    assert!(body.contains("wajib disertai catatan"), "{body}");
+    let (code, _, body) = petugas
+        .post(&format!("{page}/jawaban"), &[("isi", "Bantuan cair pekan depan.")])
         .await;
     assert_eq!(code, 422);
     assert!(body.contains("disetujui kepala bidang dan kepala dinas"), "{body}");
@@ -229,10 +235,7 @@ on_both_databases!(status_moves_follow_the_life_cycle, |db: TestDb| async move {
         .await;
     assert_eq!(code, 303);
     let (code, _, _) = petugas
-        .post(
-            &format!("{page}/status"),
-            &[("to", "dijawab"), ("note", "Bantuan cair pekan depan.")],
-        )
+        .post(&format!("{page}/jawaban"), &[("isi", "Bantuan cair pekan depan.")])
         .await;
     assert_eq!(code, 303);
     let t = store.triage_state(f.unit, c.id).await.unwrap().unwrap();
@@ -1386,3 +1389,136 @@ async fn the_answer_leaves_over_smtp_in_the_complaints_thread() {
     assert_eq!(sender.run_pass(Utc::now()).await.unwrap().sent, 0);
     assert_eq!(servers.wait_for_sent(2).await.len(), 1);
 }
+
+/// An email complaint of the fixture's unit, answered (the `dijawab` status) now.
+async fn answered_email_complaint(f: &Fixture, message_id: &str) -> i64 {
+    let store = &f.app.store;
+    let c = store
+        .record_complaint(&email_complaint(
+            f.unit,
+            Utc::now() - chrono::Duration::days(1),
+            message_id,
+        ))
+        .await
+        .unwrap();
+    let step = |to| StatusMove {
+        unit_id: f.unit,
+        complaint_id: c.id,
+        to,
+        actor_id: Some(f.petugas),
+        note: "Sudah kami tindak lanjuti.".into(),
+        at: Utc::now(),
+        notify: Vec::new(),
+    };
+    store
+        .move_complaint(&step(ComplaintStatus::Terverifikasi))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .classify_complaint(&tanggap::storage::triage::Classification {
+            unit_id: f.unit,
+            complaint_id: c.id,
+            klasifikasi: Klasifikasi::Pengaduan,
+            jenis_id: None,
+            service_id: None,
+            division_id: Some(f.division),
+            bobot: None,
+            assignee_id: None,
+            first_answer_due_at: None,
+            due_at: None,
+            actor_id: None,
+            at: Utc::now(),
+            note: String::new(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
+        store.move_complaint(&step(to)).await.unwrap().unwrap();
+    }
+    c.id
+}
+
+/// A reply in a complaint's email thread, as the mailbox would hand it over.
+fn thread_mail(from: &str, message_id: &str, in_reply_to: &str, extra_headers: &str) -> Vec<u8> {
+    thread_mail_dated(
+        from,
+        message_id,
+        in_reply_to,
+        extra_headers,
+        Utc::now() + chrono::Duration::minutes(2),
+    )
+}
+
+/// The same with the sender's own `Date:` header.
+fn thread_mail_dated(
+    from: &str,
+    message_id: &str,
+    in_reply_to: &str,
+    extra_headers: &str,
+    date: chrono::DateTime<Utc>,
+) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: pengaduan@dinsos-uji.go.id\r\nSubject: Re: pengaduan\r\n\
+         Message-ID: <{message_id}>\r\nIn-Reply-To: <{in_reply_to}>\r\n{extra_headers}\
+         Date: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Bantuannya belum cair juga.\r\n",
+        date.to_rfc2822()
+    )
+    .into_bytes()
+}
+
+on_both_databases!(
+    only_the_complainants_own_reply_through_the_mailbox_reopens,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let store = f.app.store.clone();
+        let unit = store.unit_by_code("dinsos-uji").await.unwrap().unwrap();
+        let intake = tanggap::intake::email::EmailIntake::new(store.clone(), None, "uji".into());
+        let settings = tanggap::notify::settings::EmailSettings::default();
+        let id = answered_email_complaint(&f, "asal-1@warga.id").await;
+        let messages = |id| {
+            let store = store.clone();
+            async move { store.complaint_messages(id).await.unwrap().len() }
+        };
+
+        // An out-of-office answer from the complainant's own address: kept, no reopen.
+        let auto = thread_mail(
+            "Siti <siti@contoh.id>",
+            "auto-1@contoh.id",
+            "asal-1@warga.id",
+            "Auto-Submitted: auto-replied\r\n",
+        );
+        intake.ingest(&unit, &settings, &auto, "uid-1").await.unwrap();
+        assert_eq!(messages(id).await, 1, "the auto-reply is on the thread");
+        assert_eq!(status_of(&f, id).await, "dijawab");
+
+        // Someone else writing into the thread: kept, no reopen.
+        let stranger = thread_mail("orang@lain.id", "lain-1@lain.id", "asal-1@warga.id", "");
+        intake.ingest(&unit, &settings, &stranger, "uid-2").await.unwrap();
+        assert_eq!(messages(id).await, 2);
+        assert_eq!(status_of(&f, id).await, "dijawab");
+
+        // The complainant's own reply: reopens. Its Date header (a slow clock) is before
+        // the answer; what counts is when it reached us.
+        let own = thread_mail_dated(
+            "Siti <SITI@contoh.id>",
+            "balas-1@contoh.id",
+            "asal-1@warga.id",
+            "",
+            Utc::now() - chrono::Duration::days(3),
+        );
+        intake.ingest(&unit, &settings, &own, "uid-3").await.unwrap();
+        assert_eq!(status_of(&f, id).await, "dibuka_kembali");
+
+        // The auto-close job does not count a stranger's mail as the complainant's reply.
+        let other = answered_email_complaint(&f, "asal-2@warga.id").await;
+        let stranger = thread_mail("orang@lain.id", "lain-2@lain.id", "asal-2@warga.id", "");
+        intake.ingest(&unit, &settings, &stranger, "uid-4").await.unwrap();
+        let jobs = tanggap::triage::jobs::TriageJobs::new(store.clone(), "uji".into());
+        let pass = jobs.run_pass(Utc::now() + chrono::Duration::days(30)).await.unwrap();
+        assert_eq!((pass.reopened, pass.closed), (0, 1), "{pass:?}");
+        assert_eq!(status_of(&f, other).await, "selesai");
+    }
+);
