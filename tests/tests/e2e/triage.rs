@@ -624,58 +624,9 @@ on_both_databases!(a_reply_within_ten_working_days_reopens, |db: TestDb| async m
     let f = fixture(db).await;
     let store = f.app.store.clone();
     let unit = store.unit_by_code("dinsos-uji").await.unwrap().unwrap();
-    let answer = |id: i64| StatusMove {
-        unit_id: f.unit,
-        complaint_id: id,
-        to: ComplaintStatus::Dijawab,
-        actor_id: Some(f.petugas),
-        note: "Sudah kami tindak lanjuti.".into(),
-        at: Utc::now(),
-        notify: Vec::new(),
-    };
     let mut ids = Vec::new();
     for n in 0..3 {
-        let c = store
-            .record_complaint(&email_complaint(
-                f.unit,
-                Utc::now() - chrono::Duration::days(1),
-                &format!("m{n}@warga.id"),
-            ))
-            .await
-            .unwrap();
-        for to in [ComplaintStatus::Terverifikasi] {
-            let m = StatusMove { to, ..answer(c.id) };
-            store.move_complaint(&m).await.unwrap().unwrap();
-        }
-        // Assign so that disposition is allowed, then answer.
-        let division = f.division;
-        store
-            .classify_complaint(&tanggap::storage::triage::Classification {
-                unit_id: f.unit,
-                complaint_id: c.id,
-                klasifikasi: Klasifikasi::Pengaduan,
-                jenis_id: None,
-                service_id: None,
-                division_id: Some(division),
-                bobot: None,
-                assignee_id: None,
-                first_answer_due_at: None,
-                due_at: None,
-                actor_id: None,
-                at: Utc::now(),
-                note: String::new(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
-            store
-                .move_complaint(&StatusMove { to, ..answer(c.id) })
-                .await
-                .unwrap()
-                .unwrap();
-        }
-        ids.push(c.id);
+        ids.push(answered_email_complaint(&f, &format!("m{n}@warga.id")).await);
     }
     let reply = |id: i64, at: chrono::DateTime<Utc>, key: &str| ComplaintMessage {
         id: 0,
