@@ -381,7 +381,7 @@ async fn import_lapor(store: &dyn Store, args: LaporArgs) -> anyhow::Result<()> 
         .expect("a valid template"),
     );
     let started = std::time::Instant::now();
-    let result = crate::lapor::import(store, &bytes, &options, &mut |done, total| {
+    let result = crate::lapor::import(store, bytes, &options, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })

@@ -252,6 +252,11 @@ pub trait Store:
         recorded_by: Option<i64>,
         dry_run: bool,
     ) -> Result<Vec<LaporOutcome>, StoreError>;
+    /// Ends a run of bulk batches ([`Store::import_lapor_batch`]): on SQLite the
+    /// batches leave the write-ahead log to grow instead of checkpointing (and
+    /// syncing) every few megabytes, so the import pays for one checkpoint here
+    /// rather than dozens; on PostgreSQL there is nothing to do.
+    async fn finish_bulk_write(&self) -> Result<(), StoreError>;
     /// The LAPOR! side of a complaint imported from SPAN-LAPOR!, if it was.
     async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError>;
 

@@ -42,6 +42,19 @@ impl PgStore {
         &self.pool
     }
 
+    /// PostgreSQL has no per-connection checkpoint setting to pause.
+    async fn pause_autocheckpoint(_conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Nothing was paused; the connection goes back to the pool.
+    async fn resume_autocheckpoint(_conn: sqlx::pool::PoolConnection<sqlx::Postgres>) {}
+
+    /// The server checkpoints by itself.
+    async fn checkpoint(_pool: &PgPool) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Rows inserted with explicit ids leave the identity sequence behind; move it
     /// past the highest id so the next ordinary insert does not collide.
     async fn after_explicit_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, table: &str) -> Result<(), StoreError> {

@@ -1269,7 +1269,12 @@ macro_rules! impl_store {
                 return Ok(Vec::new());
             }
             let now = chrono::Utc::now();
-            let mut tx = self.pool.begin().await?;
+            let mut conn = self.pool.acquire().await?;
+            if !dry_run {
+                Self::pause_autocheckpoint(&mut conn).await?;
+            }
+            let result: Result<Vec<LaporOutcome>, StoreError> = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             let years: std::collections::BTreeSet<i64> =
                 reports.iter().map(|r| i64::from(chrono::Datelike::year(&r.complaint.received_at))).collect();
             if !dry_run {
@@ -1367,7 +1372,7 @@ macro_rules! impl_store {
             }
             // Multi-row VALUES with typed binds: no JSON to build or parse per row.
             let mut new_ids: HashMap<String, i64> = HashMap::new();
-            for chunk in new_rows.chunks(shared::LAPOR_VALUES_ROWS) {
+            for chunk in new_rows.chunks(shared::lapor_values_rows(28)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_COMPLAINT_INSERT);
                 insert.push_values(chunk, |mut b, row| {
                     let c = &row.report.complaint;
@@ -1449,7 +1454,7 @@ macro_rules! impl_store {
                     other => other.clone(),
                 });
             }
-            for chunk in events.chunks(shared::LAPOR_VALUES_ROWS) {
+            for chunk in events.chunks(shared::lapor_values_rows(7)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_EVENT_INSERT);
                 insert.push_values(chunk, |mut b, e| {
                     b.push_bind(e.complaint_id)
@@ -1462,7 +1467,7 @@ macro_rules! impl_store {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
-            for chunk in messages.chunks(shared::LAPOR_VALUES_ROWS) {
+            for chunk in messages.chunks(shared::lapor_values_rows(8)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_MESSAGE_INSERT);
                 insert.push_values(chunk, |mut b, m| {
                     b.push_bind(m.complaint_id)
@@ -1477,7 +1482,7 @@ macro_rules! impl_store {
                 insert.push(shared::LAPOR_MESSAGE_CONFLICT);
                 insert.build().execute(&mut *tx).await?;
             }
-            for chunk in links.chunks(shared::LAPOR_VALUES_ROWS) {
+            for chunk in links.chunks(shared::lapor_values_rows(8)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_LINK_INSERT);
                 insert.push_values(chunk, |mut b, (id, r)| {
                     b.push_bind(*id)
@@ -1494,6 +1499,16 @@ macro_rules! impl_store {
             }
             tx.commit().await?;
             Ok(outcomes)
+            }
+            .await;
+            if !dry_run {
+                Self::resume_autocheckpoint(conn).await;
+            }
+            result
+        }
+
+        async fn finish_bulk_write(&self) -> Result<(), StoreError> {
+            Self::checkpoint(&self.pool).await
         }
 
         async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError> {
@@ -2465,9 +2480,14 @@ pub(super) fn status_marks(status: crate::domain::ComplaintStatus) -> (bool, boo
     (matches!(status, S::Dijawab | S::Selesai), status.is_closed())
 }
 
-/// Rows per multi-row `VALUES` statement of the SPAN-LAPOR! import: 28 parameters a
-/// complaint row, so 500 rows stay well under SQLite's 32,766 host parameters.
-pub(super) const LAPOR_VALUES_ROWS: usize = 500;
+/// Rows per multi-row `VALUES` statement of the SPAN-LAPOR! import, for a table
+/// with `params` columns bound per row: as many as stay under SQLite's 32,766 host
+/// parameters (PostgreSQL allows 65,535). Fewer, larger statements mean fewer
+/// round trips to the database thread and, on SQLite, fewer flushes of the
+/// full-text index, which writes its pending terms at the end of each statement.
+pub(super) const fn lapor_values_rows(params: usize) -> usize {
+    32_000 / params
+}
 
 /// The head of the multi-row insert of new imported complaints (values follow).
 pub(super) const LAPOR_COMPLAINT_INSERT: &str = "INSERT INTO complaints (unit_id, agenda_year, agenda_number, \

@@ -66,6 +66,38 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Stops this connection from checkpointing the write-ahead log at its commits,
+    /// for a run of bulk batches. A checkpoint syncs the log and the database file
+    /// to disk; at SQLite's default of one every 1,000 pages a 100,000-row import
+    /// made dozens of them and spent more time waiting for the disk than working.
+    /// Other connections keep their setting, so ordinary traffic still checkpoints.
+    async fn pause_autocheckpoint(conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut **conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives the connection back its checkpoint setting (SQLite's default, which
+    /// Tanggap does not change); a connection that cannot take it back is closed
+    /// rather than returned to the pool.
+    async fn resume_autocheckpoint(mut conn: sqlx::pool::PoolConnection<sqlx::Sqlite>) {
+        if let Err(e) = sqlx::query("PRAGMA wal_autocheckpoint = 1000")
+            .execute(&mut *conn)
+            .await
+        {
+            tracing::warn!(error = %e, "could not restore wal_autocheckpoint; closing the connection");
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+    }
+
+    /// Copies the write-ahead log into the database file without waiting for
+    /// readers (what the paused batches left undone).
+    async fn checkpoint(pool: &SqlitePool) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await?;
+        Ok(())
+    }
+
     /// SQLite hands out ids after the highest one by itself: nothing to do.
     async fn after_explicit_ids(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, _table: &str) -> Result<(), StoreError> {
         Ok(())

@@ -188,7 +188,7 @@ pub async fn import_upload(
         recorded_by: Some(staff.staff.session.user.id),
     };
     let bytes = upload.file.unwrap_or_default();
-    match crate::lapor::import(state.store.as_ref(), &bytes, &options, &mut |_, _| {}).await {
+    match crate::lapor::import(state.store.as_ref(), bytes, &options, &mut |_, _| {}).await {
         Ok(report) => {
             if !report.dry_run {
                 staff

@@ -39,7 +39,7 @@ async fn options(store: &dyn Store, dry_run: bool) -> ImportOptions {
 }
 
 async fn run(store: &dyn Store, bytes: &[u8], dry_run: bool) -> ImportReport {
-    tanggap::lapor::import(store, bytes, &options(store, dry_run).await, &mut |_, _| {})
+    tanggap::lapor::import(store, bytes.to_vec(), &options(store, dry_run).await, &mut |_, _| {})
         .await
         .unwrap()
 }
