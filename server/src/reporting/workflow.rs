@@ -117,13 +117,27 @@ pub async fn draft_monthly(
     actor: Option<&Actor>,
     note: &str,
 ) -> anyhow::Result<ReportVersion> {
+    draft_monthly_as_of(store, unit, month, super::today(unit), actor, note).await
+}
+
+/// Makes and stores a new draft version of the monthly report with open complaints
+/// judged as of `as_of` (the job passes the day it runs for, so a run for a given
+/// moment drafts the same report whenever it executes).
+pub async fn draft_monthly_as_of(
+    store: &dyn Store,
+    unit: &Unit,
+    month: Period,
+    as_of: chrono::NaiveDate,
+    actor: Option<&Actor>,
+    note: &str,
+) -> anyhow::Result<ReportVersion> {
     let version = store.next_report_version(unit.id, MONTHLY, &month.key()).await?;
     let report = super::monthly_report(
         store,
         unit,
         super::MonthlyOptions {
             month,
-            as_of: super::today(unit),
+            as_of,
             // Stored reports travel to other readers: never with identities.
             show_identity: false,
             note: note.to_owned(),
