@@ -401,11 +401,59 @@ async fn every_dashboard_figure_links_to_its_rows() {
         })
         .await
         .unwrap();
+    db.store
+        .create_api_token(
+            unit.id,
+            "dash",
+            &tanggap::auth::hash_secret(SECRET),
+            &["stats:read".into()],
+            None,
+        )
+        .await
+        .unwrap();
     let app = spawn_app(db).await;
     let kadis = app.login("kadis-dash", "kata-sandi-uji-123").await;
     let (status, _, page) = kadis.get(&format!("/staf/{UNIT}/dasbor")).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<svg"), "the trend chart is drawn");
+    // The figures equal the stats API's for this month and each trend month.
+    let today = tanggap::reporting::today(&unit);
+    let this_month = tanggap::reporting::period::Period::month_of(today);
+    let month_stats = |p: tanggap::reporting::period::Period| {
+        let path = format!(
+            "/api/v1/complaints/stats?unit={UNIT}&from={}&to={}&as_of={today}",
+            p.from(),
+            p.to()
+        );
+        let app = &app;
+        async move { api(app, &path).await }
+    };
+    let stats = month_stats(this_month).await;
+    assert_eq!(data_value(&page, "fig-new"), stats["total"].as_u64().unwrap());
+    assert_eq!(data_value(&page, "fig-closed"), stats["closed"].as_u64().unwrap());
+    let trend = &page[page.find("id=\"trend\"").expect("trend table")..];
+    let mut month = this_month;
+    let mut checked_nonzero = false;
+    for _ in 0..12 {
+        let stats = month_stats(month).await;
+        let flow = &stats["flow"][0];
+        for (jenis, field) in [("masuk", "opened"), ("selesai", "closed")] {
+            let marker = format!("bulan={}&amp;jenis={jenis}\">", month.key());
+            let at = trend
+                .find(&marker)
+                .unwrap_or_else(|| panic!("trend {} {jenis} missing", month.key()))
+                + marker.len();
+            let shown: u64 = trend[at..at + trend[at..].find('<').unwrap()].parse().unwrap();
+            assert_eq!(shown, flow[field].as_u64().unwrap(), "{} {field}", month.key());
+            checked_nonzero |= shown > 0;
+        }
+        month = month.previous();
+    }
+    // The demo's complaints end in November 2026: while that is within the 12
+    // months shown, the trend must hold some.
+    if today < chrono::NaiveDate::from_ymd_opt(2027, 10, 1).unwrap() {
+        assert!(checked_nonzero, "the trend holds demo complaints");
+    }
     for id in ["fig-new", "fig-closed", "fig-overdue"] {
         let value = data_value(&page, id);
         let link = href(&page, id);
