@@ -250,12 +250,18 @@ pub struct SkmOptions {
 pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> anyhow::Result<reports::SkmReport> {
     let rule_set = analytics::RuleSet::permenpan_14_2017();
     let period = options.period;
+    // The trend: this period and up to seven before it, of the same kind. Only
+    // these days are loaded: the database filters, not the report.
+    let mut start = period;
+    for _ in 0..7 {
+        start = start.previous();
+    }
     let survey = store
         .survey_columns(&SurveyFilter {
             rule_set: rule_set.id.clone(),
             element_keys: rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
             unit_id: Some(unit.id),
-            from: None,
+            from: Some(start.from()),
             to: Some(period.to()),
         })
         .await?;
@@ -311,11 +317,6 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
                 )
             })
             .collect::<analytics::Result<Vec<_>>>()?;
-        // The trend: this period and up to seven before it, of the same kind.
-        let mut start = period;
-        for _ in 0..7 {
-            start = start.previous();
-        }
         let trend = analytics::ikm(
             &frame,
             &query(
