@@ -580,6 +580,61 @@ async fn only_approved_skm_results_are_published_on(db: TestDb) {
         luma.iter().filter(|&&p| p < 200).count() > 500,
         "the image is not blank"
     );
+
+    // Caching: an ETag naming the approved version, Cache-Control, 304 on a match.
+    let image = |if_none_match: Option<String>| {
+        let mut r = app.client.get(format!("{}/u/{UNIT}/ikm.png", app.address));
+        if let Some(tag) = if_none_match {
+            r = r.header("if-none-match", tag);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let header = |name: &str| {
+                r.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            let (etag, cache) = (header("etag"), header("cache-control"));
+            (r.status().as_u16(), etag, cache, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, etag, cache, again) = image(None).await;
+    assert_eq!(status, 200);
+    assert!(etag.starts_with(&format!("\"ikm-{}-", draft.id)), "{etag}");
+    assert!(cache.contains("max-age="), "{cache}");
+    assert_eq!(again, png, "the same image, from the cache");
+    let (status, etag_304, _, body) = image(Some(etag.clone())).await;
+    assert_eq!(status, 304, "the browser's copy is current");
+    assert!(body.is_empty());
+    assert_eq!(etag_304, etag);
+    let (status, _, _, _) = image(Some(format!("W/{etag}, \"other\""))).await;
+    assert_eq!(status, 304, "a list and a weak tag match too");
+    let (status, _, _, body) = image(Some("\"ikm-0-stale\"".into())).await;
+    assert_eq!((status, body.len() > 100), (200, true), "a stale tag gets the image");
+    // The English image has its own title, hence its own tag.
+    let english = app
+        .client
+        .get(format!("{}/u/{UNIT}/ikm.png?lang=en", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status().as_u16(), 200);
+    let etag_en = english.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+    assert!(etag_en != etag && etag_en.starts_with(&format!("\"ikm-{}-", draft.id)));
+
+    // A newer approved version is a new image with a new tag.
+    let second = workflow::draft_skm(app.store.as_ref(), &unit, period, None, "")
+        .await
+        .unwrap();
+    for action in [ReportAction::Submit, ReportAction::Approve] {
+        workflow::act(app.store.as_ref(), &unit, second.id, action, &actor, None, None)
+            .await
+            .unwrap();
+    }
+    let (status, etag2, _, _) = image(Some(etag.clone())).await;
+    assert_eq!(status, 200, "the old tag is stale after a new approval");
+    assert!(etag2.starts_with(&format!("\"ikm-{}-", second.id)), "{etag2}");
 }
 
 async fn api_ikm_by_service(app: &TestApp) -> Value {
