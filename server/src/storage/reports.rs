@@ -414,17 +414,25 @@ macro_rules! impl_report_store {
             }
 
             async fn report_file(&self, unit_id: i64, id: i64, format: &str) -> Result<Option<Vec<u8>>, StoreError> {
-                let row = sqlx::query("SELECT html, pdf, xlsx FROM report_versions WHERE unit_id = $1 AND id = $2")
+                // Only the asked-for column is read (a PDF is megabytes; the other two
+                // need not travel). The SQL is picked from fixed strings, never built
+                // from the request.
+                let sql = match format {
+                    "html" => "SELECT html FROM report_versions WHERE unit_id = $1 AND id = $2",
+                    "pdf" => "SELECT pdf FROM report_versions WHERE unit_id = $1 AND id = $2",
+                    "xlsx" => "SELECT xlsx FROM report_versions WHERE unit_id = $1 AND id = $2",
+                    _ => return Ok(None),
+                };
+                let row = sqlx::query(sql)
                     .bind(unit_id)
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
                 let Some(r) = row else { return Ok(None) };
-                Ok(match format {
-                    "html" => r.try_get::<Option<String>, _>(0)?.map(String::into_bytes),
-                    "pdf" => r.try_get::<Option<Vec<u8>>, _>(1)?,
-                    "xlsx" => r.try_get::<Option<Vec<u8>>, _>(2)?,
-                    _ => None,
+                Ok(if format == "html" {
+                    r.try_get::<Option<String>, _>(0)?.map(String::into_bytes)
+                } else {
+                    r.try_get::<Option<Vec<u8>>, _>(0)?
                 })
             }
 
