@@ -29,6 +29,7 @@ impl Server {
             listener,
             state: AppState {
                 survey: Arc::new(crate::survey::SurveyDesk::new(store.clone())),
+                images: Arc::new(crate::web::ImageCache::default()),
                 store,
                 limits: Arc::new(crate::web::RateLimits::new(&config)),
                 config: Arc::new(config),

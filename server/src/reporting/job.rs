@@ -23,8 +23,15 @@ pub fn first_working_day(year: i32, month: u32, holidays: &[NaiveDate]) -> Naive
 
 /// One pass: for every unit whose local today is the first working day of its
 /// month, drafts last month's report unless one exists. Returns the drafts made.
+///
+/// The check for an existing version and the job lease (per unit and month, held by
+/// `holder`, one instance's name) together make the draft happen once however many
+/// instances run the job at the same moment. A unit whose draft fails gives its
+/// lease back, so the next pass (on any instance) tries again; the other units are
+/// still served, and the first failure is returned after the pass.
 pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> anyhow::Result<Vec<ReportVersion>> {
     let mut made = Vec::new();
+    let mut failure = None;
     for unit in store.list_units().await? {
         let today = now.with_timezone(&super::zone(&unit)).date_naive();
         let holidays: Vec<NaiveDate> = store
@@ -37,12 +44,11 @@ pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> an
             continue;
         }
         let month = Period::month_of(today).previous();
-        let exists = store
-            .list_report_versions(unit.id, Some(super::workflow::MONTHLY))
+        if store
+            .next_report_version(unit.id, super::workflow::MONTHLY, &month.key())
             .await?
-            .iter()
-            .any(|v| v.period == month.key());
-        if exists {
+            > 1
+        {
             continue;
         }
         let lease = format!("report-draft:{}:{}", unit.code, month.key());
@@ -52,9 +58,31 @@ pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> an
         {
             continue;
         }
-        made.push(super::workflow::draft_monthly(store, &unit, month, None, "").await?);
+        // Checked again under the lease: another instance may have finished the
+        // draft and let its lease run out between the first check and ours.
+        if store
+            .next_report_version(unit.id, super::workflow::MONTHLY, &month.key())
+            .await?
+            > 1
+        {
+            continue;
+        }
+        match super::workflow::draft_monthly_as_of(store, &unit, month, today, None, "").await {
+            Ok(v) => made.push(v),
+            Err(e) => {
+                tracing::warn!(unit = %unit.code, month = %month.key(), error = %e, "monthly draft failed");
+                // Give the lease back (same holder, expiring now) so a later pass retries.
+                let _ = store.try_lease(&lease, holder, now, now).await;
+                if failure.is_none() {
+                    failure = Some(e);
+                }
+            }
+        }
     }
-    Ok(made)
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(made),
+    }
 }
 
 /// Runs [`run_once`] every ten minutes until told to stop.

@@ -95,27 +95,7 @@ pub async fn monthly_report(
 ) -> anyhow::Result<reports::MonthlyReport> {
     let zone = zone(unit);
     let (from, to) = (options.month.from(), options.month.to());
-    let trend_start = {
-        let mut p = options.month;
-        for _ in 0..11 {
-            p = p.previous();
-        }
-        p
-    };
-    let holidays: Vec<NaiveDate> = store
-        .list_holidays(
-            trend_start.from() - chrono::Duration::days(31),
-            options.as_of + chrono::Duration::days(400),
-        )
-        .await?
-        .into_iter()
-        .map(|h| h.day)
-        .collect();
-    let mut sla = store.report_sla_targets(unit.id).await?;
-    if sla.is_empty() {
-        sla = analytics::SlaTarget::defaults();
-    }
-    let (complaints, _events) = store.complaint_columns(Some(unit.id)).await?;
+    let (stats, trend) = monthly_figures(store, unit, options.month, options.as_of).await?;
     let register_rows = store
         .report_register(
             unit.id,
@@ -127,13 +107,6 @@ pub async fn monthly_report(
         .overdue_complaints(unit.id, local_midnight(zone, options.as_of))
         .await?;
     let as_of = options.as_of;
-    let month = options.month;
-    let units = vec![unit.code.clone()];
-    let (stats, trend) = tokio::task::spawn_blocking(move || -> analytics::Result<_> {
-        let frame = complaints.into_frame()?;
-        monthly_stats(&frame, month, as_of, &holidays, &sla, &units)
-    })
-    .await??;
     let local = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
     let register = register_rows
         .into_iter()
@@ -175,6 +148,41 @@ pub async fn monthly_report(
         preparer_note: options.note,
         approval: options.approval,
     })
+}
+
+/// The month's statistics and the 12-month trend of `unit` as of `as_of`, without
+/// the register or the overdue list: what the dashboard shows and the monthly
+/// report's figures, loaded and computed once for both so they cannot disagree.
+pub async fn monthly_figures(
+    store: &dyn Store,
+    unit: &Unit,
+    month: Period,
+    as_of: NaiveDate,
+) -> anyhow::Result<(analytics::ComplaintStats, Vec<TrendMonth>)> {
+    let mut trend_start = month;
+    for _ in 0..11 {
+        trend_start = trend_start.previous();
+    }
+    let holidays: Vec<NaiveDate> = store
+        .list_holidays(
+            trend_start.from() - chrono::Duration::days(31),
+            as_of + chrono::Duration::days(400),
+        )
+        .await?
+        .into_iter()
+        .map(|h| h.day)
+        .collect();
+    let mut sla = store.report_sla_targets(unit.id).await?;
+    if sla.is_empty() {
+        sla = analytics::SlaTarget::defaults();
+    }
+    let (complaints, _events) = store.complaint_columns(Some(unit.id)).await?;
+    let units = vec![unit.code.clone()];
+    Ok(tokio::task::spawn_blocking(move || -> analytics::Result<_> {
+        let frame = complaints.into_frame()?;
+        monthly_stats(&frame, month, as_of, &holidays, &sla, &units)
+    })
+    .await??)
 }
 
 /// The month's statistics and the 12-month trend, all from `analytics`: the same
@@ -242,12 +250,18 @@ pub struct SkmOptions {
 pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> anyhow::Result<reports::SkmReport> {
     let rule_set = analytics::RuleSet::permenpan_14_2017();
     let period = options.period;
+    // The trend: this period and up to seven before it, of the same kind. Only
+    // these days are loaded: the database filters, not the report.
+    let mut start = period;
+    for _ in 0..7 {
+        start = start.previous();
+    }
     let survey = store
         .survey_columns(&SurveyFilter {
             rule_set: rule_set.id.clone(),
             element_keys: rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
             unit_id: Some(unit.id),
-            from: None,
+            from: Some(start.from()),
             to: Some(period.to()),
         })
         .await?;
@@ -303,11 +317,6 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
                 )
             })
             .collect::<analytics::Result<Vec<_>>>()?;
-        // The trend: this period and up to seven before it, of the same kind.
-        let mut start = period;
-        for _ in 0..7 {
-            start = start.previous();
-        }
         let trend = analytics::ikm(
             &frame,
             &query(

@@ -42,6 +42,14 @@ impl StoredReport {
         }
     }
 
+    /// The approval state (version and signatures) printed in the files.
+    pub fn approval(&self) -> &reports::Approval {
+        match self {
+            StoredReport::Monthly(r) => &r.approval,
+            StoredReport::Skm(r) => &r.approval,
+        }
+    }
+
     fn approval_mut(&mut self) -> &mut reports::Approval {
         match self {
             StoredReport::Monthly(r) => &mut r.approval,
@@ -109,13 +117,27 @@ pub async fn draft_monthly(
     actor: Option<&Actor>,
     note: &str,
 ) -> anyhow::Result<ReportVersion> {
-    let version = next_version(store, unit.id, MONTHLY, &month.key()).await?;
+    draft_monthly_as_of(store, unit, month, super::today(unit), actor, note).await
+}
+
+/// Makes and stores a new draft version of the monthly report with open complaints
+/// judged as of `as_of` (the job passes the day it runs for, so a run for a given
+/// moment drafts the same report whenever it executes).
+pub async fn draft_monthly_as_of(
+    store: &dyn Store,
+    unit: &Unit,
+    month: Period,
+    as_of: chrono::NaiveDate,
+    actor: Option<&Actor>,
+    note: &str,
+) -> anyhow::Result<ReportVersion> {
+    let version = store.next_report_version(unit.id, MONTHLY, &month.key()).await?;
     let report = super::monthly_report(
         store,
         unit,
         super::MonthlyOptions {
             month,
-            as_of: super::today(unit),
+            as_of,
             // Stored reports travel to other readers: never with identities.
             show_identity: false,
             note: note.to_owned(),
@@ -148,7 +170,7 @@ pub async fn draft_skm(
     actor: Option<&Actor>,
     note: &str,
 ) -> anyhow::Result<ReportVersion> {
-    let version = next_version(store, unit.id, SKM, &period.key()).await?;
+    let version = store.next_report_version(unit.id, SKM, &period.key()).await?;
     let report = super::skm_report(
         store,
         unit,
@@ -178,18 +200,15 @@ pub async fn draft_skm(
     .await
 }
 
-async fn next_version(store: &dyn Store, unit_id: i64, kind: &str, period: &str) -> anyhow::Result<i64> {
-    Ok(store
-        .list_report_versions(unit_id, Some(kind))
-        .await?
-        .iter()
-        .filter(|v| v.period == period)
-        .map(|v| v.version)
-        .max()
-        .unwrap_or(0)
-        + 1)
-}
+/// How many times a draft is re-rendered with the next number when concurrent
+/// drafts of the same period keep taking its number first.
+const DRAFT_ATTEMPTS: usize = 8;
 
+/// Renders and stores a draft under the version number its files print. When
+/// another draft of the same unit, kind and period stored that number first (the
+/// unique key refuses the insert), the draft takes the next free number, is
+/// re-rendered with it and stored again: two overlapping drafts end as N and N + 1,
+/// each printing its own number.
 async fn store_draft(
     store: &dyn Store,
     unit: &Unit,
@@ -197,23 +216,41 @@ async fn store_draft(
     period: &str,
     actor: Option<&Actor>,
     note: &str,
-    report: StoredReport,
+    mut report: StoredReport,
 ) -> anyhow::Result<ReportVersion> {
-    let files = tokio::task::spawn_blocking(move || report.files(Lang::Id)).await??;
-    Ok(store
-        .insert_report_version(&NewReportVersion {
-            unit_id: unit.id,
-            kind: kind.to_owned(),
-            period: period.to_owned(),
-            created_by: actor.map(|a| a.id),
-            created_at: Utc::now(),
-            preparer_note: note.to_owned(),
-            data_json: files.data_json,
-            html: files.html,
-            pdf: files.pdf,
-            xlsx: files.xlsx,
+    for _ in 0..DRAFT_ATTEMPTS {
+        let version = report.approval().version;
+        let (files, back) = tokio::task::spawn_blocking(move || {
+            let files = report.files(Lang::Id);
+            (files, report)
         })
-        .await?)
+        .await?;
+        report = back;
+        let files = files?;
+        let stored = store
+            .insert_report_version(&NewReportVersion {
+                unit_id: unit.id,
+                kind: kind.to_owned(),
+                period: period.to_owned(),
+                version,
+                created_by: actor.map(|a| a.id),
+                created_at: Utc::now(),
+                preparer_note: note.to_owned(),
+                data_json: files.data_json,
+                html: files.html,
+                pdf: files.pdf,
+                xlsx: files.xlsx,
+            })
+            .await;
+        match stored {
+            Err(e) if e.is_conflict() => {
+                let next = store.next_report_version(unit.id, kind, period).await?;
+                report.approval_mut().version = next.max(version + 1);
+            }
+            other => return Ok(other?),
+        }
+    }
+    anyhow::bail!("no free version number for {kind} {period} after {DRAFT_ATTEMPTS} attempts")
 }
 
 /// Applies a workflow step: re-renders the version with its new status and

@@ -101,6 +101,10 @@ pub struct NewReportVersion {
     pub kind: String,
     /// Period key.
     pub period: String,
+    /// The version number printed in the files; stored exactly, or refused with
+    /// [`StoreError::Conflict`] when another draft took it first (the caller then
+    /// re-renders with the next number), so the printed and stored numbers agree.
+    pub version: i64,
     /// Who made it.
     pub created_by: Option<i64>,
     /// When.
@@ -198,7 +202,11 @@ pub trait ReportStore {
     ) -> Result<Vec<RegisterRow>, StoreError>;
     /// Complaints of a unit not closed and due before `now`, most overdue first.
     async fn overdue_complaints(&self, unit_id: i64, now: DateTime<Utc>) -> Result<Vec<OverdueRow>, StoreError>;
-    /// Stores a new version (number = last + 1 for that unit, kind and period).
+    /// The number the next version of (unit, kind, period) would take: last + 1.
+    /// Only a proposal: [`ReportStore::insert_report_version`] decides.
+    async fn next_report_version(&self, unit_id: i64, kind: &str, period: &str) -> Result<i64, StoreError>;
+    /// Stores a new draft version under `new.version`; [`StoreError::Conflict`] when
+    /// that number is already taken (the unique key on unit, kind, period, version).
     async fn insert_report_version(&self, new: &NewReportVersion) -> Result<ReportVersion, StoreError>;
     /// Versions of a unit, newest first, optionally of one kind.
     async fn list_report_versions(&self, unit_id: i64, kind: Option<&str>) -> Result<Vec<ReportVersion>, StoreError>;
@@ -333,19 +341,24 @@ macro_rules! impl_report_store {
                     .collect()
             }
 
+            async fn next_report_version(&self, unit_id: i64, kind: &str, period: &str) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM report_versions WHERE unit_id = $1 AND kind = $2 AND period = $3",
+                )
+                .bind(unit_id)
+                .bind(kind)
+                .bind(period)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
             async fn insert_report_version(
                 &self,
                 new: &$crate::storage::reports::NewReportVersion,
             ) -> Result<$crate::storage::reports::ReportVersion, StoreError> {
-                let mut tx = self.pool.begin().await?;
-                let next: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(version), 0) + 1 FROM report_versions WHERE unit_id = $1 AND kind = $2 AND period = $3",
-                )
-                .bind(new.unit_id)
-                .bind(&new.kind)
-                .bind(&new.period)
-                .fetch_one(&mut *tx)
-                .await?;
+                // One statement: the unique key (unit_id, kind, period, version) makes a
+                // second draft with the same number fail as a conflict instead of
+                // storing a number its files do not print.
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO report_versions (unit_id, kind, period, version, status, created_at, created_by, \
                      preparer_note, data_json, html, pdf, xlsx) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11) \
@@ -354,7 +367,7 @@ macro_rules! impl_report_store {
                 .bind(new.unit_id)
                 .bind(&new.kind)
                 .bind(&new.period)
-                .bind(next)
+                .bind(new.version)
                 .bind(new.created_at)
                 .bind(new.created_by)
                 .bind(&new.preparer_note)
@@ -362,9 +375,8 @@ macro_rules! impl_report_store {
                 .bind(&new.html)
                 .bind(&new.pdf)
                 .bind(&new.xlsx)
-                .fetch_one(&mut *tx)
+                .fetch_one(&self.pool)
                 .await?;
-                tx.commit().await?;
                 self.report_version(new.unit_id, id)
                     .await?
                     .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
@@ -402,17 +414,25 @@ macro_rules! impl_report_store {
             }
 
             async fn report_file(&self, unit_id: i64, id: i64, format: &str) -> Result<Option<Vec<u8>>, StoreError> {
-                let row = sqlx::query("SELECT html, pdf, xlsx FROM report_versions WHERE unit_id = $1 AND id = $2")
+                // Only the asked-for column is read (a PDF is megabytes; the other two
+                // need not travel). The SQL is picked from fixed strings, never built
+                // from the request.
+                let sql = match format {
+                    "html" => "SELECT html FROM report_versions WHERE unit_id = $1 AND id = $2",
+                    "pdf" => "SELECT pdf FROM report_versions WHERE unit_id = $1 AND id = $2",
+                    "xlsx" => "SELECT xlsx FROM report_versions WHERE unit_id = $1 AND id = $2",
+                    _ => return Ok(None),
+                };
+                let row = sqlx::query(sql)
                     .bind(unit_id)
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
                 let Some(r) = row else { return Ok(None) };
-                Ok(match format {
-                    "html" => r.try_get::<Option<String>, _>(0)?.map(String::into_bytes),
-                    "pdf" => r.try_get::<Option<Vec<u8>>, _>(1)?,
-                    "xlsx" => r.try_get::<Option<Vec<u8>>, _>(2)?,
-                    _ => None,
+                Ok(if format == "html" {
+                    r.try_get::<Option<String>, _>(0)?.map(String::into_bytes)
+                } else {
+                    r.try_get::<Option<Vec<u8>>, _>(0)?
                 })
             }
 

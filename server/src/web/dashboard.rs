@@ -77,25 +77,54 @@ fn internal<E: std::fmt::Display>(e: E) -> ErrorPage {
     ErrorPage::Internal
 }
 
+/// The 12-month trend chart as SVG, drawn exactly as the monthly report draws it:
+/// the report's chart list is built from the figures alone (an empty register and
+/// overdue list), and only the trend is drawn.
+fn trend_chart(
+    unit: &Unit,
+    month: Period,
+    today: NaiveDate,
+    stats: analytics::ComplaintStats,
+    trend: &[reports::monthly::TrendMonth],
+    labels: &reports::Labels,
+) -> Result<String, reports::ReportError> {
+    let figures = reports::MonthlyReport {
+        letterhead: crate::reporting::letterhead(unit),
+        month: month.from(),
+        as_of: today,
+        stats,
+        trend: trend.to_vec(),
+        register: Vec::new(),
+        overdue: Vec::new(),
+        preparer_note: String::new(),
+        approval: reports::Approval::default(),
+    };
+    Ok(figures
+        .charts(labels)
+        .into_iter()
+        .find(|(name, _)| name == "tren")
+        .map(|(_, c)| c.svg())
+        .transpose()?
+        .unwrap_or_default())
+}
+
 /// The dashboard of the unit's current month (figures as of today).
 pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: Reader) -> Result<Response, ErrorPage> {
     staff.require(READ_COMPLAINTS)?;
     let unit = staff.unit.clone();
     let today = crate::reporting::today(&unit);
     let month = Period::month_of(today);
-    let report = crate::reporting::monthly_report(
-        state.store.as_ref(),
-        &unit,
-        crate::reporting::MonthlyOptions {
-            month,
-            as_of: today,
-            show_identity: false,
-            note: String::new(),
-            approval: reports::Approval::default(),
-        },
-    )
-    .await
-    .map_err(internal)?;
+    // Only what the page shows: the month's figures and trend from analytics, and
+    // the overdue count from the very query its link lists (so the figure equals
+    // the rows); no register, no document.
+    let (stats, trend_months) = crate::reporting::monthly_figures(state.store.as_ref(), &unit, month, today)
+        .await
+        .map_err(internal)?;
+    let overdue = state
+        .store
+        .overdue_complaints(unit.id, crate::reporting::overdue_cutoff(&unit, today))
+        .await?
+        .len();
     let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
     let columns = state
         .store
@@ -116,14 +145,11 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
     .map_err(internal)?
     .map_err(internal)?;
     let labels = crate::reporting::labels(reader.tr.lang);
-    let chart = report
-        .charts(&labels)
-        .into_iter()
-        .find(|(name, _)| name == "tren")
-        .map(|(_, c)| c.svg())
-        .transpose()
-        .map_err(internal)?
-        .unwrap_or_default();
+    let compliance = reports::monthly::overall_compliance(&stats.sla)
+        .map(|c| reports::fmt::dec(c, 2))
+        .unwrap_or_else(|| "—".into());
+    let (new, closed) = (stats.total, stats.closed);
+    let chart = trend_chart(&unit, month, today, stats, &trend_months, &labels).map_err(internal)?;
     let services = by_service
         .groups
         .iter()
@@ -146,8 +172,7 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
             }
         })
         .collect();
-    let trend = report
-        .trend
+    let trend = trend_months
         .iter()
         .map(|t| TrendRow {
             key: Period::month_of(t.month).key(),
@@ -163,12 +188,10 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
     let html = DashboardPage {
         month: month.key(),
         month_label: month.label(reader.tr.lang),
-        new: report.stats.total,
-        closed: report.stats.closed,
-        overdue: report.overdue.len(),
-        compliance: reports::monthly::overall_compliance(&report.stats.sla)
-            .map(|c| reports::fmt::dec(c, 2))
-            .unwrap_or_else(|| "—".into()),
+        new,
+        closed,
+        overdue,
+        compliance,
         services,
         year: today.year(),
         trend,

@@ -25,6 +25,8 @@ mod survey_qr;
 mod survey_staff;
 mod triage;
 
+pub use publication::ImageCache;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +58,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Survey intake: the group-commit writer and the questionnaire cache.
     pub survey: Arc<crate::survey::SurveyDesk>,
+    /// Publication images already drawn (in memory, per instance, bounded).
+    pub images: Arc<publication::ImageCache>,
 }
 
 /// Per-address request budgets for the public endpoints that strangers can hammer:

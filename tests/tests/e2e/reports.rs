@@ -401,11 +401,59 @@ async fn every_dashboard_figure_links_to_its_rows() {
         })
         .await
         .unwrap();
+    db.store
+        .create_api_token(
+            unit.id,
+            "dash",
+            &tanggap::auth::hash_secret(SECRET),
+            &["stats:read".into()],
+            None,
+        )
+        .await
+        .unwrap();
     let app = spawn_app(db).await;
     let kadis = app.login("kadis-dash", "kata-sandi-uji-123").await;
     let (status, _, page) = kadis.get(&format!("/staf/{UNIT}/dasbor")).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<svg"), "the trend chart is drawn");
+    // The figures equal the stats API's for this month and each trend month.
+    let today = tanggap::reporting::today(&unit);
+    let this_month = tanggap::reporting::period::Period::month_of(today);
+    let month_stats = |p: tanggap::reporting::period::Period| {
+        let path = format!(
+            "/api/v1/complaints/stats?unit={UNIT}&from={}&to={}&as_of={today}",
+            p.from(),
+            p.to()
+        );
+        let app = &app;
+        async move { api(app, &path).await }
+    };
+    let stats = month_stats(this_month).await;
+    assert_eq!(data_value(&page, "fig-new"), stats["total"].as_u64().unwrap());
+    assert_eq!(data_value(&page, "fig-closed"), stats["closed"].as_u64().unwrap());
+    let trend = &page[page.find("id=\"trend\"").expect("trend table")..];
+    let mut month = this_month;
+    let mut checked_nonzero = false;
+    for _ in 0..12 {
+        let stats = month_stats(month).await;
+        let flow = &stats["flow"][0];
+        for (jenis, field) in [("masuk", "opened"), ("selesai", "closed")] {
+            let marker = format!("bulan={}&amp;jenis={jenis}\">", month.key());
+            let at = trend
+                .find(&marker)
+                .unwrap_or_else(|| panic!("trend {} {jenis} missing", month.key()))
+                + marker.len();
+            let shown: u64 = trend[at..at + trend[at..].find('<').unwrap()].parse().unwrap();
+            assert_eq!(shown, flow[field].as_u64().unwrap(), "{} {field}", month.key());
+            checked_nonzero |= shown > 0;
+        }
+        month = month.previous();
+    }
+    // The demo's complaints end in November 2026: while that is within the 12
+    // months shown, the trend must hold some.
+    if today < chrono::NaiveDate::from_ymd_opt(2027, 10, 1).unwrap() {
+        assert!(checked_nonzero, "the trend holds demo complaints");
+    }
     for id in ["fig-new", "fig-closed", "fig-overdue"] {
         let value = data_value(&page, id);
         let link = href(&page, id);
@@ -532,6 +580,61 @@ async fn only_approved_skm_results_are_published_on(db: TestDb) {
         luma.iter().filter(|&&p| p < 200).count() > 500,
         "the image is not blank"
     );
+
+    // Caching: an ETag naming the approved version, Cache-Control, 304 on a match.
+    let image = |if_none_match: Option<String>| {
+        let mut r = app.client.get(format!("{}/u/{UNIT}/ikm.png", app.address));
+        if let Some(tag) = if_none_match {
+            r = r.header("if-none-match", tag);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let header = |name: &str| {
+                r.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            let (etag, cache) = (header("etag"), header("cache-control"));
+            (r.status().as_u16(), etag, cache, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, etag, cache, again) = image(None).await;
+    assert_eq!(status, 200);
+    assert!(etag.starts_with(&format!("\"ikm-{}-", draft.id)), "{etag}");
+    assert!(cache.contains("max-age="), "{cache}");
+    assert_eq!(again, png, "the same image, from the cache");
+    let (status, etag_304, _, body) = image(Some(etag.clone())).await;
+    assert_eq!(status, 304, "the browser's copy is current");
+    assert!(body.is_empty());
+    assert_eq!(etag_304, etag);
+    let (status, _, _, _) = image(Some(format!("W/{etag}, \"other\""))).await;
+    assert_eq!(status, 304, "a list and a weak tag match too");
+    let (status, _, _, body) = image(Some("\"ikm-0-stale\"".into())).await;
+    assert_eq!((status, body.len() > 100), (200, true), "a stale tag gets the image");
+    // The English image has its own title, hence its own tag.
+    let english = app
+        .client
+        .get(format!("{}/u/{UNIT}/ikm.png?lang=en", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status().as_u16(), 200);
+    let etag_en = english.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+    assert!(etag_en != etag && etag_en.starts_with(&format!("\"ikm-{}-", draft.id)));
+
+    // A newer approved version is a new image with a new tag.
+    let second = workflow::draft_skm(app.store.as_ref(), &unit, period, None, "")
+        .await
+        .unwrap();
+    for action in [ReportAction::Submit, ReportAction::Approve] {
+        workflow::act(app.store.as_ref(), &unit, second.id, action, &actor, None, None)
+            .await
+            .unwrap();
+    }
+    let (status, etag2, _, _) = image(Some(etag.clone())).await;
+    assert_eq!(status, 200, "the old tag is stale after a new approval");
+    assert!(etag2.starts_with(&format!("\"ikm-{}-", second.id)), "{etag2}");
 }
 
 async fn api_ikm_by_service(app: &TestApp) -> Value {
