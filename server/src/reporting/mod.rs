@@ -204,10 +204,11 @@ pub fn monthly_stats(
         months.push(earlier);
     }
     months.reverse();
+    let queries: Vec<analytics::ComplaintQuery> = months.iter().map(|&p| query(p)).collect();
+    let all = analytics::complaint_stats_many(frame, &queries)?;
     let mut trend = Vec::with_capacity(12);
     let mut this_month = None;
-    for p in months {
-        let stats = analytics::complaint_stats(frame, &query(p))?;
+    for (p, stats) in months.into_iter().zip(all) {
         let flow = stats.flow.first();
         trend.push(TrendMonth {
             month: p.from(),
