@@ -197,7 +197,38 @@ dl.fig div{border:1px solid #bbb;border-radius:4px;padding:.4rem}dl.fig dt{font-
 figure{margin:.5rem 0 1rem}figure svg{max-width:100%;height:auto}.sigs{display:flex;flex-wrap:wrap;gap:2rem;justify-content:space-between;margin-top:1.5rem}\
 .sig{min-width:14rem}.sig .name{margin-top:3rem;font-weight:bold;text-decoration:underline}p.para{white-space:pre-wrap}";
 
+/// The formats of one document made by [`Document::render`]; a format not asked for
+/// is `None`.
+#[derive(Debug, Clone, Default)]
+pub struct Renderings {
+    /// The HTML page.
+    pub html: Option<String>,
+    /// The PDF bytes.
+    pub pdf: Option<Vec<u8>>,
+    /// The XLSX bytes.
+    pub xlsx: Option<Vec<u8>>,
+}
+
 impl Document {
+    /// The asked-for formats made concurrently: the PDF (typesetting, by far the
+    /// slowest) on its own thread while HTML and XLSX are written on the calling one,
+    /// so a report on a 2-core machine costs about as long as its PDF.
+    pub fn render(&self, labels: &Labels, html: bool, pdf: bool, xlsx: bool) -> Result<Renderings, ReportError> {
+        std::thread::scope(|s| {
+            let pdf = pdf.then(|| s.spawn(|| self.pdf(labels)));
+            let html = html.then(|| self.html(labels)).transpose();
+            let xlsx = xlsx.then(|| self.xlsx(labels)).transpose();
+            let pdf = pdf
+                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .transpose();
+            Ok(Renderings {
+                html: html?,
+                pdf: pdf?,
+                xlsx: xlsx?,
+            })
+        })
+    }
+
     /// The document as a standalone HTML page (inline CSS and SVG charts).
     pub fn html(&self, labels: &Labels) -> Result<String, ReportError> {
         let mut h = String::with_capacity(64 * 1024);
@@ -306,7 +337,7 @@ impl Document {
             m.text,
             "#align(center)[#text(11pt, weight: \"bold\", {})\\\n#text(14pt, weight: \"bold\", {})\\\n#text(8.5pt, {})]\n\
              #v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n\
-             #align(center)[#text(12pt, weight: \"bold\", {})\\\n{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
+             #align(center)[#text(12pt, weight: \"bold\", {})\\\n#{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
             lit(&l.government),
             lit(&l.unit_name),
             lit(&contact_line(l)),
@@ -529,23 +560,84 @@ fn typst_table(out: &mut String, t: &Table, labels: &Labels) {
         let _ = writeln!(out, "\n#text(style: \"italic\", {})\n", lit(&t.empty));
         return;
     }
+    let texts: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.display(labels)).collect())
+        .collect();
+    let size = if t.small { REGISTER_PT } else { 9.0 };
+    // Long registers get every body row's height up front: typst then lays each
+    // cell out once instead of measuring it first (half the table's cost).
+    let rows = if t.small {
+        let heights = row_heights(&texts, t, size);
+        let mut r = String::from("rows: (auto, ");
+        for h in heights {
+            let _ = write!(r, "{h:.2}pt, ");
+        }
+        r.push_str("),");
+        r
+    } else {
+        String::new()
+    };
     let _ = write!(
         out,
-        "#{{set text(size: {}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }},\n  table.header(",
-        if t.small { "7.5" } else { "9" },
+        "#{{set text(size: {size}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }}, {rows}\n  table.header(",
         widths.join(", "),
-        aligns.join(", ")
+        aligns.join(", "),
     );
     for c in &t.columns {
         let _ = write!(out, "{}, ", lit(c));
     }
     out.push_str("),\n");
-    for row in &t.rows {
-        for cell in row {
-            out.push_str(&lit(&cell.display(labels)));
+    for row in &texts {
+        for text in row {
+            out.push_str(&lit(text));
             out.push_str(", ");
         }
         out.push('\n');
     }
     out.push_str(")}\n#v(4pt)\n");
+}
+
+/// Type size of long registers (`Table::small`), in points.
+const REGISTER_PT: f64 = 7.5;
+/// Text width of an A4 page between the 1.8 cm side margins, in points.
+const TEXT_WIDTH_PT: f64 = 595.28 - 2.0 * 51.02;
+/// Horizontal and vertical cell insets (`#set table(inset: ...)`), in points.
+const INSET_X_PT: f64 = 4.0;
+const INSET_Y_PT: f64 = 3.0;
+/// Paragraph leading (`#set par(leading: 0.55em)`).
+const LEADING_EM: f64 = 0.55;
+
+/// The height each body row needs, in points: the most lines any of its cells
+/// wraps to (words set with the embedded font's advances, broken only at spaces,
+/// which never gives fewer lines than typst, whose kerning only narrows text and
+/// which may also break after hyphens) times the line height, plus the insets.
+fn row_heights(texts: &[Vec<String>], t: &Table, size: f64) -> Vec<f64> {
+    let total: u32 = (0..t.columns.len())
+        .map(|i| t.widths.get(i).copied().unwrap_or(1))
+        .sum::<u32>()
+        .max(1);
+    let inner: Vec<f64> = (0..t.columns.len())
+        .map(|i| {
+            let w = t.widths.get(i).copied().unwrap_or(1) as f64 / total as f64;
+            // a hair narrower than the real cell, so rounding never costs a line
+            TEXT_WIDTH_PT * w - 2.0 * INSET_X_PT - 0.5
+        })
+        .collect();
+    let cap = crate::typeset::cap_height_em() * size;
+    let leading = LEADING_EM * size;
+    texts
+        .iter()
+        .map(|row| {
+            let lines = row
+                .iter()
+                .zip(&inner)
+                .map(|(text, &width)| crate::typeset::wrapped_lines(text, width / size))
+                .max()
+                .unwrap_or(1)
+                .max(1) as f64;
+            lines * cap + (lines - 1.0) * leading + 2.0 * INSET_Y_PT + 0.5
+        })
+        .collect()
 }

@@ -354,22 +354,17 @@ pub struct Rendered {
 
 /// Renders a document in the requested formats (`html`, `pdf`, `xlsx`); formats not
 /// asked for are left empty.
+/// The formats are made concurrently (`reports::Document::render`).
 pub fn render(doc: &reports::Document, labels: &reports::Labels, formats: &[&str]) -> anyhow::Result<Rendered> {
+    let out = doc.render(
+        labels,
+        formats.contains(&"html"),
+        formats.contains(&"pdf"),
+        formats.contains(&"xlsx"),
+    )?;
     Ok(Rendered {
-        html: if formats.contains(&"html") {
-            doc.html(labels)?
-        } else {
-            String::new()
-        },
-        pdf: if formats.contains(&"pdf") {
-            doc.pdf(labels)?
-        } else {
-            Vec::new()
-        },
-        xlsx: if formats.contains(&"xlsx") {
-            doc.xlsx(labels)?
-        } else {
-            Vec::new()
-        },
+        html: out.html.unwrap_or_default(),
+        pdf: out.pdf.unwrap_or_default(),
+        xlsx: out.xlsx.unwrap_or_default(),
     })
 }
