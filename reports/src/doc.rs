@@ -45,6 +45,13 @@ pub enum Cell {
     Int(i64),
     /// A decimal number shown with the given places.
     Num(f64, usize),
+    /// Two decimals shown as "lower – upper" with the given places (a confidence
+    /// interval); XLSX writes them as two numeric cells side by side, so a user can
+    /// compute with them.
+    Range(f64, f64, usize),
+    /// Two whole numbers shown as "a / b" (responses collected against the sample
+    /// needed); XLSX writes them as two numeric cells side by side.
+    Ratio(i64, i64),
     /// No value (printed as the "not available" label).
     Missing,
 }
@@ -56,12 +63,22 @@ impl Cell {
             Cell::Text(t) => t.clone(),
             Cell::Int(i) => fmt::int(*i),
             Cell::Num(v, p) => fmt::dec(*v, *p),
+            Cell::Range(lo, hi, p) => format!("{} – {}", fmt::dec(*lo, *p), fmt::dec(*hi, *p)),
+            Cell::Ratio(a, b) => format!("{} / {}", fmt::int(*a), fmt::int(*b)),
             Cell::Missing => labels.t("reports.common.missing").to_owned(),
         }
     }
 
     fn numeric(&self) -> bool {
-        matches!(self, Cell::Int(_) | Cell::Num(..))
+        matches!(self, Cell::Int(_) | Cell::Num(..) | Cell::Range(..) | Cell::Ratio(..))
+    }
+
+    /// XLSX cells this value takes (two for a pair).
+    fn xlsx_span(&self) -> u16 {
+        match self {
+            Cell::Range(..) | Cell::Ratio(..) => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -271,6 +288,8 @@ impl Document {
                         let raw = match &f.value {
                             Cell::Int(i) => i.to_string(),
                             Cell::Num(v, _) => v.to_string(),
+                            Cell::Range(lo, hi, _) => format!("{lo} {hi}"),
+                            Cell::Ratio(a, b) => format!("{a} {b}"),
                             _ => String::new(),
                         };
                         let _ = write!(
@@ -456,14 +475,40 @@ impl Document {
             let ws = wb.add_worksheet();
             ws.set_name(&name)?;
             ws.write_string_with_format(0, 0, &t.caption, &bold)?;
+            // A column holding pairs (an interval, collected / needed) takes two
+            // sheet columns under one merged heading, so each number is a number.
+            let spans: Vec<u16> = (0..t.columns.len())
+                .map(|c| {
+                    t.rows
+                        .iter()
+                        .filter_map(|r| r.get(c))
+                        .map(Cell::xlsx_span)
+                        .max()
+                        .unwrap_or(1)
+                })
+                .collect();
+            let mut starts = Vec::with_capacity(spans.len());
+            let mut x = 0u16;
+            for span in &spans {
+                starts.push(x);
+                x += span;
+            }
             for (c, col) in t.columns.iter().enumerate() {
-                ws.write_string_with_format(1, c as u16, col, &head)?;
+                let (x, span) = (starts[c], spans[c]);
+                if span > 1 {
+                    ws.merge_range(1, x, 1, x + span - 1, col, &head)?;
+                } else {
+                    ws.write_string_with_format(1, x, col, &head)?;
+                }
                 let width = t.widths.get(c).copied().unwrap_or(1).clamp(1, 6) as f64 * 8.0 + 4.0;
-                ws.set_column_width(c as u16, width)?;
+                for k in 0..span {
+                    ws.set_column_width(x + k, width / span as f64 + 2.0)?;
+                }
             }
             for (r, cells) in t.rows.iter().enumerate() {
                 for (c, cell) in cells.iter().enumerate() {
-                    write_cell(ws, r as u32 + 2, c as u16, cell, labels, &border, &dec2)?;
+                    let x = starts.get(c).copied().unwrap_or(c as u16);
+                    write_cell(ws, r as u32 + 2, x, cell, labels, &border, &dec2)?;
                 }
             }
         }
@@ -497,6 +542,14 @@ fn write_cell(
                 let format = Format::new().set_border(FormatBorder::Thin).set_num_format(&pattern);
                 ws.write_number_with_format(row, col, v, &format)?;
             }
+        }
+        Cell::Range(lo, hi, places) => {
+            write_cell(ws, row, col, &Cell::Num(*lo, *places), labels, border, dec2)?;
+            write_cell(ws, row, col + 1, &Cell::Num(*hi, *places), labels, border, dec2)?;
+        }
+        Cell::Ratio(a, b) => {
+            ws.write_number_with_format(row, col, *a as f64, border)?;
+            ws.write_number_with_format(row, col + 1, *b as f64, border)?;
         }
         other => {
             ws.write_string_with_format(row, col, other.display(labels), border)?;
