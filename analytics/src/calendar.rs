@@ -288,7 +288,11 @@ mod tests {
         assert_eq!(cal.working_days_between(d(2026, 11, 25), d(2026, 11, 20)), -2);
         assert_eq!(cal.add_working_days(d(2026, 11, 20), 2), d(2026, 11, 25));
         // The search agrees with walking day by day, across holiday runs and weekends.
-        let many = WorkingCalendar::new((0..30).map(|k| from_epoch_days(20_410 + k * 3)).chain([d(2026, 11, 24)]));
+        let many = WorkingCalendar::new(
+            (0..30)
+                .map(|k| from_epoch_days(20_410 + k * 3))
+                .chain([d(2026, 11, 24)]),
+        );
         for c in [&cal, &many] {
             for a in 0..60 {
                 let start = from_epoch_days(20_400 + a);

@@ -226,7 +226,10 @@ mod tests {
         assert_eq!(wrapped_lines("Antrean Antrean Antrean", 2.0 * word + 0.3), 2);
         assert_eq!(wrapped_lines("a\nb", 100.0), 2);
         assert_eq!(wrapped_lines("", 10.0), 1);
-        assert!(wrapped_lines("ADU/2026/000123456789", 2.0) >= 3, "a long word fills lines");
+        assert!(
+            wrapped_lines("ADU/2026/000123456789", 2.0) >= 3,
+            "a long word fills lines"
+        );
     }
 
     #[test]

@@ -472,7 +472,11 @@ fn check_monthly_text(text: &str, report: &MonthlyReport, xlsx: &[u8], labels: &
         let row = table_row(text, "Tabel 7.", "Ringan")?;
         expect("ringan complaints", &row[0], &reports::fmt::int(r.complaints as i64))?;
         expect("ringan met", &row[2], &reports::fmt::int(r.resolve.met as i64))?;
-        let pct = r.resolve.compliance_pct.map(|p| reports::fmt::dec(p, 2)).unwrap_or("—".into());
+        let pct = r
+            .resolve
+            .compliance_pct
+            .map(|p| reports::fmt::dec(p, 2))
+            .unwrap_or("—".into());
         expect("ringan compliance", row.last().unwrap(), &pct)?;
     }
     // The first register line.
@@ -513,7 +517,11 @@ fn monthly_pdf_prints_the_analytics_figures() {
             .filter(|l| l.contains("ADU/2026/0000") && l.contains("Oktober"))
             .count();
         if register_lines > 0 {
-            assert!(page.contains("Pokok pengaduan"), "page {} has no register header", i + 1);
+            assert!(
+                page.contains("Pokok pengaduan"),
+                "page {} has no register header",
+                i + 1
+            );
         }
     }
     assert!(text.contains("Rina Petugas") && text.contains("Sekretaris Budi"));
