@@ -243,10 +243,21 @@ impl<'a> Rows<'a> {
 }
 
 fn counts<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Vec<Count> {
-    // Counted on borrowed values; only the distinct values are copied.
-    let mut m: HashMap<Option<&str>, u64> = HashMap::new();
+    // Counted on borrowed values; only the distinct values are copied. A
+    // classification has a handful of values, so a short list searched from the last
+    // hit is cheaper than hashing every row.
+    let mut m: Vec<(Option<&str>, u64)> = Vec::new();
+    let mut last = 0;
     for v in values {
-        *m.entry(v).or_default() += 1;
+        if m.get(last).is_some_and(|(k, _)| *k == v) {
+            m[last].1 += 1;
+        } else if let Some(pos) = m.iter().position(|(k, _)| *k == v) {
+            m[pos].1 += 1;
+            last = pos;
+        } else {
+            m.push((v, 1));
+            last = m.len() - 1;
+        }
     }
     let mut out: Vec<Count> = m
         .into_iter()
