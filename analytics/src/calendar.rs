@@ -208,15 +208,33 @@ impl WorkingCalendar {
     /// The date `n` working days after `start` (the due date of a target of `n`
     /// working days for a complaint received on `start`).
     pub fn add_working_days(&self, start: NaiveDate, n: u32) -> NaiveDate {
-        let mut d = start;
-        let mut left = n;
-        while left > 0 {
-            d = d.succ_opt().expect("date in range");
-            if self.is_working_day(d) {
-                left -= 1;
+        from_epoch_days(self.add_working_days_epoch(to_epoch_days(start), n))
+    }
+
+    /// [`Self::add_working_days`] on epoch days: the first day `d` with
+    /// `between_epoch(a, d) == n`, found by a search over the counting formula rather
+    /// than a walk day by day (SLA due dates are computed for every complaint).
+    pub(crate) fn add_working_days_epoch(&self, a: i32, n: u32) -> i32 {
+        if n == 0 {
+            return a;
+        }
+        let n = n as i64;
+        // Grow the window until it holds n working days, then bisect: the count is
+        // non-decreasing in d, and the first d reaching n is itself a working day.
+        let mut span: i64 = n + n / 5 * 2 + 3;
+        while self.between_epoch(a, (a as i64 + span) as i32) < n {
+            span *= 2;
+        }
+        let (mut lo, mut hi) = (a as i64, a as i64 + span);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.between_epoch(a, mid as i32) >= n {
+                hi = mid;
+            } else {
+                lo = mid;
             }
         }
-        d
+        hi as i32
     }
 }
 
@@ -269,6 +287,28 @@ mod tests {
         assert_eq!(cal.working_days_between(d(2026, 11, 20), d(2026, 11, 25)), 2);
         assert_eq!(cal.working_days_between(d(2026, 11, 25), d(2026, 11, 20)), -2);
         assert_eq!(cal.add_working_days(d(2026, 11, 20), 2), d(2026, 11, 25));
+        // The search agrees with walking day by day, across holiday runs and weekends.
+        let many = WorkingCalendar::new(
+            (0..30)
+                .map(|k| from_epoch_days(20_410 + k * 3))
+                .chain([d(2026, 11, 24)]),
+        );
+        for c in [&cal, &many] {
+            for a in 0..60 {
+                let start = from_epoch_days(20_400 + a);
+                for n in 0..70u32 {
+                    let mut x = start;
+                    let mut left = n;
+                    while left > 0 {
+                        x = x.succ_opt().unwrap();
+                        if c.is_working_day(x) {
+                            left -= 1;
+                        }
+                    }
+                    assert_eq!(c.add_working_days(start, n), x, "{start} + {n}");
+                }
+            }
+        }
         // brute force over a range of pairs
         for a in 0..40 {
             for b in a..a + 40 {

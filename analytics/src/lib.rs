@@ -76,7 +76,7 @@ pub mod table;
 pub use calendar::{DateRange, Period, WorkingCalendar};
 pub use complaints::{
     ComplaintQuery, ComplaintStats, Count, DurationStats, ElementComplaints, PeriodFlow, SlaCounts, SlaRow, SlaTarget,
-    Step, StepStats, complaint_stats, complaints_by_element, control_card, step_durations,
+    Step, StepStats, complaint_stats, complaint_stats_many, complaints_by_element, control_card, step_durations,
 };
 pub use error::{AnalyticsError, Result};
 pub use frame::{

@@ -45,6 +45,13 @@ pub enum Cell {
     Int(i64),
     /// A decimal number shown with the given places.
     Num(f64, usize),
+    /// Two decimals shown as "lower – upper" with the given places (a confidence
+    /// interval); XLSX writes them as two numeric cells side by side, so a user can
+    /// compute with them.
+    Range(f64, f64, usize),
+    /// Two whole numbers shown as "a / b" (responses collected against the sample
+    /// needed); XLSX writes them as two numeric cells side by side.
+    Ratio(i64, i64),
     /// No value (printed as the "not available" label).
     Missing,
 }
@@ -56,12 +63,22 @@ impl Cell {
             Cell::Text(t) => t.clone(),
             Cell::Int(i) => fmt::int(*i),
             Cell::Num(v, p) => fmt::dec(*v, *p),
+            Cell::Range(lo, hi, p) => format!("{} – {}", fmt::dec(*lo, *p), fmt::dec(*hi, *p)),
+            Cell::Ratio(a, b) => format!("{} / {}", fmt::int(*a), fmt::int(*b)),
             Cell::Missing => labels.t("reports.common.missing").to_owned(),
         }
     }
 
     fn numeric(&self) -> bool {
-        matches!(self, Cell::Int(_) | Cell::Num(..))
+        matches!(self, Cell::Int(_) | Cell::Num(..) | Cell::Range(..) | Cell::Ratio(..))
+    }
+
+    /// XLSX cells this value takes (two for a pair).
+    fn xlsx_span(&self) -> u16 {
+        match self {
+            Cell::Range(..) | Cell::Ratio(..) => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -197,7 +214,38 @@ dl.fig div{border:1px solid #bbb;border-radius:4px;padding:.4rem}dl.fig dt{font-
 figure{margin:.5rem 0 1rem}figure svg{max-width:100%;height:auto}.sigs{display:flex;flex-wrap:wrap;gap:2rem;justify-content:space-between;margin-top:1.5rem}\
 .sig{min-width:14rem}.sig .name{margin-top:3rem;font-weight:bold;text-decoration:underline}p.para{white-space:pre-wrap}";
 
+/// The formats of one document made by [`Document::render`]; a format not asked for
+/// is `None`.
+#[derive(Debug, Clone, Default)]
+pub struct Renderings {
+    /// The HTML page.
+    pub html: Option<String>,
+    /// The PDF bytes.
+    pub pdf: Option<Vec<u8>>,
+    /// The XLSX bytes.
+    pub xlsx: Option<Vec<u8>>,
+}
+
 impl Document {
+    /// The asked-for formats made concurrently: the PDF (typesetting, by far the
+    /// slowest) on its own thread while HTML and XLSX are written on the calling one,
+    /// so a report on a 2-core machine costs about as long as its PDF.
+    pub fn render(&self, labels: &Labels, html: bool, pdf: bool, xlsx: bool) -> Result<Renderings, ReportError> {
+        std::thread::scope(|s| {
+            let pdf = pdf.then(|| s.spawn(|| self.pdf(labels)));
+            let html = html.then(|| self.html(labels)).transpose();
+            let xlsx = xlsx.then(|| self.xlsx(labels)).transpose();
+            let pdf = pdf
+                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .transpose();
+            Ok(Renderings {
+                html: html?,
+                pdf: pdf?,
+                xlsx: xlsx?,
+            })
+        })
+    }
+
     /// The document as a standalone HTML page (inline CSS and SVG charts).
     pub fn html(&self, labels: &Labels) -> Result<String, ReportError> {
         let mut h = String::with_capacity(64 * 1024);
@@ -240,6 +288,8 @@ impl Document {
                         let raw = match &f.value {
                             Cell::Int(i) => i.to_string(),
                             Cell::Num(v, _) => v.to_string(),
+                            Cell::Range(lo, hi, _) => format!("{lo} {hi}"),
+                            Cell::Ratio(a, b) => format!("{a} {b}"),
                             _ => String::new(),
                         };
                         let _ = write!(
@@ -306,7 +356,7 @@ impl Document {
             m.text,
             "#align(center)[#text(11pt, weight: \"bold\", {})\\\n#text(14pt, weight: \"bold\", {})\\\n#text(8.5pt, {})]\n\
              #v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n\
-             #align(center)[#text(12pt, weight: \"bold\", {})\\\n{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
+             #align(center)[#text(12pt, weight: \"bold\", {})\\\n#{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
             lit(&l.government),
             lit(&l.unit_name),
             lit(&contact_line(l)),
@@ -425,14 +475,40 @@ impl Document {
             let ws = wb.add_worksheet();
             ws.set_name(&name)?;
             ws.write_string_with_format(0, 0, &t.caption, &bold)?;
+            // A column holding pairs (an interval, collected / needed) takes two
+            // sheet columns under one merged heading, so each number is a number.
+            let spans: Vec<u16> = (0..t.columns.len())
+                .map(|c| {
+                    t.rows
+                        .iter()
+                        .filter_map(|r| r.get(c))
+                        .map(Cell::xlsx_span)
+                        .max()
+                        .unwrap_or(1)
+                })
+                .collect();
+            let mut starts = Vec::with_capacity(spans.len());
+            let mut x = 0u16;
+            for span in &spans {
+                starts.push(x);
+                x += span;
+            }
             for (c, col) in t.columns.iter().enumerate() {
-                ws.write_string_with_format(1, c as u16, col, &head)?;
+                let (x, span) = (starts[c], spans[c]);
+                if span > 1 {
+                    ws.merge_range(1, x, 1, x + span - 1, col, &head)?;
+                } else {
+                    ws.write_string_with_format(1, x, col, &head)?;
+                }
                 let width = t.widths.get(c).copied().unwrap_or(1).clamp(1, 6) as f64 * 8.0 + 4.0;
-                ws.set_column_width(c as u16, width)?;
+                for k in 0..span {
+                    ws.set_column_width(x + k, width / span as f64 + 2.0)?;
+                }
             }
             for (r, cells) in t.rows.iter().enumerate() {
                 for (c, cell) in cells.iter().enumerate() {
-                    write_cell(ws, r as u32 + 2, c as u16, cell, labels, &border, &dec2)?;
+                    let x = starts.get(c).copied().unwrap_or(c as u16);
+                    write_cell(ws, r as u32 + 2, x, cell, labels, &border, &dec2)?;
                 }
             }
         }
@@ -466,6 +542,14 @@ fn write_cell(
                 let format = Format::new().set_border(FormatBorder::Thin).set_num_format(&pattern);
                 ws.write_number_with_format(row, col, v, &format)?;
             }
+        }
+        Cell::Range(lo, hi, places) => {
+            write_cell(ws, row, col, &Cell::Num(*lo, *places), labels, border, dec2)?;
+            write_cell(ws, row, col + 1, &Cell::Num(*hi, *places), labels, border, dec2)?;
+        }
+        Cell::Ratio(a, b) => {
+            ws.write_number_with_format(row, col, *a as f64, border)?;
+            ws.write_number_with_format(row, col + 1, *b as f64, border)?;
         }
         other => {
             ws.write_string_with_format(row, col, other.display(labels), border)?;
@@ -529,23 +613,84 @@ fn typst_table(out: &mut String, t: &Table, labels: &Labels) {
         let _ = writeln!(out, "\n#text(style: \"italic\", {})\n", lit(&t.empty));
         return;
     }
+    let texts: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.display(labels)).collect())
+        .collect();
+    let size = if t.small { REGISTER_PT } else { 9.0 };
+    // Long registers get every body row's height up front: typst then lays each
+    // cell out once instead of measuring it first (half the table's cost).
+    let rows = if t.small {
+        let heights = row_heights(&texts, t, size);
+        let mut r = String::from("rows: (auto, ");
+        for h in heights {
+            let _ = write!(r, "{h:.2}pt, ");
+        }
+        r.push_str("),");
+        r
+    } else {
+        String::new()
+    };
     let _ = write!(
         out,
-        "#{{set text(size: {}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }},\n  table.header(",
-        if t.small { "7.5" } else { "9" },
+        "#{{set text(size: {size}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }}, {rows}\n  table.header(",
         widths.join(", "),
-        aligns.join(", ")
+        aligns.join(", "),
     );
     for c in &t.columns {
         let _ = write!(out, "{}, ", lit(c));
     }
     out.push_str("),\n");
-    for row in &t.rows {
-        for cell in row {
-            out.push_str(&lit(&cell.display(labels)));
+    for row in &texts {
+        for text in row {
+            out.push_str(&lit(text));
             out.push_str(", ");
         }
         out.push('\n');
     }
     out.push_str(")}\n#v(4pt)\n");
+}
+
+/// Type size of long registers (`Table::small`), in points.
+const REGISTER_PT: f64 = 7.5;
+/// Text width of an A4 page between the 1.8 cm side margins, in points.
+const TEXT_WIDTH_PT: f64 = 595.28 - 2.0 * 51.02;
+/// Horizontal and vertical cell insets (`#set table(inset: ...)`), in points.
+const INSET_X_PT: f64 = 4.0;
+const INSET_Y_PT: f64 = 3.0;
+/// Paragraph leading (`#set par(leading: 0.55em)`).
+const LEADING_EM: f64 = 0.55;
+
+/// The height each body row needs, in points: the most lines any of its cells
+/// wraps to (words set with the embedded font's advances, broken only at spaces,
+/// which never gives fewer lines than typst, whose kerning only narrows text and
+/// which may also break after hyphens) times the line height, plus the insets.
+fn row_heights(texts: &[Vec<String>], t: &Table, size: f64) -> Vec<f64> {
+    let total: u32 = (0..t.columns.len())
+        .map(|i| t.widths.get(i).copied().unwrap_or(1))
+        .sum::<u32>()
+        .max(1);
+    let inner: Vec<f64> = (0..t.columns.len())
+        .map(|i| {
+            let w = t.widths.get(i).copied().unwrap_or(1) as f64 / total as f64;
+            // a hair narrower than the real cell, so rounding never costs a line
+            TEXT_WIDTH_PT * w - 2.0 * INSET_X_PT - 0.5
+        })
+        .collect();
+    let cap = crate::typeset::cap_height_em() * size;
+    let leading = LEADING_EM * size;
+    texts
+        .iter()
+        .map(|row| {
+            let lines = row
+                .iter()
+                .zip(&inner)
+                .map(|(text, &width)| crate::typeset::wrapped_lines(text, width / size))
+                .max()
+                .unwrap_or(1)
+                .max(1) as f64;
+            lines * cap + (lines - 1.0) * leading + 2.0 * INSET_Y_PT + 0.5
+        })
+        .collect()
 }

@@ -23,7 +23,7 @@ pub mod skm;
 pub mod typeset;
 
 pub use approval::Approval;
-pub use doc::{Cell, Document, Letterhead};
+pub use doc::{Cell, Document, Letterhead, Renderings};
 pub use labels::Labels;
 pub use monthly::MonthlyReport;
 pub use skm::SkmReport;

@@ -459,7 +459,7 @@ impl MonthlyReport {
                 .iter()
                 .map(|k| t(&format!("reports.monthly.col_{k}")))
                 .collect(),
-                widths: vec![1, 3, 4, 4, 3, 6, 4, 2, 3],
+                widths: vec![2, 3, 5, 4, 3, 6, 4, 2, 4],
                 rows: self
                     .register
                     .iter()

@@ -143,7 +143,9 @@ impl SkmReport {
         };
         vec![
             fig("respondents", self.overall.respondents.into()),
-            fig("ikm", index.map(|i| Cell::Num(i.ikm, 2)).unwrap_or(Cell::Missing)),
+            // The 1-4 index with four decimals, as table A prints its bounds (3,5324),
+            // so the grade beside it can be checked; NRR and konversi keep two.
+            fig("ikm", index.map(|i| Cell::Num(i.ikm_exact, 4)).unwrap_or(Cell::Missing)),
             fig(
                 "konversi",
                 index.map(|i| Cell::Num(i.konversi, 2)).unwrap_or(Cell::Missing),
@@ -158,19 +160,13 @@ impl SkmReport {
                 "ci",
                 index
                     .and_then(|i| i.ci.as_ref())
-                    .map(|c| Cell::Text(format!("{} – {}", fmt::dec(c.lower, 2), fmt::dec(c.upper, 2))))
+                    .map(|c| Cell::Range(c.lower, c.upper, 2))
                     .unwrap_or(Cell::Missing),
             ),
             fig(
                 "sample",
                 g.and_then(|g| g.sample.as_ref())
-                    .map(|s| {
-                        Cell::Text(format!(
-                            "{} / {}",
-                            fmt::int(s.collected as i64),
-                            fmt::int(s.required as i64)
-                        ))
-                    })
+                    .map(|s| Cell::Ratio(s.collected as i64, s.required as i64))
                     .unwrap_or(Cell::Missing),
             ),
         ]
@@ -353,12 +349,12 @@ impl SkmReport {
                     vec![
                         key_text(sg, labels).into(),
                         sg.respondents.into(),
-                        i.map(|i| Cell::Num(i.ikm, 2)).unwrap_or(Cell::Missing),
+                        i.map(|i| Cell::Num(i.ikm_exact, 4)).unwrap_or(Cell::Missing),
                         i.map(|i| Cell::Num(i.konversi, 2)).unwrap_or(Cell::Missing),
                         i.map(|i| Cell::Text(i.mutu.as_str().to_owned()))
                             .unwrap_or(Cell::Missing),
                         i.and_then(|i| i.ci.as_ref())
-                            .map(|c| Cell::Text(format!("{} – {}", fmt::dec(c.lower, 2), fmt::dec(c.upper, 2))))
+                            .map(|c| Cell::Range(c.lower, c.upper, 2))
                             .unwrap_or(Cell::Missing),
                     ]
                 })

@@ -140,6 +140,50 @@ impl Markup {
     }
 }
 
+/// Cap height of the regular face in em: with typst's default text edges a line of
+/// a paragraph is this tall, so row heights can be computed before typesetting.
+pub(crate) fn cap_height_em() -> f64 {
+    fonts().fonts[0].metrics().cap_height.get()
+}
+
+/// Lines `text` takes in the regular face when set in a measure of `width_em` (the
+/// width divided by the type size): greedy filling at spaces with the glyphs' advance
+/// widths, each newline starting a line, and a word wider than the measure counted
+/// as the lines it would fill. Typst breaks at least as often (spaces, and also
+/// after hyphens) and kerns, so it never needs more lines than this.
+pub(crate) fn wrapped_lines(text: &str, width_em: f64) -> usize {
+    let font = &fonts().fonts[0];
+    let advance = |c: char| -> f64 {
+        font.ttf()
+            .glyph_index(c)
+            .and_then(|g| font.x_advance(g.0))
+            .map(|em| em.get())
+            .unwrap_or(0.6)
+    };
+    let space = advance(' ');
+    let width_em = width_em.max(0.5);
+    let mut lines = 0;
+    for paragraph in text.split('\n') {
+        lines += 1;
+        let mut used = 0.0;
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let w: f64 = word.chars().map(advance).sum();
+            if used > 0.0 && used + space + w <= width_em {
+                used += space + w;
+            } else {
+                if used > 0.0 {
+                    lines += 1;
+                }
+                // a word longer than the measure fills whole lines of its own
+                let extra = (w / width_em).ceil().max(1.0) as usize - 1;
+                lines += extra;
+                used = w - extra as f64 * width_em;
+            }
+        }
+    }
+    lines.max(1)
+}
+
 fn describe(errors: &[typst::diag::SourceDiagnostic]) -> String {
     errors
         .iter()
@@ -172,6 +216,21 @@ pub fn lit(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapped_lines_fill_greedily_at_spaces() {
+        let one = wrapped_lines("Antrean", 100.0);
+        assert_eq!(one, 1);
+        let word: f64 = 4.0; // "Antrean" is about 3.3 em wide in Lato
+        assert_eq!(wrapped_lines("Antrean Antrean Antrean", word), 3);
+        assert_eq!(wrapped_lines("Antrean Antrean Antrean", 2.0 * word + 0.3), 2);
+        assert_eq!(wrapped_lines("a\nb", 100.0), 2);
+        assert_eq!(wrapped_lines("", 10.0), 1);
+        assert!(
+            wrapped_lines("ADU/2026/000123456789", 2.0) >= 3,
+            "a long word fills lines"
+        );
+    }
 
     #[test]
     fn literal_escapes_quotes_backslashes_and_markup() {

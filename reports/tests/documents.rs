@@ -1,6 +1,7 @@
 //! The three formats of both reports and the letter, end to end: PDFs rendered to
-//! PNG with pdftoppm are non-blank, XLSX read back with calamine holds the analytics
-//! numbers, HTML carries the same figures, and no label key leaks into a document.
+//! PNG with pdftoppm are non-blank, PDF text read back with pdftotext holds the
+//! analytics numbers, XLSX read back with calamine holds the same numbers, HTML
+//! carries the same figures, and no label key leaks into a document.
 
 use std::collections::HashMap;
 
@@ -345,4 +346,275 @@ fn reply_letter_is_one_non_blank_page() {
         labels: Default::default(),
     });
     assert!(matches!(empty, Err(reports::ReportError::Invalid(_))));
+}
+
+/// Whether tools the tests shell out to must be present (CI=true).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The PDF's text as `pdftotext -layout` lays it out, pages separated by form feeds;
+/// `None` (with a note) when poppler-utils is missing outside CI. In CI it must be
+/// there.
+fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("reports-text-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = match std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) if !in_ci() => {
+            eprintln!("pdftotext not installed: PDF text checks skipped");
+            return None;
+        }
+        Err(e) => panic!("pdftotext is required in CI: {e}"),
+    };
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "pdftotext failed");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// The figure printed under `label` in a row of figure boxes: the word that starts
+/// in the label's column on the next line.
+fn value_below(text: &str, label: &str) -> Result<String, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (i, x) = lines
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| l.find(label).map(|b| (i, l[..b].chars().count())))
+        .ok_or_else(|| format!("figure {label:?} not in the PDF"))?;
+    let below: Vec<char> = lines.get(i + 1).copied().unwrap_or("").chars().collect();
+    let token: String = below
+        .iter()
+        .skip(x.saturating_sub(1))
+        .skip_while(|c| c.is_whitespace())
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    Ok(token)
+}
+
+/// The words after `label` on the first line, below the line holding `caption`, that
+/// starts with `label` followed by a column gap: one row of a printed table.
+fn table_row(text: &str, caption: &str, label: &str) -> Result<Vec<String>, String> {
+    let start = text
+        .find(caption)
+        .ok_or_else(|| format!("table {caption:?} not in the PDF"))?;
+    let line = text[start..]
+        .lines()
+        .skip(1)
+        .find(|l| {
+            l.trim_start()
+                .strip_prefix(label)
+                .is_some_and(|rest| rest.starts_with("  "))
+        })
+        .ok_or_else(|| format!("row {label:?} of {caption:?} not in the PDF"))?;
+    let rest = line.trim_start().strip_prefix(label).unwrap();
+    Ok(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// A number as the documents print it (1.234,56) read back.
+fn parse_id(text: &str) -> Result<f64, String> {
+    text.replace('.', "")
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))
+}
+
+fn expect(what: &str, printed: &str, want: &str) -> Result<(), String> {
+    if printed == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: the PDF prints {printed:?}, expected {want:?}"))
+    }
+}
+
+/// Checks a monthly report's PDF text against the analytics figures and the XLSX.
+fn check_monthly_text(text: &str, report: &MonthlyReport, xlsx: &[u8], labels: &Labels) -> Result<(), String> {
+    let s = &report.stats;
+    let summary = sheet(xlsx, "Ringkasan");
+    // Summary figures, equal to analytics and to the XLSX summary sheet.
+    for (row, label, want) in [
+        (5, "Pengaduan masuk", s.total),
+        (6, "Selesai", s.closed),
+        (7, "Masih dalam proses", s.total - s.closed),
+    ] {
+        let printed = value_below(text, label)?;
+        expect(label, &printed, &reports::fmt::int(want as i64))?;
+        if parse_id(&printed)? != num(&summary, row, 1) {
+            return Err(format!("{label}: PDF {printed} differs from the XLSX"));
+        }
+    }
+    let compliance = reports::monthly::overall_compliance(&s.sla).unwrap();
+    expect(
+        "tepat waktu",
+        &value_below(text, "Tepat waktu (%)")?,
+        &reports::fmt::dec(compliance, 2),
+    )?;
+    // Every channel's count, and together they make the total.
+    let mut sum = 0.0;
+    for c in &s.by_channel {
+        let key = format!("channel.{}", c.value.as_deref().unwrap());
+        let name = labels.t(&key);
+        let row = table_row(text, "Tabel 1. Pengaduan menurut kanal", name)?;
+        expect(name, &row[0], &reports::fmt::int(c.count as i64))?;
+        sum += parse_id(&row[0])?;
+    }
+    if sum != s.total as f64 {
+        return Err(format!("channels add up to {sum}, not {}", s.total));
+    }
+    // SLA per bobot: met and compliance.
+    for r in s.sla.iter().filter(|r| r.bobot.as_deref() == Some("ringan")) {
+        let row = table_row(text, "Tabel 7.", "Ringan")?;
+        expect("ringan complaints", &row[0], &reports::fmt::int(r.complaints as i64))?;
+        expect("ringan met", &row[2], &reports::fmt::int(r.resolve.met as i64))?;
+        let pct = r
+            .resolve
+            .compliance_pct
+            .map(|p| reports::fmt::dec(p, 2))
+            .unwrap_or("—".into());
+        expect("ringan compliance", row.last().unwrap(), &pct)?;
+    }
+    // The first register line.
+    let first = &report.register[0];
+    let line = text
+        .lines()
+        .find(|l| l.contains(&first.nomor_agenda) && !l.contains("Terlambat"))
+        .ok_or("register line 1 missing")?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if words.first() != Some(&"1") || !line.contains(&first.received_on.format("%-d").to_string()) {
+        return Err(format!("register line 1 reads {line:?}"));
+    }
+    for part in ["Ringan", "Selesai", "SMS"] {
+        if !line.contains(part) {
+            return Err(format!("register line 1 lacks {part}: {line:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn monthly_pdf_prints_the_analytics_figures() {
+    let labels = labels();
+    let report = monthly();
+    let xlsx = report.xlsx(&labels).unwrap();
+    let pdf = report.pdf(&labels).unwrap();
+    let Some(text) = pdf_text(&pdf, "monthly") else { return };
+    check_monthly_text(&text, &report, &xlsx, &labels).unwrap();
+    // Letterhead, every page numbered "Halaman n dari N", the register's header row
+    // on every page that holds register lines, and the signature blocks.
+    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    assert!(pages[0].contains("PEMERINTAH KOTA DUMAI") && pages[0].contains("Dinas Sosial Kota Dumai"));
+    for (i, page) in pages.iter().enumerate() {
+        let footer = format!("Halaman {} dari {}", i + 1, pages.len());
+        assert!(page.contains(&footer), "page {} lacks {footer:?}", i + 1);
+        let register_lines = page
+            .lines()
+            .filter(|l| l.contains("ADU/2026/0000") && l.contains("Oktober"))
+            .count();
+        if register_lines > 0 {
+            assert!(
+                page.contains("Pokok pengaduan"),
+                "page {} has no register header",
+                i + 1
+            );
+        }
+    }
+    assert!(text.contains("Rina Petugas") && text.contains("Sekretaris Budi"));
+    assert!(text.contains("Drs. H. Contoh Nama, M.Si"));
+
+    // A wrong figure is caught: the same checks against a report whose document
+    // prints one channel count off by one must fail.
+    let mut wrong = report.clone();
+    wrong.stats.by_channel[0].count += 1;
+    let wrong_text = pdf_text(&wrong.pdf(&labels).unwrap(), "monthly-wrong").unwrap();
+    let err = check_monthly_text(&wrong_text, &report, &xlsx, &labels).unwrap_err();
+    let key = format!("channel.{}", report.stats.by_channel[0].value.as_deref().unwrap());
+    assert!(err.contains(labels.t(&key)), "{err}");
+}
+
+/// Checks an SKM report's PDF text against the analytics index and the XLSX.
+fn check_skm_text(text: &str, report: &SkmReport, xlsx: &[u8]) -> Result<(), String> {
+    let index = report.overall.groups[0].index.clone().unwrap();
+    expect(
+        "responden",
+        &value_below(text, "Responden")?,
+        &reports::fmt::int(report.overall.respondents as i64),
+    )?;
+    let ikm = value_below(text, "IKM (skala 1–4)")?;
+    expect("IKM", &ikm, &reports::fmt::dec(index.ikm_exact, 4))?;
+    let konversi = value_below(text, "Nilai IKM (25–100)")?;
+    expect("konversi", &konversi, &reports::fmt::dec(index.konversi, 2))?;
+    expect("mutu", &value_below(text, "Mutu pelayanan")?, index.mutu.as_str())?;
+    let summary = sheet(xlsx, "Ringkasan");
+    if parse_id(&ikm)? != num(&summary, 6, 1) || parse_id(&konversi)? != num(&summary, 7, 1) {
+        return Err("IKM or konversi differ between the PDF and the XLSX".into());
+    }
+    // IKM per service: respondents, IKM (4 decimals) and konversi of each row.
+    let services = sheet(xlsx, "IKM per layanan");
+    let mut respondents = 0.0;
+    for (i, g) in report.by_service.groups.iter().enumerate() {
+        let name = g.key[0].value.clone().unwrap();
+        let row = table_row(text, "Tabel 3. IKM per jenis layanan", &name)?;
+        let gi = g.index.as_ref().unwrap();
+        expect(&name, &row[0], &reports::fmt::int(g.respondents as i64))?;
+        expect(&name, &row[1], &reports::fmt::dec(gi.ikm_exact, 4))?;
+        expect(&name, &row[2], &reports::fmt::dec(gi.konversi, 2))?;
+        if parse_id(&row[2])? != num(&services, i + 2, 3) {
+            return Err(format!("{name}: konversi differs between the PDF and the XLSX"));
+        }
+        respondents += parse_id(&row[0])?;
+    }
+    if respondents != report.overall.respondents as f64 {
+        return Err(format!("services add up to {respondents} respondents"));
+    }
+    Ok(())
+}
+
+#[test]
+fn skm_pdf_prints_the_index_with_four_decimals() {
+    let labels = labels();
+    let report = skm();
+    let xlsx = report.xlsx(&labels).unwrap();
+    let pdf = report.pdf(&labels).unwrap();
+    let Some(text) = pdf_text(&pdf, "skm") else { return };
+    check_skm_text(&text, &report, &xlsx).unwrap();
+    assert!(text.contains("PermenPAN-RB 14/2017"), "the rule set is named");
+    // A wrong index is caught.
+    let mut wrong = report.clone();
+    if let Some(i) = wrong.overall.groups[0].index.as_mut() {
+        i.ikm_exact += 0.0001;
+    }
+    let wrong_text = pdf_text(&wrong.pdf(&labels).unwrap(), "skm-wrong").unwrap();
+    let err = check_skm_text(&wrong_text, &report, &xlsx).unwrap_err();
+    assert!(err.starts_with("IKM"), "{err}");
+}
+
+#[test]
+fn skm_xlsx_figures_are_numbers() {
+    let labels = labels();
+    let report = skm();
+    let index = report.overall.groups[0].index.clone().unwrap();
+    let xlsx = report.xlsx(&labels).unwrap();
+    let summary = sheet(&xlsx, "Ringkasan");
+    // respondents, IKM (4 decimals), konversi, then mutu (text), the interval as two
+    // numbers, the sample as two numbers when populations were entered.
+    assert_eq!(num(&summary, 5, 1), report.overall.respondents as f64);
+    assert_eq!(num(&summary, 6, 1), analytics::round_half_away(index.ikm_exact, 4));
+    assert_eq!(num(&summary, 7, 1), index.konversi);
+    let ci = index.ci.clone().unwrap();
+    assert_eq!(num(&summary, 9, 1), analytics::round_half_away(ci.lower, 2));
+    assert_eq!(num(&summary, 9, 2), analytics::round_half_away(ci.upper, 2));
+    let services = sheet(&xlsx, "IKM per layanan");
+    for (i, g) in report.by_service.groups.iter().enumerate() {
+        let gi = g.index.as_ref().unwrap();
+        assert_eq!(num(&services, i + 2, 2), analytics::round_half_away(gi.ikm_exact, 4));
+        let ci = gi.ci.as_ref().unwrap();
+        assert_eq!(num(&services, i + 2, 5), analytics::round_half_away(ci.lower, 2));
+        assert_eq!(num(&services, i + 2, 6), analytics::round_half_away(ci.upper, 2));
+    }
 }

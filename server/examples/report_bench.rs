@@ -2,8 +2,9 @@
 //! responses in one unit, the month's report computed by `analytics` and rendered
 //! as PDF, XLSX and HTML by `reports`, timed end to end (from the loaded columns).
 //!
-//!     cargo run --release -p tanggap --example report_bench -- [complaints] [responses]
+//!     cargo build --workspace --examples && target/debug/examples/report_bench [complaints] [responses]
 //!
+//! `REPORT_BENCH_OUT=dir` also writes the three files there (after the timing).
 //! The data are synthetic and deterministic; the month is October 2026 and the 50,000
 //! complaints are spread over the 12 months before it, so the month's register holds
 //! about 4,200 lines.
@@ -94,6 +95,7 @@ fn main() -> anyhow::Result<()> {
     })?;
 
     let labels = tanggap::reporting::labels(tanggap::i18n::Lang::Id);
+    let cpu0 = cpu_seconds();
     let t0 = Instant::now();
     let frame = c.into_frame()?;
     let t_frame = t0.elapsed();
@@ -126,28 +128,47 @@ fn main() -> anyhow::Result<()> {
         },
     };
     let doc = report.document(&labels);
-    let html = doc.html(&labels)?;
-    let t_html = t0.elapsed();
-    let xlsx = doc.xlsx(&labels)?;
-    let t_xlsx = t0.elapsed();
-    let pdf = doc.pdf(&labels)?;
+    let out = tanggap::reporting::render(&doc, &labels, &["pdf", "xlsx", "html"])?;
     let total = t0.elapsed();
+    let cpu = cpu_seconds() - cpu0;
     println!(
         "complaints {complaints}, responses {} (survey frame), register lines {}",
         survey.len(),
         report.register.len()
     );
     println!(
-        "frame {:.0} ms, analytics {:.0} ms, html {:.0} ms ({} KiB), xlsx {:.0} ms ({} KiB), pdf {:.0} ms ({} KiB)",
+        "frame {:.0} ms, analytics {:.0} ms, document in three formats (concurrently) {:.0} ms: html {} KiB, xlsx {} KiB, pdf {} KiB",
         t_frame.as_secs_f64() * 1e3,
         (t_stats - t_frame).as_secs_f64() * 1e3,
-        (t_html - t_stats).as_secs_f64() * 1e3,
-        html.len() / 1024,
-        (t_xlsx - t_html).as_secs_f64() * 1e3,
-        xlsx.len() / 1024,
-        (total - t_xlsx).as_secs_f64() * 1e3,
-        pdf.len() / 1024,
+        (total - t_stats).as_secs_f64() * 1e3,
+        out.html.len() / 1024,
+        out.xlsx.len() / 1024,
+        out.pdf.len() / 1024,
     );
-    println!("monthly report, all three formats: {:.2} s", total.as_secs_f64());
+    println!(
+        "monthly report, all three formats: {:.2} s wall, {:.2} s CPU (process, all threads); load average {}",
+        total.as_secs_f64(),
+        cpu,
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+    // To look at the result: REPORT_BENCH_OUT=dir writes the three files (untimed).
+    if let Some(dir) = std::env::var_os("REPORT_BENCH_OUT") {
+        let dir = std::path::Path::new(&dir);
+        std::fs::write(dir.join("laporan-bench.pdf"), &out.pdf)?;
+        std::fs::write(dir.join("laporan-bench.xlsx"), &out.xlsx)?;
+        std::fs::write(dir.join("laporan-bench.html"), &out.html)?;
+    }
     Ok(())
+}
+
+/// CPU time of this process so far (user + system, all threads), from /proc/self/stat
+/// (Linux; clock ticks of 1/100 s). Zero elsewhere.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: indexes 11 and 12 after ')'.
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }

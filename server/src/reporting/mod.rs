@@ -212,10 +212,11 @@ pub fn monthly_stats(
         months.push(earlier);
     }
     months.reverse();
+    let queries: Vec<analytics::ComplaintQuery> = months.iter().map(|&p| query(p)).collect();
+    let all = analytics::complaint_stats_many(frame, &queries)?;
     let mut trend = Vec::with_capacity(12);
     let mut this_month = None;
-    for p in months {
-        let stats = analytics::complaint_stats(frame, &query(p))?;
+    for (p, stats) in months.into_iter().zip(all) {
         let flow = stats.flow.first();
         trend.push(TrendMonth {
             month: p.from(),
@@ -246,10 +247,42 @@ pub struct SkmOptions {
     pub lang: Lang,
 }
 
+/// The rule set of the unit's survey period that an SKM report covers (the period
+/// named by the report's key, else the one with the same first and last day), or the
+/// default rule set when no such period was set up. A unit's history may span
+/// regulations, so a period is always graded and named under its own rule set.
+async fn period_rule_set(
+    store: &dyn Store,
+    unit: &Unit,
+    period: Period,
+    lang: Lang,
+) -> anyhow::Result<analytics::RuleSet> {
+    let periods = store.list_survey_periods(unit.id).await?;
+    let key = period.key();
+    let chosen = periods.iter().find(|p| p.name == key).or_else(|| {
+        periods
+            .iter()
+            .find(|p| p.starts_on == period.from() && p.ends_on == period.to())
+    });
+    let rule_sets = store.survey_rule_sets().await?;
+    let stored = match chosen {
+        Some(p) => rule_sets.iter().find(|r| r.id == p.rule_set_id),
+        None => rule_sets.iter().find(|r| r.is_default),
+    };
+    let code = stored.map_or(analytics::rules::PERMENPAN_14_2017, |r| r.code.as_str());
+    analytics::RuleSet::by_id(code).ok_or_else(|| {
+        anyhow::anyhow!(i18n::tf(
+            lang,
+            "reports.skm.unknown_rule_set",
+            &[("code", code), ("period", &key)]
+        ))
+    })
+}
+
 /// Loads and computes everything the SKM report of `unit` shows.
 pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> anyhow::Result<reports::SkmReport> {
-    let rule_set = analytics::RuleSet::permenpan_14_2017();
     let period = options.period;
+    let rule_set = period_rule_set(store, unit, period, options.lang).await?;
     // The trend: this period and up to seven before it, of the same kind. Only
     // these days are loaded: the database filters, not the report.
     let mut start = period;
@@ -308,8 +341,12 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
         };
         let overall = analytics::ikm(&frame, &query(vec![], range, overall_pop))?;
         let by_service = analytics::ikm(&frame, &query(vec![analytics::Dimension::Service], range, pops))?;
+        // A profile nobody was asked about (no ages at all, say) has no column: it is
+        // left out rather than failing the whole report.
+        let columns = frame.column_names();
         let profiles = ["jenis_kelamin", "umur_kelompok", "pendidikan", "pekerjaan"]
             .iter()
+            .filter(|p| columns.iter().any(|c| c == *p))
             .map(|p| {
                 analytics::ikm(
                     &frame,
@@ -362,22 +399,17 @@ pub struct Rendered {
 
 /// Renders a document in the requested formats (`html`, `pdf`, `xlsx`); formats not
 /// asked for are left empty.
+/// The formats are made concurrently (`reports::Document::render`).
 pub fn render(doc: &reports::Document, labels: &reports::Labels, formats: &[&str]) -> anyhow::Result<Rendered> {
+    let out = doc.render(
+        labels,
+        formats.contains(&"html"),
+        formats.contains(&"pdf"),
+        formats.contains(&"xlsx"),
+    )?;
     Ok(Rendered {
-        html: if formats.contains(&"html") {
-            doc.html(labels)?
-        } else {
-            String::new()
-        },
-        pdf: if formats.contains(&"pdf") {
-            doc.pdf(labels)?
-        } else {
-            Vec::new()
-        },
-        xlsx: if formats.contains(&"xlsx") {
-            doc.xlsx(labels)?
-        } else {
-            Vec::new()
-        },
+        html: out.html.unwrap_or_default(),
+        pdf: out.pdf.unwrap_or_default(),
+        xlsx: out.xlsx.unwrap_or_default(),
     })
 }

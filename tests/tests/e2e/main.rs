@@ -8,6 +8,7 @@ mod lapor;
 mod mail;
 mod reports;
 mod reports_browser;
+mod reports_rules;
 mod reports_server;
 mod stats;
 mod storage;
