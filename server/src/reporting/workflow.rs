@@ -64,14 +64,15 @@ impl StoredReport {
         }
     }
 
-    /// Renders all three formats.
+    /// Renders all three formats (at once: the PDF on its own thread).
     pub fn files(&self, lang: Lang) -> anyhow::Result<ReportFiles> {
         let labels = super::labels(lang);
         let doc = self.document(&labels);
+        let rendered = super::render(&doc, &labels, &["html", "pdf", "xlsx"])?;
         Ok(ReportFiles {
-            html: doc.html(&labels)?,
-            pdf: doc.pdf(&labels)?,
-            xlsx: doc.xlsx(&labels)?,
+            html: rendered.html,
+            pdf: rendered.pdf,
+            xlsx: rendered.xlsx,
             data_json: serde_json::to_string(self)?,
         })
     }
