@@ -1269,12 +1269,13 @@ macro_rules! impl_store {
                 return Ok(Vec::new());
             }
             let now = chrono::Utc::now();
-            let mut conn = self.pool.acquire().await?;
+            let mut bulk = shared::BulkConnection(Some(self.pool.acquire().await?));
+            let conn = bulk.0.as_mut().expect("just acquired");
             if !dry_run {
-                Self::pause_autocheckpoint(&mut conn).await?;
+                Self::pause_autocheckpoint(conn).await?;
             }
             let result: Result<Vec<LaporOutcome>, StoreError> = async {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let mut tx = sqlx::Connection::begin(&mut **conn).await?;
             let years: std::collections::BTreeSet<i64> =
                 reports.iter().map(|r| i64::from(chrono::Datelike::year(&r.complaint.received_at))).collect();
             if !dry_run {
@@ -1501,7 +1502,9 @@ macro_rules! impl_store {
             Ok(outcomes)
             }
             .await;
-            if !dry_run {
+            if let Some(conn) = bulk.0.take()
+                && !dry_run
+            {
                 Self::resume_autocheckpoint(conn).await;
             }
             result
@@ -2478,6 +2481,21 @@ pub(super) fn json_texts(d: Dialect, param: usize) -> String {
 pub(super) fn status_marks(status: crate::domain::ComplaintStatus) -> (bool, bool) {
     use crate::domain::ComplaintStatus as S;
     (matches!(status, S::Dijawab | S::Selesai), status.is_closed())
+}
+
+/// The pooled connection a bulk batch writes through. A batch may change the
+/// connection for its run (SQLite: no checkpoint at its commit); when the batch is
+/// abandoned before it set the change back (its future dropped, e.g. by a client
+/// that hung up mid-upload), the connection is closed here instead of going back to
+/// the pool changed. A batch that finishes takes the connection out first.
+pub(super) struct BulkConnection<DB: sqlx::Database>(pub Option<sqlx::pool::PoolConnection<DB>>);
+
+impl<DB: sqlx::Database> Drop for BulkConnection<DB> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 /// Rows per multi-row `VALUES` statement of the SPAN-LAPOR! import, for a table

@@ -112,3 +112,94 @@ impl_store!(SqliteStore, Backend::Sqlite);
 impl_survey_admin_store!(SqliteStore, SqliteRow);
 impl_triage_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Store;
+
+    /// A LAPOR! batch abandoned midway (its future dropped, as when a client hangs up
+    /// during an upload) must not leave a connection with the checkpoint paused in
+    /// the pool, and stores nothing; a re-run imports everything.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_import_leaves_no_paused_connection_in_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(&dir.path().join("t.db").display().to_string())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let unit_id = store
+            .create_unit(&NewUnit {
+                code: "dinsos-dumai".into(),
+                name: "Dinas Sosial Kota Dumai".into(),
+                short_name: "Dinsos Dumai".into(),
+                address: String::new(),
+                city: "Dumai".into(),
+                phone: String::new(),
+                email: String::new(),
+                time_zone: "Asia/Jakarta".into(),
+                letterhead: vec![],
+                head_title: String::new(),
+                head_name: String::new(),
+                head_nip: String::new(),
+                complaint_channels: vec![],
+            })
+            .await
+            .unwrap();
+        let unit = store.unit_by_code("dinsos-dumai").await.unwrap().unwrap();
+        assert_eq!(unit.id, unit_id);
+        let bytes = crate::lapor::sample::csv(&crate::lapor::sample::rows(500, 1_916_449, 0));
+        let options = crate::lapor::ImportOptions {
+            unit,
+            mapping: crate::lapor::Mapping::default(),
+            sheet: None,
+            dry_run: false,
+            batch_size: 100,
+            recorded_by: None,
+        };
+        let reports: Vec<LaporReport> = crate::lapor::parse(&bytes, &options)
+            .unwrap()
+            .reports
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        // Another connection holds the write lock, so the batch stops at its first
+        // write, inside its transaction with the checkpoint paused; it is then
+        // abandoned there.
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let mut blocker = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(500),
+            store.import_lapor_batch(unit_id, &reports, None, false),
+        )
+        .await;
+        assert!(abandoned.is_err(), "the batch waited for the write lock");
+        sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+        // Every connection the pool hands out checkpoints as SQLite does by default
+        // (all eight: the abandoned one would be among them had it gone back).
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(pages, 1000, "a pooled connection kept the paused checkpoint");
+            held.push(conn);
+        }
+        drop(held);
+        assert_eq!(
+            store.counts().await.unwrap().complaints,
+            0,
+            "an abandoned batch stores nothing"
+        );
+        let rerun = crate::lapor::import(&store, bytes, &options, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(rerun.new_count(), 500);
+        assert_eq!(store.counts().await.unwrap().complaints, 500);
+    }
+}
