@@ -72,6 +72,10 @@ pub struct StatusMove {
     pub note: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// The status the asker saw (a staff page's form carries it): when the complaint
+    /// has moved on meanwhile, the move is refused as `ChangedMeanwhile` instead of
+    /// being applied to a status the asker never saw. None for jobs and the API.
+    pub expected_from: Option<ComplaintStatus>,
     /// Messages to queue with the move (the answer by email or gateway), in the same
     /// transaction; `{event_id}` in a dedupe key becomes the control-card entry's id
     /// and `{tracking_code}` in a body the complaint's tracking code.
@@ -620,6 +624,10 @@ macro_rules! impl_triage_store {
                         .fetch_one(&mut *tx)
                         .await?;
                 let from = S::parse(&status).map_err(|e| StoreError::Rejected(e.to_string()))?;
+                if m.expected_from.is_some_and(|seen| seen != from) {
+                    tx.rollback().await?;
+                    return Ok(Err(MoveError::ChangedMeanwhile));
+                }
                 let missing_signoffs = if m.to == S::Dijawab && bobot.as_deref() == Some("sedang") {
                     let given: i64 = sqlx::query_scalar(
                         "SELECT COUNT(DISTINCT s.kind) FROM complaint_events s WHERE s.complaint_id = $1 \

@@ -198,6 +198,7 @@ pub async fn after_reply(
             actor_id: None,
             note: crate::i18n::t(Lang::Id, "triage.answer.reopened_note").to_owned(),
             at,
+            expected_from: None,
             notify: Vec::new(),
         })
         .await?;

@@ -129,6 +129,7 @@ impl TriageJobs {
                     actor_id: None,
                     note: note.to_owned(),
                     at,
+                    expected_from: None,
                     notify: Vec::new(),
                 })
                 .await?;

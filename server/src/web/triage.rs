@@ -388,6 +388,10 @@ pub struct MoveForm {
     to: String,
     #[serde(default)]
     note: String,
+    /// The status the page showed (a hidden field), so a move from a stale page is
+    /// refused rather than applied to a status the officer never saw.
+    #[serde(default)]
+    dari: String,
 }
 
 async fn refused(
@@ -445,6 +449,7 @@ pub async fn move_status(
             actor_id: Some(staff.staff.session.user.id),
             note,
             at: Utc::now(),
+            expected_from: ComplaintStatus::parse(form.dari.trim()).ok(),
             notify: Vec::new(),
         })
         .await?;
@@ -716,6 +721,7 @@ pub async fn answer(
             actor_id: Some(staff.staff.session.user.id),
             note: text,
             at: Utc::now(),
+            expected_from: None,
             notify,
         })
         .await?;
@@ -1623,6 +1629,7 @@ pub async fn api_move_status(
                 note
             },
             at: Utc::now(),
+            expected_from: None,
             notify: Vec::new(),
         })
         .await;

@@ -145,6 +145,26 @@ on_both_databases!(status_moves_follow_the_life_cycle, |db: TestDb| async move {
     assert_eq!(last.actor_name.as_deref(), Some("Pak petugas"));
     assert_eq!(last.note, "Data lengkap");
 
+    // The page's form carries the status it showed; a move from a page that still
+    // showed "diterima" (someone else moved it meanwhile) is refused, nothing changed.
+    let (_, _, html) = petugas.get(&page).await;
+    assert!(html.contains(r#"name="dari" value="terverifikasi""#), "{html}");
+    let events_now = store.complaint_events(c.id).await.unwrap().len();
+    let (code, _, body) = petugas
+        .post(
+            &format!("{page}/status"),
+            &[
+                ("to", "dikembalikan"),
+                ("note", "KTP belum dilampirkan"),
+                ("dari", "diterima"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("Status pengaduan baru saja diubah orang lain"), "{body}");
+    assert_eq!(status_of(&f, c.id).await, "terverifikasi");
+    assert_eq!(store.complaint_events(c.id).await.unwrap().len(), events_now);
+
     // Disposition needs an assignment first.
     let (code, _, body) = petugas
         .post(&format!("{page}/status"), &[("to", "didisposisikan")])
@@ -286,6 +306,7 @@ on_both_databases!(status_moves_follow_the_life_cycle, |db: TestDb| async move {
         actor_id: None,
         note: String::new(),
         at: Utc::now(),
+        expected_from: None,
         notify: Vec::new(),
     };
     assert_eq!(
@@ -803,6 +824,7 @@ on_both_databases!(the_inbox_filters_searches_and_counts, |db: TestDb| async mov
             actor_id: None,
             note: String::new(),
             at: Utc::now(),
+            expected_from: None,
             notify: Vec::new(),
         })
         .await
@@ -1359,6 +1381,7 @@ async fn answered_email_complaint(f: &Fixture, message_id: &str) -> i64 {
         actor_id: Some(f.petugas),
         note: "Sudah kami tindak lanjuti.".into(),
         at: Utc::now(),
+        expected_from: None,
         notify: Vec::new(),
     };
     store
