@@ -136,6 +136,20 @@ async fn time_queries(store: &dyn Store, unit_id: i64) -> anyhow::Result<()> {
             },
         ),
         (
+            "full text \"iz\" (a word begun)",
+            InboxQuery {
+                text: Some("iz".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "full text \"ban\" (a word begun)",
+            InboxQuery {
+                text: Some("ban".into()),
+                ..base.clone()
+            },
+        ),
+        (
             "full text \"izin usaha belum\" + channel email",
             InboxQuery {
                 text: Some("izin usaha belum".into()),
