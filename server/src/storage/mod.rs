@@ -28,6 +28,23 @@ use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+/// What a run of bulk batches keeps between them: the one pooled connection they
+/// all write through, and whether the batches changed it for the run (SQLite: no
+/// checkpoint at their commits). Start one with `BulkSession::default()` and end
+/// it with [`Store::finish_bulk_write`]; a session dropped without that (an import
+/// abandoned half-way) closes its connection instead of returning it to the pool
+/// changed.
+#[derive(Default)]
+pub struct BulkSession(Option<Box<dyn std::any::Any + Send>>);
+
+impl std::fmt::Debug for BulkSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkSession")
+            .field("holds_connection", &self.0.is_some())
+            .finish()
+    }
+}
+
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -245,18 +262,29 @@ pub trait Store:
     /// status and new follow-ups as control-card events, and unchanged ones write
     /// nothing. Tracking IDs must be unique within the batch. With `dry_run` nothing
     /// is written and the outcomes say exactly what would happen.
+    ///
+    /// Every batch of one import passes the same `session`: they all write through
+    /// one connection, whose page cache stays warm from batch to batch.
     async fn import_lapor_batch(
         &self,
+        session: &mut BulkSession,
         unit_id: i64,
         reports: &[LaporReport],
         recorded_by: Option<i64>,
         dry_run: bool,
     ) -> Result<Vec<LaporOutcome>, StoreError>;
-    /// Ends a run of bulk batches ([`Store::import_lapor_batch`]): on SQLite the
-    /// batches leave the write-ahead log to grow instead of checkpointing (and
-    /// syncing) every few megabytes, so the import pays for one checkpoint here
-    /// rather than dozens; on PostgreSQL there is nothing to do.
-    async fn finish_bulk_write(&self) -> Result<(), StoreError>;
+    /// Copies what committed bulk batches wrote into the main database file. It
+    /// may run beside a batch that is still writing (SQLite checkpoints the
+    /// write-ahead log up to the last commit without blocking the writer), so an
+    /// import does it on another connection while its next batch is stored; on
+    /// PostgreSQL there is nothing to do.
+    async fn checkpoint_bulk_write(&self) -> Result<(), StoreError>;
+    /// Ends a run of bulk batches ([`Store::import_lapor_batch`]): gives the
+    /// session's connection back to the pool as it was and, when the batches
+    /// wrote, checkpoints what is left. On SQLite the batches leave the
+    /// write-ahead log to the checkpoints of [`Store::checkpoint_bulk_write`]
+    /// instead of checkpointing (and syncing) every few megabytes at their commits.
+    async fn finish_bulk_write(&self, session: BulkSession) -> Result<(), StoreError>;
     /// The LAPOR! side of a complaint imported from SPAN-LAPOR!, if it was.
     async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError>;
 

@@ -1259,6 +1259,7 @@ macro_rules! impl_store {
         // --- SPAN-LAPOR! import (issue 5) ---
         async fn import_lapor_batch(
             &self,
+            session: &mut super::BulkSession,
             unit_id: i64,
             reports: &[LaporReport],
             recorded_by: Option<i64>,
@@ -1269,11 +1270,20 @@ macro_rules! impl_store {
                 return Ok(Vec::new());
             }
             let now = chrono::Utc::now();
-            let mut bulk = shared::BulkConnection(Some(self.pool.acquire().await?));
-            let conn = bulk.0.as_mut().expect("just acquired");
-            if !dry_run {
-                Self::pause_autocheckpoint(conn).await?;
+            let mut bulk = match session.0.take().map(|held| held.downcast::<shared::BulkConnection<Db>>()) {
+                Some(Ok(held)) => *held,
+                // A new session (or, never within one import, another backend's).
+                _ => shared::BulkConnection {
+                    conn: Some(self.pool.acquire().await?),
+                    paused: false,
+                },
+            };
+            if !dry_run && !bulk.paused {
+                // On failure `bulk` is dropped here, closing the connection.
+                Self::pause_autocheckpoint(bulk.conn.as_mut().expect("held until the session ends")).await?;
+                bulk.paused = true;
             }
+            let conn = bulk.conn.as_mut().expect("held until the session ends");
             let result: Result<Vec<LaporOutcome>, StoreError> = async {
             let mut tx = sqlx::Connection::begin(&mut **conn).await?;
             let years: std::collections::BTreeSet<i64> =
@@ -1502,16 +1512,31 @@ macro_rules! impl_store {
             Ok(outcomes)
             }
             .await;
-            if let Some(conn) = bulk.0.take()
-                && !dry_run
-            {
-                Self::resume_autocheckpoint(conn).await;
-            }
+            // Failed or not, the connection stays with the session: the import
+            // ends it with `finish_bulk_write`, which gives it back as it was.
+            session.0 = Some(Box::new(bulk));
             result
         }
 
-        async fn finish_bulk_write(&self) -> Result<(), StoreError> {
+        async fn checkpoint_bulk_write(&self) -> Result<(), StoreError> {
             Self::checkpoint(&self.pool).await
+        }
+
+        async fn finish_bulk_write(&self, mut session: super::BulkSession) -> Result<(), StoreError> {
+            let Some(Ok(mut bulk)) = session.0.take().map(|held| held.downcast::<shared::BulkConnection<Db>>()) else {
+                return Ok(());
+            };
+            let paused = bulk.paused;
+            if let Some(conn) = bulk.conn.take() {
+                if paused {
+                    Self::resume_autocheckpoint(conn).await;
+                }
+                // Unchanged (a dry run): dropping it returns it to the pool.
+            }
+            if paused {
+                Self::checkpoint(&self.pool).await?;
+            }
+            Ok(())
         }
 
         async fn lapor_link(&self, complaint_id: i64) -> Result<Option<LaporLink>, StoreError> {
@@ -2483,16 +2508,22 @@ pub(super) fn status_marks(status: crate::domain::ComplaintStatus) -> (bool, boo
     (matches!(status, S::Dijawab | S::Selesai), status.is_closed())
 }
 
-/// The pooled connection a bulk batch writes through. A batch may change the
-/// connection for its run (SQLite: no checkpoint at its commit); when the batch is
-/// abandoned before it set the change back (its future dropped, e.g. by a client
+/// The pooled connection a run of bulk batches writes through (kept in a
+/// [`super::BulkSession`]). The batches may change the connection for the run
+/// (SQLite: no checkpoint at their commits); when the run is abandoned before
+/// `finish_bulk_write` set the change back (its future dropped, e.g. by a client
 /// that hung up mid-upload), the connection is closed here instead of going back to
-/// the pool changed. A batch that finishes takes the connection out first.
-pub(super) struct BulkConnection<DB: sqlx::Database>(pub Option<sqlx::pool::PoolConnection<DB>>);
+/// the pool changed. `finish_bulk_write` takes the connection out first.
+pub(super) struct BulkConnection<DB: sqlx::Database> {
+    /// The connection, until the run ends.
+    pub conn: Option<sqlx::pool::PoolConnection<DB>>,
+    /// Whether its checkpoints are paused.
+    pub paused: bool,
+}
 
 impl<DB: sqlx::Database> Drop for BulkConnection<DB> {
     fn drop(&mut self) {
-        if let Some(conn) = self.0.take() {
+        if let Some(conn) = self.conn.take() {
             drop(conn.detach());
         }
     }

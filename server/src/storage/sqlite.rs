@@ -120,7 +120,9 @@ mod tests {
 
     /// A LAPOR! batch abandoned midway (its future dropped, as when a client hangs up
     /// during an upload) must not leave a connection with the checkpoint paused in
-    /// the pool, and stores nothing; a re-run imports everything.
+    /// the pool, and stores nothing; nor may a session abandoned between batches,
+    /// whose committed batch stays. A re-run continues, and a finished import gives
+    /// its connection back unchanged.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_abandoned_import_leaves_no_paused_connection_in_the_pool() {
         let dir = tempfile::tempdir().unwrap();
@@ -171,15 +173,134 @@ mod tests {
             .await
             .unwrap();
         sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+        let mut session = crate::storage::BulkSession::default();
         let abandoned = tokio::time::timeout(
             Duration::from_millis(500),
-            store.import_lapor_batch(unit_id, &reports, None, false),
+            store.import_lapor_batch(&mut session, unit_id, &reports, None, false),
         )
         .await;
         assert!(abandoned.is_err(), "the batch waited for the write lock");
         sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
-        // Every connection the pool hands out checkpoints as SQLite does by default
-        // (all eight: the abandoned one would be among them had it gone back).
+        drop(session);
+        assert_every_pooled_connection_checkpoints(&store).await;
+        assert_eq!(
+            store.counts().await.unwrap().complaints,
+            0,
+            "an abandoned batch stores nothing"
+        );
+        // A session that committed batches and was then abandoned (never finished)
+        // does not hand its paused connection back either.
+        let mut session = crate::storage::BulkSession::default();
+        let outcomes = store
+            .import_lapor_batch(&mut session, unit_id, &reports[..100], None, false)
+            .await
+            .unwrap();
+        assert_eq!(outcomes.len(), 100);
+        drop(session);
+        assert_every_pooled_connection_checkpoints(&store).await;
+        assert_eq!(store.counts().await.unwrap().complaints, 100, "a committed batch stays");
+        let rerun = crate::lapor::import(&store, bytes, &options, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(rerun.new_count(), 400, "the re-run continues after the committed batch");
+        assert_eq!(rerun.unchanged_count(), 100);
+        assert_eq!(store.counts().await.unwrap().complaints, 500);
+        // A finished import gives its connection back as it was.
+        assert_every_pooled_connection_checkpoints(&store).await;
+    }
+
+    /// Migration 0008 recreates the inbox search index on a database that already
+    /// holds complaints: they stay findable (by a word begun, too), the triggers of
+    /// 0006 keep new complaints in step, and FTS5's own integrity check passes.
+    #[tokio::test]
+    async fn the_lighter_search_index_keeps_existing_complaints_findable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(&dir.path().join("t.db").display().to_string())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let unit = store
+            .create_unit(&NewUnit {
+                code: "dinsos-dumai".into(),
+                name: "Dinas Sosial Kota Dumai".into(),
+                short_name: "Dinsos Dumai".into(),
+                address: String::new(),
+                city: "Dumai".into(),
+                phone: String::new(),
+                email: String::new(),
+                time_zone: "Asia/Jakarta".into(),
+                letterhead: vec![],
+                head_title: String::new(),
+                head_name: String::new(),
+                head_nip: String::new(),
+                complaint_channels: vec![],
+            })
+            .await
+            .unwrap();
+        let unit = store
+            .list_units()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.id == unit)
+            .unwrap();
+        let import = |first: u64| {
+            let options = crate::lapor::ImportOptions {
+                unit: unit.clone(),
+                mapping: crate::lapor::Mapping::default(),
+                sheet: None,
+                dry_run: false,
+                batch_size: crate::lapor::DEFAULT_BATCH,
+                recorded_by: None,
+            };
+            let bytes = crate::lapor::sample::csv(&crate::lapor::sample::rows(40, first, 0));
+            let store = store.clone();
+            async move {
+                crate::lapor::import(&store, bytes, &options, &mut |_, _| {})
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(import(5_000).await.new_count(), 40);
+        // The migration again, on the populated database (as an upgrade runs it).
+        sqlx::raw_sql(include_str!("../../../migrations/sqlite/0008_lighter_search_index.sql"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let matches = |query: &'static str| {
+            let pool = store.pool().clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM complaints_fts WHERE complaints_fts MATCH $1")
+                    .bind(query)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(matches("\"bantuan\"").await, 40);
+        assert_eq!(matches("\"ba\"*").await, 40, "a word begun");
+        assert_eq!(matches("\"5039\"").await, 1, "the number in one report's text");
+        assert_eq!(matches("\"zq\"*").await, 0);
+        assert_eq!(import(6_000).await.new_count(), 40);
+        assert_eq!(
+            matches("\"bantuan\"").await,
+            80,
+            "new complaints are indexed by the triggers"
+        );
+        let automerge: i64 = sqlx::query_scalar("SELECT v FROM complaints_fts_config WHERE k = 'automerge'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(automerge, 16);
+        sqlx::query("INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('integrity-check', 1)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    /// Every connection the pool hands out checkpoints as SQLite does by default
+    /// (all eight: a paused one would be among them had it gone back).
+    async fn assert_every_pooled_connection_checkpoints(store: &SqliteStore) {
         let mut held = Vec::new();
         for _ in 0..8 {
             let mut conn = store.pool().acquire().await.unwrap();
@@ -191,15 +312,5 @@ mod tests {
             held.push(conn);
         }
         drop(held);
-        assert_eq!(
-            store.counts().await.unwrap().complaints,
-            0,
-            "an abandoned batch stores nothing"
-        );
-        let rerun = crate::lapor::import(&store, bytes, &options, &mut |_, _| {})
-            .await
-            .unwrap();
-        assert_eq!(rerun.new_count(), 500);
-        assert_eq!(store.counts().await.unwrap().complaints, 500);
     }
 }
