@@ -125,31 +125,8 @@ mod tests {
     /// its connection back unchanged.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_abandoned_import_leaves_no_paused_connection_in_the_pool() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::connect(&dir.path().join("t.db").display().to_string())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let unit_id = store
-            .create_unit(&NewUnit {
-                code: "dinsos-dumai".into(),
-                name: "Dinas Sosial Kota Dumai".into(),
-                short_name: "Dinsos Dumai".into(),
-                address: String::new(),
-                city: "Dumai".into(),
-                phone: String::new(),
-                email: String::new(),
-                time_zone: "Asia/Jakarta".into(),
-                letterhead: vec![],
-                head_title: String::new(),
-                head_name: String::new(),
-                head_nip: String::new(),
-                complaint_channels: vec![],
-            })
-            .await
-            .unwrap();
-        let unit = store.unit_by_code("dinsos-dumai").await.unwrap().unwrap();
-        assert_eq!(unit.id, unit_id);
+        let (dir, store, unit) = store_with_unit().await;
+        let unit_id = unit.id;
         let bytes = crate::lapor::sample::csv(&crate::lapor::sample::rows(500, 1_916_449, 0));
         let options = crate::lapor::ImportOptions {
             unit,
@@ -214,36 +191,7 @@ mod tests {
     /// 0006 keep new complaints in step, and FTS5's own integrity check passes.
     #[tokio::test]
     async fn the_lighter_search_index_keeps_existing_complaints_findable() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::connect(&dir.path().join("t.db").display().to_string())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let unit = store
-            .create_unit(&NewUnit {
-                code: "dinsos-dumai".into(),
-                name: "Dinas Sosial Kota Dumai".into(),
-                short_name: "Dinsos Dumai".into(),
-                address: String::new(),
-                city: "Dumai".into(),
-                phone: String::new(),
-                email: String::new(),
-                time_zone: "Asia/Jakarta".into(),
-                letterhead: vec![],
-                head_title: String::new(),
-                head_name: String::new(),
-                head_nip: String::new(),
-                complaint_channels: vec![],
-            })
-            .await
-            .unwrap();
-        let unit = store
-            .list_units()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|u| u.id == unit)
-            .unwrap();
+        let (_dir, store, unit) = store_with_unit().await;
         let import = |first: u64| {
             let options = crate::lapor::ImportOptions {
                 unit: unit.clone(),
@@ -296,6 +244,36 @@ mod tests {
             .execute(store.pool())
             .await
             .unwrap();
+    }
+
+    /// A migrated store in a temporary folder (kept alive by the returned guard)
+    /// with one unit.
+    async fn store_with_unit() -> (tempfile::TempDir, SqliteStore, Unit) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(&dir.path().join("t.db").display().to_string())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store
+            .create_unit(&NewUnit {
+                code: "dinsos-dumai".into(),
+                name: "Dinas Sosial Kota Dumai".into(),
+                short_name: "Dinsos Dumai".into(),
+                address: String::new(),
+                city: "Dumai".into(),
+                phone: String::new(),
+                email: String::new(),
+                time_zone: "Asia/Jakarta".into(),
+                letterhead: vec![],
+                head_title: String::new(),
+                head_name: String::new(),
+                head_nip: String::new(),
+                complaint_channels: vec![],
+            })
+            .await
+            .unwrap();
+        let unit = store.unit_by_code("dinsos-dumai").await.unwrap().unwrap();
+        (dir, store, unit)
     }
 
     /// Every connection the pool hands out checkpoints as SQLite does by default
