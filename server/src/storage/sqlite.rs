@@ -186,12 +186,18 @@ mod tests {
         assert_every_pooled_connection_checkpoints(&store).await;
     }
 
-    /// Migration 0008 recreates the inbox search index on a database that already
-    /// holds complaints: they stay findable (by a word begun, too), the triggers of
-    /// 0006 keep new complaints in step, and FTS5's own integrity check passes.
+    /// Upgrading a database at migration 0007 (prefix indexes on the inbox search
+    /// index) that already holds complaints: 0008 recreates the index, the
+    /// complaints stay findable (by a word begun, too), the triggers of 0006 keep
+    /// new complaints in step, and FTS5's own integrity check passes.
     #[tokio::test]
     async fn the_lighter_search_index_keeps_existing_complaints_findable() {
-        let (_dir, store, unit) = store_with_unit().await;
+        let (_dir, store, unit) = store_with_unit_at(Some(7)).await;
+        let prefixes: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'complaints_fts'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert!(prefixes.contains("prefix = '2 3 4'"), "starts at the 0007 schema");
         let import = |first: u64| {
             let options = crate::lapor::ImportOptions {
                 unit: unit.clone(),
@@ -210,11 +216,13 @@ mod tests {
             }
         };
         assert_eq!(import(5_000).await.new_count(), 40);
-        // The migration again, on the populated database (as an upgrade runs it).
-        sqlx::raw_sql(include_str!("../../../migrations/sqlite/0008_lighter_search_index.sql"))
-            .execute(store.pool())
+        // The upgrade, as a new binary runs it at start.
+        store.migrate().await.unwrap();
+        let recreated: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'complaints_fts'")
+            .fetch_one(store.pool())
             .await
             .unwrap();
+        assert!(!recreated.contains("prefix"), "{recreated}");
         let matches = |query: &'static str| {
             let pool = store.pool().clone();
             async move {
@@ -249,11 +257,26 @@ mod tests {
     /// A migrated store in a temporary folder (kept alive by the returned guard)
     /// with one unit.
     async fn store_with_unit() -> (tempfile::TempDir, SqliteStore, Unit) {
+        store_with_unit_at(None).await
+    }
+
+    /// The same, migrated only up to `version` when one is given (to test an
+    /// upgrade from it).
+    async fn store_with_unit_at(version: Option<i64>) -> (tempfile::TempDir, SqliteStore, Unit) {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::connect(&dir.path().join("t.db").display().to_string())
             .await
             .unwrap();
-        store.migrate().await.unwrap();
+        let files = Migrations::iter()
+            .filter(|name| {
+                let number = name.split('_').next().and_then(|n| n.parse::<i64>().ok());
+                version.is_none_or(|last| number.is_some_and(|n| n <= last))
+            })
+            .filter_map(|name| Migrations::get(&name).map(|f| (name, f.data)));
+        crate::storage::embedded_migrator(files)
+            .run(store.pool())
+            .await
+            .unwrap();
         store
             .create_unit(&NewUnit {
                 code: "dinsos-dumai".into(),
