@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::i18n::{Lang, tf};
 use crate::storage::model::{LaporOutcome, LaporReport, Unit};
-use crate::storage::{BulkSession, Store};
+use crate::storage::{BatchWrite, BulkSession, Store};
 pub use fields::Mapping;
 use fields::{Field, RowContext, report_from_row};
 
@@ -198,26 +198,139 @@ pub struct CheckedBatch {
 }
 
 /// Reads the file, finds its header and checks every data row, handing the checked
-/// reports to `sink` in batches of `batch_size` (file order) and telling `on_total`
-/// how many data rows there are before the first batch. Stops early when `sink`
-/// answers false (the receiver has gone). Returns how the file was read and the
-/// rejected rows in file order. File-level problems are found before any batch.
+/// reports to `sink` in batches of `batch_size` (file order) as the file is read.
+/// `on_total` hears how many data rows there are: an estimate when the file opens,
+/// the exact count before the last batch. Stops early when `sink` answers false (the
+/// receiver has gone). Returns how the file was read and the rejected rows in file
+/// order.
+///
+/// A problem with the header is found before any batch; a problem with the rest of
+/// the file (an XLSX damaged half-way, too many rows) can come after some batches
+/// were handed on, so what the receiver did with them stays provisional until this
+/// returns `Ok` ([`import`] keeps them in one open transaction until then).
 pub fn check_in_batches(
     bytes: &[u8],
     options: &ImportOptions,
     batch_size: usize,
-    on_total: impl FnOnce(usize),
+    mut on_total: impl FnMut(usize),
     mut sink: impl FnMut(CheckedBatch) -> bool,
 ) -> Result<(String, Vec<RejectedRow>), ImportError> {
     let sheet_name = options.sheet.as_deref().or(options.mapping.sheet.as_deref());
-    let sheet = read::read_sheet(bytes, sheet_name)?;
-    let header_at = sheet
-        .rows
-        .iter()
-        .take(read::HEADER_SEARCH_ROWS)
-        .position(|(_, cells)| options.mapping.columns(cells).contains_key(&Field::TrackingId))
-        .ok_or_else(|| ImportError::new("tanpa_kolom_id", &[]))?;
-    let columns = options.mapping.columns(&sheet.rows[header_at].1);
+    let zone: chrono_tz::Tz = options.unit.time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+    let now = chrono::Utc::now();
+    let batch_size = batch_size.max(1);
+    let mut format = String::new();
+    let estimate = std::cell::Cell::new(0usize);
+    // Rows before the header is found (title rows, then the header itself).
+    let mut leading: Vec<Vec<String>> = Vec::new();
+    let mut columns: Option<std::collections::BTreeMap<Field, usize>> = None;
+    let mut header_error: Option<ImportError> = None;
+    let mut rejected: Vec<RejectedRow> = Vec::new();
+    let mut first_row_of: HashMap<String, u64> = HashMap::new();
+    let mut batch = Vec::with_capacity(batch_size.min(1 << 16));
+    // Data rows after the header, blank or not, and whether the receiver still listens.
+    let (mut seen, mut listening) = (0usize, true);
+    let reading = std::time::Instant::now();
+    read::read_rows(
+        bytes,
+        sheet_name,
+        |opened| {
+            format = opened.format.clone();
+            estimate.set(opened.estimated_rows);
+        },
+        |row| {
+            let (row, cells) = match row {
+                read::RowRead::Cells(row, cells) => (row, cells),
+                read::RowRead::Unreadable(row, reason) => {
+                    rejected.push(RejectedRow {
+                        row,
+                        reasons: vec![reason],
+                    });
+                    return true;
+                }
+            };
+            let Some(columns) = &columns else {
+                let found = options.mapping.columns(&cells);
+                if found.contains_key(&Field::TrackingId) {
+                    if let Err(e) = required_columns(&found, &cells) {
+                        header_error = Some(e);
+                        return false;
+                    }
+                    // The rows above the header were titles; what follows is data.
+                    on_total(estimate.get().saturating_sub(leading.len() + 1));
+                    columns = Some(found);
+                } else {
+                    leading.push(cells);
+                    if leading.len() >= read::HEADER_SEARCH_ROWS {
+                        header_error = Some(ImportError::new("tanpa_kolom_id", &[]));
+                        return false;
+                    }
+                }
+                return true;
+            };
+            seen += 1;
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                return true;
+            }
+            let cx = RowContext {
+                unit_id: options.unit.id,
+                zone,
+                columns,
+                mapping: &options.mapping,
+                now,
+            };
+            match report_from_row(&cells, &cx) {
+                Ok(report) => match first_row_of.get(&report.tracking_id) {
+                    Some(first) => rejected.push(RejectedRow {
+                        row,
+                        reasons: vec![Reason::new(
+                            "id_ganda",
+                            &[("id", report.tracking_id.clone()), ("row", first.to_string())],
+                        )],
+                    }),
+                    None => {
+                        first_row_of.insert(report.tracking_id.clone(), row);
+                        batch.push((row, report));
+                    }
+                },
+                Err(reasons) => rejected.push(RejectedRow { row, reasons }),
+            }
+            if batch.len() >= batch_size {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size.min(1 << 16)));
+                listening = sink(CheckedBatch {
+                    reports: full,
+                    rows_seen: seen,
+                });
+            }
+            listening
+        },
+    )?;
+    if let Some(e) = header_error {
+        return Err(e);
+    }
+    if columns.is_none() {
+        return Err(ImportError::new("tanpa_kolom_id", &[]));
+    }
+    tracing::debug!(
+        seconds = reading.elapsed().as_secs_f64(),
+        rows = seen,
+        "LAPOR! file read and checked"
+    );
+    if listening {
+        on_total(seen);
+        if !batch.is_empty() {
+            sink(CheckedBatch {
+                reports: batch,
+                rows_seen: seen,
+            });
+        }
+    }
+    rejected.sort_by_key(|r| r.row);
+    Ok((format, rejected))
+}
+
+/// Refuses a header without the columns every report needs, naming what it has.
+fn required_columns(columns: &std::collections::BTreeMap<Field, usize>, header: &[String]) -> Result<(), ImportError> {
     let mut missing = Vec::new();
     if !columns.contains_key(&Field::Judul) && !columns.contains_key(&Field::Isi) {
         missing.push("judul/isi");
@@ -225,77 +338,14 @@ pub fn check_in_batches(
     if !columns.contains_key(&Field::TanggalLaporan) {
         missing.push("tanggal laporan");
     }
-    if !missing.is_empty() {
-        let present: Vec<&str> = sheet.rows[header_at]
-            .1
-            .iter()
-            .map(String::as_str)
-            .filter(|h| !h.is_empty())
-            .collect();
-        return Err(ImportError::new(
-            "kolom_wajib",
-            &[("missing", missing.join(", ")), ("present", present.join(", "))],
-        ));
+    if missing.is_empty() {
+        return Ok(());
     }
-    let zone: chrono_tz::Tz = options.unit.time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
-    let cx = RowContext {
-        unit_id: options.unit.id,
-        zone,
-        columns: &columns,
-        mapping: &options.mapping,
-        now: chrono::Utc::now(),
-    };
-    let data_rows = &sheet.rows[header_at + 1..];
-    on_total(data_rows.len());
-    let batch_size = batch_size.max(1);
-    let mut rejected: Vec<RejectedRow> = sheet
-        .unreadable
-        .into_iter()
-        .map(|(row, reason)| RejectedRow {
-            row,
-            reasons: vec![reason],
-        })
-        .collect();
-    let mut first_row_of: HashMap<String, u64> = HashMap::new();
-    let mut batch = Vec::with_capacity(batch_size.min(data_rows.len()));
-    for (seen, (row, cells)) in data_rows.iter().enumerate() {
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        match report_from_row(cells, &cx) {
-            Ok(report) => match first_row_of.get(&report.tracking_id) {
-                Some(first) => rejected.push(RejectedRow {
-                    row: *row,
-                    reasons: vec![Reason::new(
-                        "id_ganda",
-                        &[("id", report.tracking_id.clone()), ("row", first.to_string())],
-                    )],
-                }),
-                None => {
-                    first_row_of.insert(report.tracking_id.clone(), *row);
-                    batch.push((*row, report));
-                }
-            },
-            Err(reasons) => rejected.push(RejectedRow { row: *row, reasons }),
-        }
-        if batch.len() >= batch_size {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-            if !sink(CheckedBatch {
-                reports: full,
-                rows_seen: seen + 1,
-            }) {
-                break;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        sink(CheckedBatch {
-            reports: batch,
-            rows_seen: data_rows.len(),
-        });
-    }
-    rejected.sort_by_key(|r| r.row);
-    Ok((sheet.format, rejected))
+    let present: Vec<&str> = header.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
+    Err(ImportError::new(
+        "kolom_wajib",
+        &[("missing", missing.join(", ")), ("present", present.join(", "))],
+    ))
 }
 
 /// Reads the file and checks every row, without touching the database: the reports
@@ -319,21 +369,38 @@ pub fn parse(bytes: &[u8], options: &ImportOptions) -> Result<Parsed, ImportErro
     })
 }
 
+/// The import's answer when the database fails: the rows committed before it stay
+/// (a re-run continues after them).
+fn database_failure(e: &crate::storage::StoreError, committed: usize) -> ImportError {
+    tracing::error!(error = %e, "LAPOR! import stopped on a database error");
+    ImportError {
+        reason: Reason::new("basis_data", &[("detail", e.to_string())]),
+        committed,
+    }
+}
+
 /// What the checking thread hands the storing loop.
 enum Checked {
-    /// Data rows in the file (sent once, before any batch).
+    /// Data rows in the file: an estimate when it opens, the count at the end.
     Total(usize),
     /// The next batch of checked reports.
     Batch(CheckedBatch),
+    /// The whole file has been read without a file-level problem: what was stored
+    /// so far may be committed.
+    Whole,
 }
 
 /// Imports (or with `dry_run`, only decides) a LAPOR! export into a unit. `progress`
 /// is told (data rows done, data rows in the file) after each batch.
 ///
 /// Reading and checking run on a blocking thread that hands checked batches to this
-/// task through a short queue, so the database stores batch N while batch N+1 is
-/// being checked: on two cores a large file takes about as long as the slower of
-/// the two, not their sum. All batches write through one connection (a
+/// task as the file is read, so the database stores the first batch while the rest
+/// of the file is still being decoded: on two cores a large file takes about as
+/// long as storing it. Until the whole file has been read, the stored batches are
+/// held in one open transaction ([`BatchWrite::Hold`]), so a file found broken
+/// half-way (or too long) leaves nothing behind, as if it had been refused at once;
+/// after that every batch commits by itself, so a crash loses at most the batch in
+/// flight and a re-run continues. All batches write through one connection (a
 /// [`BulkSession`]); after each commit, another connection checkpoints what it
 /// wrote while the next batch is stored, so little is left to copy at the end.
 /// When a batch fails, nothing after it is stored and the checking thread stops at
@@ -346,27 +413,42 @@ pub async fn import(
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
     let size = options.batch_size.max(1);
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Checked>(2);
+    // Unbounded: the reader runs ahead of the writer (it is several times faster),
+    // so it reaches the end of the file, and the held batches can be committed,
+    // early in the import. At most the whole file's checked reports wait here, no
+    // more than reading the sheet whole used to hold.
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Checked>();
+    // Set as soon as the whole file has been read: the batches already queued
+    // behind it may then commit, without waiting for `Checked::Whole` to come up.
+    let file_whole = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let checker_whole = file_whole.clone();
     let checker_options = options.clone();
     let checker = tokio::task::spawn_blocking(move || {
         let total_sender = sender.clone();
-        check_in_batches(
+        let checked = check_in_batches(
             &bytes,
             &checker_options,
             size,
             |total| {
-                let _ = total_sender.blocking_send(Checked::Total(total));
+                let _ = total_sender.send(Checked::Total(total));
             },
-            |batch| sender.blocking_send(Checked::Batch(batch)).is_ok(),
-        )
+            |batch| sender.send(Checked::Batch(batch)).is_ok(),
+        );
+        if checked.is_ok() {
+            checker_whole.store(true, std::sync::atomic::Ordering::Release);
+            let _ = sender.send(Checked::Whole);
+        }
+        checked
     });
     let mut report = ImportReport {
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
-    let mut total = 0;
+    let (mut total, mut done) = (0, 0);
     let mut failed = None;
     let mut session = BulkSession::default();
+    // Rows committed so far (a database failure reports them: a re-run continues).
+    let mut committed_rows = 0;
     // Wakes the checkpointer after each commit; `storing_done` ends it.
     let committed = tokio::sync::Notify::new();
     let storing_done = std::sync::atomic::AtomicBool::new(false);
@@ -385,24 +467,43 @@ pub async fn import(
         }
     };
     let storing = async {
+        let mut whole = false;
         while let Some(message) = receiver.recv().await {
             let batch = match message {
                 Checked::Total(n) => {
                     total = n;
-                    progress(0, total);
+                    progress(done.min(total), total);
+                    continue;
+                }
+                Checked::Whole => {
+                    whole = true;
+                    if options.dry_run || committed_rows == report.rows.len() {
+                        continue;
+                    }
+                    match store.commit_bulk_write(&mut session).await {
+                        Ok(()) => {
+                            committed_rows = report.rows.len();
+                            committed.notify_one();
+                        }
+                        Err(e) => {
+                            failed = Some(database_failure(&e, committed_rows));
+                            break;
+                        }
+                    }
                     continue;
                 }
                 Checked::Batch(batch) => batch,
             };
             let (rows, reports): (Vec<u64>, Vec<LaporReport>) = batch.reports.into_iter().unzip();
+            let batch_started = std::time::Instant::now();
+            whole = whole || file_whole.load(std::sync::atomic::Ordering::Acquire);
+            let write = match (options.dry_run, whole) {
+                (true, _) => BatchWrite::DryRun,
+                (false, true) => BatchWrite::Commit,
+                (false, false) => BatchWrite::Hold,
+            };
             match store
-                .import_lapor_batch(
-                    &mut session,
-                    options.unit.id,
-                    &reports,
-                    options.recorded_by,
-                    options.dry_run,
-                )
+                .import_lapor_batch(&mut session, options.unit.id, &reports, options.recorded_by, write)
                 .await
             {
                 Ok(outcomes) => {
@@ -413,15 +514,22 @@ pub async fn import(
                             outcome,
                         });
                     }
-                    progress(batch.rows_seen, total);
-                    committed.notify_one();
+                    done = batch.rows_seen;
+                    progress(done, total.max(done));
+                    if write == BatchWrite::Commit {
+                        committed_rows = report.rows.len();
+                        committed.notify_one();
+                    }
+                    tracing::debug!(
+                        at = started.elapsed().as_secs_f64(),
+                        seconds = batch_started.elapsed().as_secs_f64(),
+                        rows = batch.rows_seen,
+                        ?write,
+                        "LAPOR! batch stored"
+                    );
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "LAPOR! import batch failed");
-                    failed = Some(ImportError {
-                        reason: Reason::new("basis_data", &[("detail", e.to_string())]),
-                        committed: if options.dry_run { 0 } else { report.rows.len() },
-                    });
+                    failed = Some(database_failure(&e, committed_rows));
                     break;
                 }
             }
@@ -433,7 +541,8 @@ pub async fn import(
     // Closing the queue stops the checking thread at its next hand-over.
     drop(receiver);
     let checked = checker.await;
-    // Gives the connection back and checkpoints what is left (storage).
+    // Rolls back batches still held (the file turned out broken), gives the
+    // connection back and checkpoints what is left (storage).
     if let Err(e) = store.finish_bulk_write(session).await {
         tracing::warn!(error = %e, "checkpoint after the LAPOR! import failed; the next write will do it");
     }

@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{DataRef, Reader, Xlsx};
 
 use super::{ImportError, Reason};
 
@@ -27,17 +27,70 @@ pub struct Sheet {
     pub unreadable: Vec<(u64, Reason)>,
 }
 
-/// Reads CSV or XLSX bytes (told apart by their content, never their name).
+/// One row as the reader met it, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowRead {
+    /// Row number and cells (cell `i` is column `i`; a row may be shorter than others).
+    Cells(u64, Vec<String>),
+    /// A row that could not be read at all, with why.
+    Unreadable(u64, Reason),
+}
+
+/// What a file says about itself before its rows are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// How the file is read, for the summary.
+    pub format: String,
+    /// About how many rows it holds (line breaks of a CSV, the extent an XLSX sheet
+    /// declares), for a progress bar; the exact count is known at the end.
+    pub estimated_rows: usize,
+}
+
+/// Reads CSV or XLSX bytes (told apart by their content, never their name) into a
+/// whole [`Sheet`].
 pub fn read_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet, ImportError> {
+    let mut out = Sheet::default();
+    read_rows(
+        bytes,
+        sheet,
+        |opened| out.format = opened.format.clone(),
+        |row| {
+            match row {
+                RowRead::Cells(n, cells) => out.rows.push((n, cells)),
+                RowRead::Unreadable(n, reason) => out.unreadable.push((n, reason)),
+            }
+            true
+        },
+    )?;
+    Ok(out)
+}
+
+/// Streams the rows of CSV or XLSX bytes to `on_row` in file order, after telling
+/// `on_open` the format, so the import can check and store the first rows while the
+/// rest are still being decoded. Stops early when `on_row` answers false. A problem
+/// with the whole file may be found after some rows were handed on (an XLSX damaged
+/// half-way, too many rows): the caller keeps what it did with them provisional
+/// until this returns `Ok`.
+pub fn read_rows(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    on_open: impl FnOnce(&Opened),
+    on_row: impl FnMut(RowRead) -> bool,
+) -> Result<(), ImportError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes, sheet)
+        read_xlsx(bytes, sheet, on_open, on_row)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         Err(ImportError::new("xls_lama", &[]))
     } else if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         Err(ImportError::new("berkas_kosong", &[]))
     } else {
-        read_csv(bytes)
+        read_csv(bytes, on_open, on_row)
     }
+}
+
+/// The whole-file error for a file with more data rows than [`MAX_ROWS`].
+fn too_many_rows() -> ImportError {
+    ImportError::new("terlalu_banyak_baris", &[("max", MAX_ROWS.to_string())])
 }
 
 /// Text of a CSV file and the name of its encoding.
@@ -79,7 +132,11 @@ fn delimiter(text: &str) -> u8 {
     counts.iter().max_by_key(|(_, n)| *n).map(|(d, _)| *d).unwrap_or(b',')
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
+fn read_csv(
+    bytes: &[u8],
+    on_open: impl FnOnce(&Opened),
+    mut on_row: impl FnMut(RowRead) -> bool,
+) -> Result<(), ImportError> {
     let (text, encoding) = decode(bytes);
     let delim = delimiter(&text);
     let mut reader = csv::ReaderBuilder::new()
@@ -87,7 +144,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
         .flexible(true)
         .delimiter(delim)
         .from_reader(text.as_bytes());
-    let mut sheet = Sheet {
+    on_open(&Opened {
         format: format!(
             "CSV, {encoding}, {}",
             match delim {
@@ -96,8 +153,8 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
                 _ => "koma",
             }
         ),
-        ..Sheet::default()
-    };
+        estimated_rows: text.bytes().filter(|b| *b == b'\n').count() + usize::from(!text.ends_with('\n')),
+    });
     // Row numbers as a spreadsheet shows them: blank lines the CSV reader skips
     // still count, and a quoted cell spanning lines is still one row.
     let mut record = csv::StringRecord::new();
@@ -116,9 +173,9 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
         }
         n
     };
-    let (mut row, mut previous_start) = (0u64, 0usize);
+    let (mut row, mut previous_start, mut rows_read) = (0u64, 0usize, 0usize);
     loop {
-        match reader.read_record(&mut record) {
+        let read = match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 // The reader's position is before the blank lines it skipped.
@@ -132,48 +189,53 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
                     row + breaks(previous_start, start).max(1)
                 };
                 previous_start = start;
-                sheet.rows.push((
+                rows_read += 1;
+                RowRead::Cells(
                     row,
                     record.iter().take(MAX_COLUMNS).map(|c| c.trim().to_owned()).collect(),
-                ));
+                )
             }
             Err(e) => {
                 row += 1;
-                sheet
-                    .unreadable
-                    .push((row, Reason::new("baris_rusak", &[("detail", e.to_string())])));
+                RowRead::Unreadable(row, Reason::new("baris_rusak", &[("detail", e.to_string())]))
             }
+        };
+        if rows_read > MAX_ROWS + HEADER_SEARCH_ROWS {
+            return Err(too_many_rows());
         }
-        if sheet.rows.len() > MAX_ROWS + HEADER_SEARCH_ROWS {
-            return Err(ImportError::new(
-                "terlalu_banyak_baris",
-                &[("max", MAX_ROWS.to_string())],
-            ));
+        if !on_row(read) {
+            break;
         }
     }
-    Ok(sheet)
+    Ok(())
 }
 
 /// A spreadsheet cell as text: whole numbers without ".0" (tracking IDs are often
 /// stored as numbers), dates as ISO text.
-fn cell_text(cell: &Data) -> String {
+fn cell_text(cell: &DataRef<'_>) -> String {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_owned(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => if *b { "ya" } else { "tidak" }.to_owned(),
-        Data::DateTime(d) => d
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_owned(),
+        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Bool(b) => if *b { "ya" } else { "tidak" }.to_owned(),
+        DataRef::DateTime(d) => d
             .as_datetime()
             .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
             .unwrap_or_else(|| d.as_f64().to_string()),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e}"),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#{e}"),
     }
 }
 
-fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet, ImportError> {
+fn read_xlsx(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    on_open: impl FnOnce(&Opened),
+    mut on_row: impl FnMut(RowRead) -> bool,
+) -> Result<(), ImportError> {
     let broken = |e: calamine::XlsxError| ImportError::new("xlsx_rusak", &[("detail", e.to_string())]);
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
     let names = book.sheet_names();
@@ -193,29 +255,65 @@ fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet, ImportError> {
             .cloned()
             .ok_or_else(|| ImportError::new("tanpa_lembar", &[]))?,
     };
-    let range = book.worksheet_range(&name).map_err(broken)?;
-    if range.height() > MAX_ROWS + HEADER_SEARCH_ROWS {
-        return Err(ImportError::new(
-            "terlalu_banyak_baris",
-            &[("max", MAX_ROWS.to_string())],
-        ));
-    }
-    let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            (
-                first_row + i as u64 + 1,
-                cells.iter().take(MAX_COLUMNS).map(cell_text).collect(),
-            )
-        })
-        .collect();
-    Ok(Sheet {
+    // Cells in the order the sheet stores them, which Excel and every writer keep
+    // row by row: a row is handed on when the next one starts. Empty cells are
+    // skipped (a row of only empty cells is no row), as calamine's whole-sheet
+    // reading does.
+    let mut cells = book.worksheet_cells_reader(&name).map_err(broken)?;
+    let extent = cells.dimensions();
+    on_open(&Opened {
         format: format!("XLSX, lembar \"{name}\""),
-        rows,
-        unreadable: Vec::new(),
-    })
+        estimated_rows: if extent.start.0 <= extent.end.0 {
+            (extent.end.0 - extent.start.0) as usize + 1
+        } else {
+            0
+        },
+    });
+    let mut current: Option<(u32, Vec<String>)> = None;
+    let mut rows_read = 0usize;
+    while let Some(cell) = cells.next_cell().map_err(broken)? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        match &current {
+            Some((at, _)) if *at == row => {}
+            Some((at, _)) if row < *at => {
+                return Err(ImportError::new(
+                    "xlsx_urutan",
+                    &[
+                        ("row", (u64::from(row) + 1).to_string()),
+                        ("after", (u64::from(*at) + 1).to_string()),
+                    ],
+                ));
+            }
+            _ => {
+                if let Some((at, values)) = current.take()
+                    && !on_row(RowRead::Cells(u64::from(at) + 1, values))
+                {
+                    return Ok(());
+                }
+                rows_read += 1;
+                if rows_read > MAX_ROWS + HEADER_SEARCH_ROWS {
+                    return Err(too_many_rows());
+                }
+                current = Some((row, Vec::new()));
+            }
+        }
+        let column = column as usize;
+        if column < MAX_COLUMNS
+            && let Some((_, values)) = current.as_mut()
+        {
+            if values.len() <= column {
+                values.resize(column + 1, String::new());
+            }
+            values[column] = cell_text(cell.get_value());
+        }
+    }
+    if let Some((at, values)) = current {
+        on_row(RowRead::Cells(u64::from(at) + 1, values));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -242,5 +340,57 @@ mod tests {
         );
         let (text, enc) = decode(b"\xFF\xFEi\x00d\x00");
         assert_eq!((text.as_str(), enc), ("id", "UTF-16LE"));
+    }
+
+    #[test]
+    fn xlsx_rows_stream_in_sheet_order_with_their_numbers() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet().set_name("Laporan").unwrap();
+        sheet.write_string(0, 0, "Daftar laporan").unwrap();
+        sheet.write_string(2, 1, "ID Laporan").unwrap();
+        sheet.write_string(2, 3, "Judul").unwrap();
+        sheet.write_number(3, 1, 1916449.0).unwrap();
+        sheet.write_string(3, 3, "  Jalan rusak ").unwrap();
+        // Row 5 is blank; row 6 has only its last cell.
+        sheet.write_string(5, 3, "Lampu mati").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let mut opened = None;
+        let mut rows = Vec::new();
+        read_rows(
+            &bytes,
+            Some("laporan"),
+            |o| opened = Some(o.clone()),
+            |row| {
+                rows.push(row);
+                true
+            },
+        )
+        .unwrap();
+        let opened = opened.unwrap();
+        assert_eq!(opened.format, "XLSX, lembar \"Laporan\"");
+        assert_eq!(opened.estimated_rows, 6, "the extent the sheet declares, rows 1-6");
+        let cells = |n: u64, v: &[&str]| RowRead::Cells(n, v.iter().map(|s| (*s).to_owned()).collect());
+        assert_eq!(
+            rows,
+            [
+                cells(1, &["Daftar laporan"]),
+                cells(3, &["", "ID Laporan", "", "Judul"]),
+                cells(4, &["", "1916449", "", "Jalan rusak"]),
+                cells(6, &["", "", "", "Lampu mati"]),
+            ]
+        );
+        // Stopping early reads no further.
+        let mut seen = 0;
+        read_rows(
+            &bytes,
+            None,
+            |_| {},
+            |_| {
+                seen += 1;
+                seen < 2
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, 2);
     }
 }

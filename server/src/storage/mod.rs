@@ -45,6 +45,20 @@ impl std::fmt::Debug for BulkSession {
     }
 }
 
+/// What one bulk batch ([`Store::import_lapor_batch`]) does with what it decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchWrite {
+    /// Writes nothing: the outcomes say exactly what would happen.
+    DryRun,
+    /// Writes and commits, together with any batches held before it.
+    Commit,
+    /// Writes but leaves the transaction open, so the batch and any held before it
+    /// can still be undone: a later `Commit` batch or [`Store::commit_bulk_write`]
+    /// makes them permanent, [`Store::finish_bulk_write`] without that rolls them
+    /// back. An import holds its first batches until the whole file has been read.
+    Hold,
+}
+
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -256,32 +270,36 @@ pub trait Store:
     /// so a further SMS or WhatsApp message threads onto it.
     async fn open_complaint_from(&self, unit_id: i64, channel: &str, phone: &str) -> Result<Option<i64>, StoreError>;
     // --- SPAN-LAPOR! import (issue 5) ---
-    /// Imports one batch of LAPOR! reports into a unit in one transaction: reports
+    /// Imports one batch of LAPOR! reports into a unit: reports
     /// whose tracking ID is new become complaints (nomor agenda taken from the unit's
     /// counter inside the transaction: no gaps, no duplicates), known ones get their
     /// status and new follow-ups as control-card events, and unchanged ones write
-    /// nothing. Tracking IDs must be unique within the batch. With `dry_run` nothing
-    /// is written and the outcomes say exactly what would happen.
+    /// nothing. Tracking IDs must be unique within the batch. `write` says whether
+    /// to commit, hold the transaction open or only decide ([`BatchWrite`]).
     ///
     /// Every batch of one import passes the same `session`: they all write through
-    /// one connection, whose page cache stays warm from batch to batch.
+    /// one connection, whose page cache stays warm from batch to batch. A batch that
+    /// fails rolls back itself and every batch held before it.
     async fn import_lapor_batch(
         &self,
         session: &mut BulkSession,
         unit_id: i64,
         reports: &[LaporReport],
         recorded_by: Option<i64>,
-        dry_run: bool,
+        write: BatchWrite,
     ) -> Result<Vec<LaporOutcome>, StoreError>;
+    /// Commits the batches a session holds ([`BatchWrite::Hold`]); nothing to do
+    /// when it holds none.
+    async fn commit_bulk_write(&self, session: &mut BulkSession) -> Result<(), StoreError>;
     /// Copies what committed bulk batches wrote into the main database file. It
     /// may run beside a batch that is still writing (SQLite checkpoints the
     /// write-ahead log up to the last commit without blocking the writer), so an
     /// import does it on another connection while its next batch is stored; on
     /// PostgreSQL there is nothing to do.
     async fn checkpoint_bulk_write(&self) -> Result<(), StoreError>;
-    /// Ends a run of bulk batches ([`Store::import_lapor_batch`]): gives the
-    /// session's connection back to the pool as it was and, when the batches
-    /// wrote, checkpoints what is left. On SQLite the batches leave the
+    /// Ends a run of bulk batches ([`Store::import_lapor_batch`]): rolls back any
+    /// batches still held, gives the session's connection back to the pool as it
+    /// was and, when the batches wrote, checkpoints what is left. On SQLite the batches leave the
     /// write-ahead log to the checkpoints of [`Store::checkpoint_bulk_write`]
     /// instead of checkpointing (and syncing) every few megabytes at their commits.
     async fn finish_bulk_write(&self, session: BulkSession) -> Result<(), StoreError>;

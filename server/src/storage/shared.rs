@@ -1263,8 +1263,9 @@ macro_rules! impl_store {
             unit_id: i64,
             reports: &[LaporReport],
             recorded_by: Option<i64>,
-            dry_run: bool,
+            write: super::BatchWrite,
         ) -> Result<Vec<LaporOutcome>, StoreError> {
+            let dry_run = write == super::BatchWrite::DryRun;
             use std::collections::{HashMap, HashSet};
             if reports.is_empty() {
                 return Ok(Vec::new());
@@ -1276,6 +1277,7 @@ macro_rules! impl_store {
                 _ => shared::BulkConnection {
                     conn: Some(self.pool.acquire().await?),
                     paused: false,
+                    in_transaction: false,
                 },
             };
             if !dry_run && !bulk.paused {
@@ -1284,8 +1286,18 @@ macro_rules! impl_store {
                 bulk.paused = true;
             }
             let conn = bulk.conn.as_mut().expect("held until the session ends");
+            let in_transaction = &mut bulk.in_transaction;
             let result: Result<Vec<LaporOutcome>, StoreError> = async {
-            let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+            if !*in_transaction {
+                // SQLite: take the write lock at once, so the transaction never has
+                // to upgrade from reading; a dry run only reads.
+                let begin = match (DIALECT, dry_run) {
+                    (shared::Dialect::Sqlite, false) => "BEGIN IMMEDIATE",
+                    _ => "BEGIN",
+                };
+                sqlx::query(begin).execute(&mut **conn).await?;
+                *in_transaction = true;
+            }
             let years: std::collections::BTreeSet<i64> =
                 reports.iter().map(|r| i64::from(chrono::Datelike::year(&r.complaint.received_at))).collect();
             if !dry_run {
@@ -1298,7 +1310,7 @@ macro_rules! impl_store {
                     )
                     .bind(unit_id)
                     .bind(year)
-                    .execute(&mut *tx)
+                    .execute(&mut **conn)
                     .await?;
                 }
             }
@@ -1311,7 +1323,7 @@ macro_rules! impl_store {
             ))
             .bind(unit_id)
             .bind(serde_json::to_string(&ids).expect("strings serialize"))
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **conn)
             .await?;
             let mut existing: HashMap<String, shared::ExistingLapor> = HashMap::new();
             for r in &rows {
@@ -1337,19 +1349,20 @@ macro_rules! impl_store {
                     shared::json_texts(DIALECT, 1)
                 ))
                 .bind(serde_json::to_string(&refs).expect("strings serialize"))
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **conn)
                 .await?;
                 known_refs.extend(found);
             }
             let plans = shared::plan_lapor(reports, &existing, &known_refs);
             if dry_run {
-                tx.rollback().await?;
+                sqlx::query("ROLLBACK").execute(&mut **conn).await?;
+                *in_transaction = false;
                 return Ok(plans.iter().map(|p| p.outcome.clone()).collect());
             }
             // New complaints: a block of agenda numbers per year, in file order.
             let template: String = sqlx::query_scalar("SELECT agenda_format FROM units WHERE id = $1")
                 .bind(unit_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **conn)
                 .await?;
             let mut per_year: HashMap<i64, i64> = HashMap::new();
             for (p, r) in plans.iter().zip(reports) {
@@ -1367,7 +1380,7 @@ macro_rules! impl_store {
                 .bind(unit_id)
                 .bind(year)
                 .bind(n)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **conn)
                 .await?;
                 next_number.insert(*year, last - n + 1);
             }
@@ -1418,7 +1431,7 @@ macro_rules! impl_store {
                         .push_bind(now);
                 });
                 insert.push(" RETURNING id, channel_ref");
-                for row in insert.build().fetch_all(&mut *tx).await? {
+                for row in insert.build().fetch_all(&mut **conn).await? {
                     new_ids.insert(row.try_get(1)?, row.try_get(0)?);
                 }
             }
@@ -1440,7 +1453,7 @@ macro_rules! impl_store {
                     .bind(answered)
                     .bind(closed)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut **conn)
                     .await?;
                 }
             }
@@ -1476,7 +1489,7 @@ macro_rules! impl_store {
                         .push_bind(e.to_status)
                         .push_bind(e.note.as_str());
                 });
-                insert.build().execute(&mut *tx).await?;
+                insert.build().execute(&mut **conn).await?;
             }
             for chunk in messages.chunks(shared::lapor_values_rows(8)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_MESSAGE_INSERT);
@@ -1491,7 +1504,7 @@ macro_rules! impl_store {
                         .push_bind(m.message_ref);
                 });
                 insert.push(shared::LAPOR_MESSAGE_CONFLICT);
-                insert.build().execute(&mut *tx).await?;
+                insert.build().execute(&mut **conn).await?;
             }
             for chunk in links.chunks(shared::lapor_values_rows(8)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_LINK_INSERT);
@@ -1506,16 +1519,48 @@ macro_rules! impl_store {
                         .push_bind(now);
                 });
                 insert.push(shared::LAPOR_LINK_CONFLICT);
-                insert.build().execute(&mut *tx).await?;
+                insert.build().execute(&mut **conn).await?;
             }
-            tx.commit().await?;
+            if write == super::BatchWrite::Commit {
+                sqlx::query("COMMIT").execute(&mut **conn).await?;
+                *in_transaction = false;
+            }
             Ok(outcomes)
             }
             .await;
-            // Failed or not, the connection stays with the session: the import
-            // ends it with `finish_bulk_write`, which gives it back as it was.
+            // A failed batch undoes itself and the batches held before it. Failed
+            // or not, the connection stays with the session: the import ends it with
+            // `finish_bulk_write`, which gives it back as it was; one that cannot
+            // roll back is closed instead (dropping `bulk`).
+            if result.is_err() && !bulk.end_transaction("ROLLBACK").await {
+                return result;
+            }
             session.0 = Some(Box::new(bulk));
             result
+        }
+
+        async fn commit_bulk_write(&self, session: &mut super::BulkSession) -> Result<(), StoreError> {
+            let Some(Ok(mut bulk)) = session.0.take().map(|held| held.downcast::<shared::BulkConnection<Db>>()) else {
+                return Ok(());
+            };
+            if !bulk.in_transaction {
+                session.0 = Some(bulk);
+                return Ok(());
+            }
+            let conn = bulk.conn.as_mut().expect("held until the session ends");
+            match sqlx::query("COMMIT").execute(&mut **conn).await {
+                Ok(_) => {
+                    bulk.in_transaction = false;
+                    session.0 = Some(bulk);
+                    Ok(())
+                }
+                Err(e) => {
+                    if bulk.end_transaction("ROLLBACK").await {
+                        session.0 = Some(bulk);
+                    }
+                    Err(e.into())
+                }
+            }
         }
 
         async fn checkpoint_bulk_write(&self) -> Result<(), StoreError> {
@@ -1527,6 +1572,13 @@ macro_rules! impl_store {
                 return Ok(());
             };
             let paused = bulk.paused;
+            // Batches still held were never confirmed: they go.
+            if !bulk.end_transaction("ROLLBACK").await {
+                if paused {
+                    Self::checkpoint(&self.pool).await?;
+                }
+                return Ok(());
+            }
             if let Some(conn) = bulk.conn.take() {
                 if paused {
                     Self::resume_autocheckpoint(conn).await;
@@ -2519,6 +2571,36 @@ pub(super) struct BulkConnection<DB: sqlx::Database> {
     pub conn: Option<sqlx::pool::PoolConnection<DB>>,
     /// Whether its checkpoints are paused.
     pub paused: bool,
+    /// Whether a transaction is open on it (held batches, or a batch that failed).
+    pub in_transaction: bool,
+}
+
+impl<DB: sqlx::Database> BulkConnection<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    /// Ends the open transaction, if any, with `COMMIT` or `ROLLBACK`. False when
+    /// that failed: the connection is then left to be closed (by dropping this)
+    /// rather than go back to the pool inside a transaction.
+    pub async fn end_transaction(&mut self, end: &'static str) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            return true;
+        };
+        if !self.in_transaction {
+            return true;
+        }
+        match sqlx::query(end).execute(&mut **conn).await {
+            Ok(_) => {
+                self.in_transaction = false;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not end the bulk transaction; closing the connection");
+                false
+            }
+        }
+    }
 }
 
 impl<DB: sqlx::Database> Drop for BulkConnection<DB> {

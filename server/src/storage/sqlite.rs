@@ -153,7 +153,13 @@ mod tests {
         let mut session = crate::storage::BulkSession::default();
         let abandoned = tokio::time::timeout(
             Duration::from_millis(500),
-            store.import_lapor_batch(&mut session, unit_id, &reports, None, false),
+            store.import_lapor_batch(
+                &mut session,
+                unit_id,
+                &reports,
+                None,
+                crate::storage::BatchWrite::Commit,
+            ),
         )
         .await;
         assert!(abandoned.is_err(), "the batch waited for the write lock");
@@ -169,7 +175,13 @@ mod tests {
         // does not hand its paused connection back either.
         let mut session = crate::storage::BulkSession::default();
         let outcomes = store
-            .import_lapor_batch(&mut session, unit_id, &reports[..100], None, false)
+            .import_lapor_batch(
+                &mut session,
+                unit_id,
+                &reports[..100],
+                None,
+                crate::storage::BatchWrite::Commit,
+            )
             .await
             .unwrap();
         assert_eq!(outcomes.len(), 100);

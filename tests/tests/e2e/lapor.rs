@@ -325,6 +325,97 @@ on_both_databases!(
     }
 );
 
+/// An XLSX export whose sheet stores row 3 after its last row, as no spreadsheet
+/// application writes it: every row before the end reads well, so the first batches
+/// are checked and stored before the reader meets the stray row.
+fn xlsx_broken_half_way() -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["ID Laporan", "Judul", "Isi Laporan", "Tanggal Laporan"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for r in 1..=8u32 {
+        let cells = [
+            (3_000_000 + r).to_string(),
+            format!("Laporan {r}"),
+            "Isi laporan".to_owned(),
+            "22/11/2026".to_owned(),
+        ];
+        for (c, cell) in cells.iter().enumerate() {
+            sheet.write_string(r, c as u16, cell).unwrap();
+        }
+    }
+    let whole = book.save_to_buffer().unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(whole)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).unwrap();
+        let name = part.name().unwrap().into_owned();
+        let mut content = Vec::new();
+        part.read_to_end(&mut content).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let xml = String::from_utf8(content).unwrap();
+            let start = xml.find("<row r=\"3\"").unwrap();
+            let end = start + xml[start..].find("</row>").unwrap() + "</row>".len();
+            let row = xml[start..end].to_owned();
+            let xml =
+                format!("{}{}", &xml[..start], &xml[end..]).replace("</sheetData>", &format!("{row}</sheetData>"));
+            content = xml.into_bytes();
+        }
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+on_both_databases!(
+    a_file_found_broken_after_its_first_batches_leaves_nothing_behind,
+    |db: TestDb| async move {
+        let store = db.store.clone();
+        let unit_id = store.create_unit(&unit()).await.unwrap();
+        let options = options(store.as_ref(), false).await;
+        let mut batches_stored = 0;
+        let error = tanggap::lapor::import(store.as_ref(), xlsx_broken_half_way(), &options, &mut |done, _| {
+            if done > 0 {
+                batches_stored += 1;
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "baris 3 pada berkas XLSX muncul setelah baris 9; simpan ulang berkas dari aplikasi lembar kerja"
+        );
+        assert_eq!(error.committed, 0);
+        assert!(
+            batches_stored >= 3,
+            "the rows before the stray one were stored (held) before it was met: {batches_stored}"
+        );
+        let c = store.counts().await.unwrap();
+        assert_eq!(
+            (c.complaints, c.complaint_events),
+            (0, 0),
+            "the held batches were rolled back"
+        );
+        // The connection went back to the pool outside any transaction, and the
+        // agenda counter was rolled back with the rest: numbering starts at 1.
+        let first = run(store.as_ref(), &first_export(), false).await;
+        assert_eq!(counts(&first), (3, 0, 0, 0));
+        assert_eq!(
+            complaint_of(store.as_ref(), unit_id, "1916449")
+                .await
+                .summary
+                .nomor_agenda,
+            "ADU/2026/000001"
+        );
+    }
+);
+
 /// A multipart body built by hand, as a browser sends the upload form.
 fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----tanggap-uji-7MA4YWxkTrZu0gW";
