@@ -379,10 +379,12 @@ on_both_databases!(
         let store = db.store.clone();
         let unit_id = store.create_unit(&unit()).await.unwrap();
         let options = options(store.as_ref(), false).await;
-        let mut batches_stored = 0;
+        // Progress moves on once per stored batch.
+        let (mut batches_stored, mut last_done) = (0, 0);
         let error = tanggap::lapor::import(store.as_ref(), xlsx_broken_half_way(), &options, &mut |done, _| {
-            if done > 0 {
+            if done > last_done {
                 batches_stored += 1;
+                last_done = done;
             }
         })
         .await
