@@ -226,6 +226,28 @@ impl FromRequestParts<AppState> for StaffUser {
     }
 }
 
+/// A logged-in holder of the system-level role (`users.system_admin`): the one who
+/// keeps the national holiday calendar and manages accounts that work in more than
+/// one unit. Everyone else is refused with 403.
+#[derive(Debug, Clone)]
+pub struct SystemAdmin {
+    /// The logged-in user.
+    pub staff: StaffUser,
+}
+
+impl FromRequestParts<AppState> for SystemAdmin {
+    type Rejection = ErrorPage;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let staff = StaffUser::from_request_parts(parts, state).await?;
+        if staff.session.user.system_admin {
+            Ok(SystemAdmin { staff })
+        } else {
+            Err(ErrorPage::Forbidden)
+        }
+    }
+}
+
 /// A staff member acting in one unit (the `{unit}` path segment): they must hold a
 /// role there, or the request stops with 403. This is where unit isolation happens.
 #[derive(Debug, Clone)]

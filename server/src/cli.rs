@@ -199,11 +199,15 @@ pub struct UserAddArgs {
     #[arg(long)]
     pub name: String,
     /// Role: admin, petugas, kepala_bidang, sekretaris, kepala_dinas or auditor.
-    #[arg(long, value_parser = parse_role)]
-    pub role: Role,
+    #[arg(long, value_parser = parse_role, required_unless_present = "system_admin")]
+    pub role: Option<Role>,
     /// Unit code(s) the account works in; repeat or separate with commas.
-    #[arg(long = "unit", required = true, value_delimiter = ',')]
+    #[arg(long = "unit", value_delimiter = ',', required_unless_present = "system_admin")]
     pub units: Vec<String>,
+    /// Give the account the system-level role: the national holiday calendar and the
+    /// accounts that work in more than one unit. Only this command grants it.
+    #[arg(long)]
+    pub system_admin: bool,
     /// Read the password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
@@ -484,12 +488,19 @@ async fn run_demo(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {
 
 async fn add_user(store: &dyn Store, args: UserAddArgs) -> anyhow::Result<()> {
     let mut roles = Vec::new();
-    for code in &args.units {
-        let unit = store
-            .unit_by_code(code.trim())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("unit {code:?} tidak ditemukan / unit not found"))?;
-        roles.push((unit.id, args.role));
+    if let Some(role) = args.role {
+        if args.units.is_empty() {
+            anyhow::bail!("--role butuh --unit / --role needs --unit");
+        }
+        for code in &args.units {
+            let unit = store
+                .unit_by_code(code.trim())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("unit {code:?} tidak ditemukan / unit not found"))?;
+            roles.push((unit.id, role));
+        }
+    } else if !args.units.is_empty() {
+        anyhow::bail!("--unit butuh --role / --unit needs --role");
     }
     let (password, generated) = if args.password_stdin {
         let mut line = String::new();
@@ -510,10 +521,17 @@ async fn add_user(store: &dyn Store, args: UserAddArgs) -> anyhow::Result<()> {
     }
     match store.create_user(&user).await {
         Ok(id) => {
+            if args.system_admin {
+                store.set_system_admin(id, true).await?;
+            }
+            let mut roles: Vec<&str> = args.role.map(|r| r.key()).into_iter().collect();
+            if args.system_admin {
+                roles.push("system_admin");
+            }
             println!(
                 "Akun dibuat / account created: {} (id {id}, peran {})",
                 user.username,
-                args.role.key()
+                roles.join(", ")
             );
             if generated {
                 println!("Kata sandi awal / initial password (shown once): {password}");

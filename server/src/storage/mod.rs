@@ -141,8 +141,12 @@ pub trait Store:
     async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
     /// Accounts with any role in a unit, by login name.
     async fn list_unit_users(&self, unit_id: i64) -> Result<Vec<User>, StoreError>;
-    /// Replaces a password hash and ends all of the account's sessions.
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// Replaces a password hash and ends all of the account's sessions. `must_change`
+    /// is true when someone other than the owner chose it (an admin's reset): the
+    /// owner must then replace it at their next login.
+    async fn set_password(&self, user_id: i64, password_hash: &str, must_change: bool) -> Result<(), StoreError>;
+    /// Grants or withdraws the system-level role (command line only).
+    async fn set_system_admin(&self, user_id: i64, system_admin: bool) -> Result<(), StoreError>;
     /// Enables or disables an account; disabling ends its sessions.
     async fn set_user_active(&self, user_id: i64, active: bool) -> Result<(), StoreError>;
 

@@ -161,6 +161,22 @@ pub struct User {
     pub active: bool,
     /// (unit id, role) pairs.
     pub roles: Vec<(i64, Role)>,
+    /// System-level role: keeps the national holiday calendar and manages accounts
+    /// that work in more than one unit. Granted only from the command line.
+    pub system_admin: bool,
+    /// Someone else (an admin) set the current password: the owner must choose a
+    /// new one before the account can do anything else.
+    pub must_change_password: bool,
+}
+
+impl User {
+    /// The units this account holds any role in, each once, in id order.
+    pub fn unit_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.roles.iter().map(|(u, _)| *u).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// What is needed to create a staff account.

@@ -336,7 +336,8 @@ macro_rules! impl_store {
 
         async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
             let Some(row) = sqlx::query(
-                "SELECT id, username, full_name, password_hash, active FROM users WHERE lower(username) = lower($1)",
+                "SELECT id, username, full_name, password_hash, active, system_admin, must_change_password \
+                 FROM users WHERE lower(username) = lower($1)",
             )
             .bind(username)
             .fetch_optional(&self.pool)
@@ -363,6 +364,8 @@ macro_rules! impl_store {
                 password_hash: row.try_get(3)?,
                 active: row.try_get(4)?,
                 roles,
+                system_admin: row.try_get(5)?,
+                must_change_password: row.try_get(6)?,
             }))
         }
 
@@ -644,16 +647,28 @@ macro_rules! impl_store {
             Ok(users)
         }
 
-        async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
+        async fn set_password(&self, user_id: i64, password_hash: &str, must_change: bool) -> Result<(), StoreError> {
             let mut tx = self.pool.begin().await?;
-            sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = $3 WHERE id = $4",
+            )
                 .bind(password_hash)
                 .bind(chrono::Utc::now())
+                .bind(must_change)
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
             tx.commit().await?;
+            Ok(())
+        }
+
+        async fn set_system_admin(&self, user_id: i64, system_admin: bool) -> Result<(), StoreError> {
+            sqlx::query("UPDATE users SET system_admin = $1 WHERE id = $2")
+                .bind(system_admin)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
             Ok(())
         }
 

@@ -323,7 +323,7 @@ pub async fn change_password(
         return render_account(&state, reader, &staff, StatusCode::UNPROCESSABLE_ENTITY, notice).await;
     }
     let new_hash = crate::passwords::hash(&form.new).map_err(|_| ErrorPage::Internal)?;
-    state.store.set_password(user.id, &new_hash).await?;
+    state.store.set_password(user.id, &new_hash, false).await?;
     audit_self(&state, user.id, &staff.ip, "user.password_changed").await?;
     let cookie = start_session(&state, user.id, &staff.ip).await?;
     let mut response = Redirect::to("/akun?selesai=1").into_response();

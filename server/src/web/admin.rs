@@ -201,7 +201,7 @@ pub async fn reset_password(
     let user = unit_user(&state, &staff, id).await?;
     let password = crate::passwords::generate();
     let hash = crate::passwords::hash(&password).map_err(|_| ErrorPage::Internal)?;
-    state.store.set_password(user.id, &hash).await?;
+    state.store.set_password(user.id, &hash, true).await?;
     staff
         .audit(
             &state,
