@@ -718,13 +718,20 @@ macro_rules! impl_triage_store {
                 let refused = if $crate::domain::ComplaintStatus::parse(&status).is_ok_and(|s| s.is_closed()) {
                     Some(ClassifyError::Closed)
                 } else {
-                    let (jenis, service, division, assignee): (i64, i64, i64, i64) = sqlx::query_as(
+                    // The holder must handle complaints in this unit: a role elsewhere
+                    // (petugas of another unit, auditor here) does not count.
+                    let handlers = $crate::auth::HANDLE_COMPLAINTS
+                        .iter()
+                        .map(|r| format!("'{}'", r.key()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let (jenis, service, division, assignee): (i64, i64, i64, i64) = sqlx::query_as(&format!(
                         "SELECT (SELECT COUNT(*) FROM jenis_pengaduan WHERE id = $1 AND unit_id = $5 AND active = $6), \
                          (SELECT COUNT(*) FROM services WHERE id = $2 AND unit_id = $5), \
                          (SELECT COUNT(*) FROM divisions WHERE id = $3 AND unit_id = $5), \
                          (SELECT COUNT(*) FROM user_roles r JOIN users u ON u.id = r.user_id \
-                          WHERE r.user_id = $4 AND r.unit_id = $5 AND u.active = $6)",
-                    )
+                          WHERE r.user_id = $4 AND r.unit_id = $5 AND r.role IN ({handlers}) AND u.active = $6)"
+                    ))
                     .bind(c.jenis_id)
                     .bind(c.service_id)
                     .bind(c.division_id)

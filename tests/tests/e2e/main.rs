@@ -1,6 +1,7 @@
 //! One test binary for all end-to-end tests (one link instead of many).
 
 mod authz;
+mod authz_cross_unit;
 mod browser;
 mod http;
 mod intake;
