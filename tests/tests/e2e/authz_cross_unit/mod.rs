@@ -281,7 +281,7 @@ on_both_databases!(
             403,
             "an auditor records no complaint"
         );
-        let refused: Vec<(String, Pairs)> = vec![
+        let refused: [(String, Pairs); 5] = [
             (
                 format!("/staf/unit-b/pengaduan/{}/status", f.b.moving),
                 pairs(&[("to", "terverifikasi".into()), ("dari", "diterima".into())]),
