@@ -2,6 +2,7 @@
 
 mod authz;
 mod browser;
+mod holidays;
 mod http;
 mod intake;
 mod lapor;
