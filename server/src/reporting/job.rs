@@ -12,7 +12,8 @@ use super::period::Period;
 use crate::storage::Store;
 use crate::storage::reports::ReportVersion;
 
-/// The first day of the month that is not a weekend or a holiday.
+/// The first day of the month that is not a weekend or a day off (`holidays`: the
+/// national holidays with the unit's own days off).
 pub fn first_working_day(year: i32, month: u32, holidays: &[NaiveDate]) -> NaiveDate {
     let mut day = NaiveDate::from_ymd_opt(year, month, 1).expect("valid month");
     while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) || holidays.contains(&day) {
@@ -34,13 +35,12 @@ pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> an
     let mut failure = None;
     for unit in store.list_units().await? {
         let today = now.with_timezone(&super::zone(&unit)).date_naive();
-        let holidays: Vec<NaiveDate> = store
-            .list_holidays(today.with_day(1).unwrap_or(today), today)
-            .await?
-            .into_iter()
-            .map(|h| h.day)
-            .collect();
-        if first_working_day(today.year(), today.month(), &holidays) != today {
+        // The unit's own days off count as well as the national ones: its first
+        // working day is the first day its office is open.
+        let days_off = store
+            .days_off(unit.id, today.with_day(1).unwrap_or(today), today)
+            .await?;
+        if first_working_day(today.year(), today.month(), &days_off) != today {
             continue;
         }
         let month = Period::month_of(today).previous();

@@ -163,15 +163,14 @@ pub async fn monthly_figures(
     for _ in 0..11 {
         trend_start = trend_start.previous();
     }
+    // The unit's days off: national holidays and its own, never another unit's.
     let holidays: Vec<NaiveDate> = store
-        .list_holidays(
+        .days_off(
+            unit.id,
             trend_start.from() - chrono::Duration::days(31),
             as_of + chrono::Duration::days(400),
         )
-        .await?
-        .into_iter()
-        .map(|h| h.day)
-        .collect();
+        .await?;
     let mut sla = store.report_sla_targets(unit.id).await?;
     if sla.is_empty() {
         sla = analytics::SlaTarget::defaults();

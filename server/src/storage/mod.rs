@@ -7,6 +7,7 @@
 //! per backend. Queries are checked at run time (no `query!` macros), so building
 //! needs no database.
 
+pub mod calendar;
 mod error;
 pub mod model;
 mod postgres;
@@ -74,7 +75,13 @@ pub enum Backend {
 /// after its transaction has committed.
 #[async_trait]
 pub trait Store:
-    survey_admin::SurveyAdminStore + triage::TriageStore + reports::ReportStore + Send + Sync + 'static
+    survey_admin::SurveyAdminStore
+    + triage::TriageStore
+    + reports::ReportStore
+    + calendar::CalendarStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which engine this is, for logs and dialect-specific tests.
     fn backend(&self) -> Backend;
@@ -109,7 +116,8 @@ pub trait Store:
 
     /// Inserts or renames holidays; returns how many rows changed.
     async fn upsert_holidays(&self, holidays: &[Holiday]) -> Result<u64, StoreError>;
-    /// Holidays between two days, inclusive.
+    /// National holidays and cuti bersama between two days, inclusive (the same for
+    /// every unit; a unit's working days use [`calendar::CalendarStore::days_off`]).
     async fn list_holidays(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Holiday>, StoreError>;
 
     /// Stores a complaint with the next nomor agenda and its first control-card entry.

@@ -186,7 +186,8 @@ pub async fn after_reply(
     }
     let zone = super::calendar::zone_of(&unit.time_zone);
     let calendar =
-        super::calendar::UnitCalendar::load(store, zone, answered.with_timezone(&zone).date_naive(), 60).await?;
+        super::calendar::UnitCalendar::load(store, unit.id, zone, answered.with_timezone(&zone).date_naive(), 60)
+            .await?;
     if calendar.working_days_between(answered, at) > REPLY_WINDOW_WORKING_DAYS {
         return Ok(false);
     }

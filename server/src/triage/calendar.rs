@@ -1,6 +1,7 @@
 //! Working days in a unit's time zone: Monday to Friday minus the national holidays
 //! and cuti bersama stored in `holidays` (seeded for 2025-2027 by migration 0006,
-//! edited by admins). SLA targets (PENGADUAN.md) count these days.
+//! kept by the system-level role) and the unit's own days off (`unit_days_off`,
+//! kept by the unit's admin). SLA targets (PENGADUAN.md) count these days.
 //!
 //! A moment (UTC) becomes a date in the unit's zone (WIB `Asia/Jakarta`, WITA
 //! `Asia/Makassar`, WIT `Asia/Jayapura`) before counting, so a complaint that arrives
@@ -37,18 +38,28 @@ impl UnitCalendar {
         }
     }
 
-    /// The calendar of a unit for clocks starting around `from`: loads the holidays
-    /// from a week before `from` to `span_days` after it.
+    /// A calendar in `zone` skipping the given days off.
+    pub fn from_days(zone: Tz, days_off: impl IntoIterator<Item = NaiveDate>) -> UnitCalendar {
+        UnitCalendar {
+            zone,
+            days: WorkingCalendar::new(days_off),
+        }
+    }
+
+    /// The calendar of unit `unit_id` for clocks starting around `from`: loads its
+    /// days off (national holidays, cuti bersama and the unit's own days off, never
+    /// another unit's) from a week before `from` to `span_days` after it.
     pub async fn load(
         store: &dyn crate::storage::Store,
+        unit_id: i64,
         zone: Tz,
         from: NaiveDate,
         span_days: u64,
     ) -> Result<UnitCalendar, StoreError> {
         let start = from.checked_sub_days(Days::new(7)).unwrap_or(from);
         let end = from.checked_add_days(Days::new(span_days)).unwrap_or(from);
-        let holidays = store.list_holidays(start, end).await?;
-        Ok(UnitCalendar::new(zone, &holidays))
+        let days = store.days_off(unit_id, start, end).await?;
+        Ok(UnitCalendar::from_days(zone, days))
     }
 
     /// The unit's zone.

@@ -81,18 +81,28 @@ impl TriageJobs {
         Ok(pass)
     }
 
+    /// The calendar of one unit (its days off: national and its own) around `from`,
+    /// cached per unit and day for the pass.
     async fn calendar(
         &self,
-        cache: &mut HashMap<String, UnitCalendar>,
+        cache: &mut HashMap<(i64, chrono::NaiveDate), UnitCalendar>,
+        unit_id: i64,
         zone_name: &str,
         from: DateTime<Utc>,
     ) -> Result<UnitCalendar, StoreError> {
-        let key = format!("{zone_name}|{}", from.date_naive());
+        let key = (unit_id, from.date_naive());
         if let Some(c) = cache.get(&key) {
             return Ok(c.clone());
         }
         let zone = zone_of(zone_name);
-        let c = UnitCalendar::load(self.store.as_ref(), zone, from.with_timezone(&zone).date_naive(), 400).await?;
+        let c = UnitCalendar::load(
+            self.store.as_ref(),
+            unit_id,
+            zone,
+            from.with_timezone(&zone).date_naive(),
+            400,
+        )
+        .await?;
         cache.insert(key, c.clone());
         Ok(c)
     }
@@ -103,7 +113,9 @@ impl TriageJobs {
         let waiting = self.store.answered_before(now - chrono::Duration::days(10)).await?;
         let mut calendars = HashMap::new();
         for w in waiting {
-            let cal = self.calendar(&mut calendars, &w.time_zone, w.answered_at).await?;
+            let cal = self
+                .calendar(&mut calendars, w.unit_id, &w.time_zone, w.answered_at)
+                .await?;
             let reply_in_time = w
                 .replied_at
                 .filter(|r| cal.working_days_between(w.answered_at, *r) <= REPLY_WINDOW_WORKING_DAYS);

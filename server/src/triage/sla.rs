@@ -28,7 +28,8 @@ pub fn due_dates(
     )
 }
 
-/// [`due_dates`] with the unit's targets and holidays loaded from the store.
+/// [`due_dates`] with the unit's targets and days off (national and its own) loaded
+/// from the store.
 pub async fn due_dates_for(
     store: &dyn Store,
     unit: &Unit,
@@ -42,7 +43,7 @@ pub async fn due_dates_for(
     // Calendar days enough for the longest target: 7 per 5 working days, plus the
     // longest run of holidays in a year (Lebaran) and some.
     let span = u64::try_from(longest).unwrap_or(60) * 7 / 5 + 40;
-    let calendar = UnitCalendar::load(store, zone, from, span).await?;
+    let calendar = UnitCalendar::load(store, unit.id, zone, from, span).await?;
     Ok(due_dates(&calendar, &targets, bobot, received))
 }
 

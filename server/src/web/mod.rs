@@ -10,6 +10,7 @@ mod assets;
 mod channels;
 mod dashboard;
 mod follow_up;
+mod holidays;
 mod intake;
 mod lapor;
 mod pages;
@@ -350,12 +351,21 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/api/v1/units/{unit}/complaints/{id}/status",
             post(triage::api_move_status),
         ),
-        (Method::GET, "/staf/{unit}/hari-libur", get(triage::holidays_page)),
-        (Method::POST, "/staf/{unit}/hari-libur", post(triage::save_holiday)),
+        // Working-day calendar (issue 17): a unit's own days off; the national list
+        // is the system-level role's.
+        (Method::GET, "/staf/{unit}/hari-libur", get(holidays::unit_page)),
+        (Method::POST, "/staf/{unit}/hari-libur", post(holidays::save_unit_day)),
         (
             Method::POST,
             "/staf/{unit}/hari-libur/hapus",
-            post(triage::delete_holiday),
+            post(holidays::delete_unit_day),
+        ),
+        (Method::GET, "/sistem/hari-libur", get(holidays::national_page)),
+        (Method::POST, "/sistem/hari-libur", post(holidays::save_national)),
+        (
+            Method::POST,
+            "/sistem/hari-libur/hapus",
+            post(holidays::delete_national),
         ),
         (Method::GET, "/staf/{unit}/jenis", get(triage::jenis_page)),
         (Method::POST, "/staf/{unit}/jenis", post(triage::add_jenis)),

@@ -246,14 +246,12 @@ pub async fn complaint_stats(
         }
     };
     let first = range.from.unwrap_or(as_of - chrono::Duration::days(3 * 366));
+    // The unit's days off: national holidays and its own, never another unit's.
     let holidays = state
         .store
-        .list_holidays(first, as_of + chrono::Duration::days(366))
+        .days_off(unit.id, first, as_of + chrono::Duration::days(366))
         .await
-        .map_err(|_| ApiDenied::Internal)?
-        .into_iter()
-        .map(|h| h.day)
-        .collect();
+        .map_err(|_| ApiDenied::Internal)?;
     let (complaints, events) = state
         .store
         .complaint_columns(Some(unit.id))

@@ -1,5 +1,5 @@
 //! Triage pages (issue 6): status moves and classification from the complaint page,
-//! the holiday calendar and the unit's jenis list.
+//! and the unit's jenis list (the calendar pages are in `web::holidays`).
 //!
 //! Every handler takes the unit from the URL ([`UnitStaff`]) and checks the role
 //! before reading the form, so a refused role learns nothing from validation. Store
@@ -9,7 +9,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,7 +20,7 @@ use crate::auth::{HANDLE_COMPLAINTS, MANAGE_UNIT, UnitStaff};
 use crate::domain::{Bobot, ComplaintStatus, Klasifikasi};
 use crate::i18n::Tr;
 use crate::storage::model::{ComplaintRecord, Unit};
-use crate::storage::triage::{Classification, HolidayRow, Jenis, StatusMove, TriageState};
+use crate::storage::triage::{Classification, Jenis, StatusMove, TriageState};
 use crate::triage::calendar::zone_of;
 use crate::triage::lifecycle;
 
@@ -1014,162 +1014,6 @@ pub async fn merge(
         }
         Err(crate::storage::triage::MergeError::Move(e)) => refused(&state, staff, reader, id, e.message(lang)).await,
     }
-}
-
-// ---- Holiday calendar (admin) ----
-
-#[derive(Template)]
-#[template(path = "triage_holidays.html")]
-struct HolidaysPage {
-    tr: Tr,
-    page: PageChrome,
-    unit: Unit,
-    year: i32,
-    rows: Vec<HolidayRow>,
-    error: Option<&'static str>,
-}
-
-/// Which year the holiday page shows.
-#[derive(Deserialize, Default)]
-pub struct YearQuery {
-    tahun: Option<i32>,
-}
-
-fn this_year(unit: &Unit) -> i32 {
-    chrono::Datelike::year(&Utc::now().with_timezone(&zone_of(&unit.time_zone)))
-}
-
-async fn render_holidays(
-    state: &AppState,
-    staff: &UnitStaff,
-    reader: Reader,
-    year: i32,
-    status: StatusCode,
-    error: Option<&'static str>,
-) -> Result<Response, ErrorPage> {
-    let year = year.clamp(2000, 2100);
-    let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(ErrorPage::BadRequest)?;
-    let to = NaiveDate::from_ymd_opt(year, 12, 31).ok_or(ErrorPage::BadRequest)?;
-    let rows = state.store.holiday_rows(from, to).await?;
-    let page = HolidaysPage {
-        tr: reader.tr,
-        page: reader.page,
-        unit: staff.unit.clone(),
-        year,
-        rows,
-        error,
-    };
-    Ok((status, Html(page.render()?)).into_response())
-}
-
-/// `GET /staf/{unit}/hari-libur`: the national holidays and cuti bersama of a year.
-/// They are the same for every unit (national decrees); unit admins keep them.
-pub async fn holidays_page(
-    State(state): State<AppState>,
-    staff: UnitStaff,
-    reader: Reader,
-    Query(q): Query<YearQuery>,
-) -> Result<Response, ErrorPage> {
-    staff.require(MANAGE_UNIT)?;
-    let year = q.tahun.unwrap_or_else(|| this_year(&staff.unit));
-    render_holidays(&state, &staff, reader, year, StatusCode::OK, None).await
-}
-
-/// The add-a-holiday form.
-#[derive(Deserialize, Default)]
-pub struct HolidayForm {
-    #[serde(default)]
-    tanggal: String,
-    #[serde(default)]
-    nama: String,
-    #[serde(default)]
-    jenis: String,
-    #[serde(default)]
-    sumber: String,
-}
-
-/// `POST /staf/{unit}/hari-libur`: adds a holiday or renames the one on that day.
-pub async fn save_holiday(
-    State(state): State<AppState>,
-    staff: UnitStaff,
-    reader: Reader,
-    Form(form): Form<HolidayForm>,
-) -> Result<Response, ErrorPage> {
-    staff.require(MANAGE_UNIT)?;
-    let day = NaiveDate::parse_from_str(form.tanggal.trim(), "%Y-%m-%d").ok();
-    let name = form.nama.trim();
-    let error = if day.is_none() {
-        Some("triage.holidays.bad_date")
-    } else if name.is_empty() || name.chars().count() > 120 {
-        Some("triage.holidays.bad_name")
-    } else if !matches!(form.jenis.as_str(), "libur_nasional" | "cuti_bersama") {
-        Some("triage.holidays.bad_kind")
-    } else {
-        None
-    };
-    let year = day
-        .map(|d| chrono::Datelike::year(&d))
-        .unwrap_or_else(|| this_year(&staff.unit));
-    if let Some(error) = error {
-        return render_holidays(
-            &state,
-            &staff,
-            reader,
-            year,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(error),
-        )
-        .await;
-    }
-    let day = day.expect("checked above");
-    let row = HolidayRow {
-        day,
-        name: name.to_owned(),
-        kind: form.jenis.clone(),
-        source: form.sumber.trim().chars().take(200).collect(),
-    };
-    state.store.save_holiday(&row).await?;
-    staff
-        .audit(&state, "holiday.saved", "holiday", &day.to_string(), &row.name)
-        .await?;
-    Ok(Redirect::to(&format!("/staf/{}/hari-libur?tahun={year}", staff.unit.code)).into_response())
-}
-
-/// The delete-a-holiday form.
-#[derive(Deserialize, Default)]
-pub struct DeleteHolidayForm {
-    #[serde(default)]
-    tanggal: String,
-}
-
-/// `POST /staf/{unit}/hari-libur/hapus`: removes a holiday (the day counts as a
-/// working day again).
-pub async fn delete_holiday(
-    State(state): State<AppState>,
-    staff: UnitStaff,
-    reader: Reader,
-    Form(form): Form<DeleteHolidayForm>,
-) -> Result<Response, ErrorPage> {
-    staff.require(MANAGE_UNIT)?;
-    let Ok(day) = NaiveDate::parse_from_str(form.tanggal.trim(), "%Y-%m-%d") else {
-        let year = this_year(&staff.unit);
-        return render_holidays(
-            &state,
-            &staff,
-            reader,
-            year,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("triage.holidays.bad_date"),
-        )
-        .await;
-    };
-    if state.store.delete_holiday(day).await? {
-        staff
-            .audit(&state, "holiday.deleted", "holiday", &day.to_string(), "")
-            .await?;
-    }
-    let year = chrono::Datelike::year(&day);
-    Ok(Redirect::to(&format!("/staf/{}/hari-libur?tahun={year}", staff.unit.code)).into_response())
 }
 
 // ---- Jenis pengaduan list (admin) ----

@@ -47,6 +47,9 @@ enum Access {
     Token,
     /// Only a registered device (a kiosk cookie): every actor of the matrix is refused.
     Nobody,
+    /// Only the system-level role (`users.system_admin`): every actor of the matrix
+    /// (unit roles included) is refused.
+    System,
 }
 
 const ALL_ROLES: &[Role] = &[
@@ -185,8 +188,8 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/undangan/{token}", Public),
         (Method::POST, "/undangan/{token}", Public),
         (Method::POST, "/api/v1/units/{unit}/survey-invites", Token),
-        // Triage (issue 6): complaint handlers move and classify; admins keep the
-        // holiday calendar and the jenis list.
+        // Triage (issue 6): complaint handlers move and classify; admins keep their
+        // unit's days off and the jenis list.
         (Method::POST, "/staf/{unit}/pengaduan/{id}/status", Unit(HANDLERS)),
         (Method::POST, "/staf/{unit}/pengaduan/{id}/klasifikasi", Unit(HANDLERS)),
         (
@@ -211,6 +214,10 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/hari-libur", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/hari-libur/hapus", Unit(&[Role::Admin])),
+        // The national holiday calendar (issue 17): the system-level role only.
+        (Method::GET, "/sistem/hari-libur", System),
+        (Method::POST, "/sistem/hari-libur", System),
+        (Method::POST, "/sistem/hari-libur/hapus", System),
         (Method::GET, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/jenis/{id}/status", Unit(&[Role::Admin])),
@@ -261,6 +268,7 @@ fn allowed(access: Access, who: Who) -> bool {
         (Access::Unit(_), _) => false,
         (Access::Token, _) => false,
         (Access::Nobody, _) => false,
+        (Access::System, _) => false,
     }
 }
 

@@ -3,6 +3,7 @@
 mod authz;
 mod authz_cross_unit;
 mod browser;
+mod holidays;
 mod http;
 mod intake;
 mod lapor;

@@ -1,5 +1,5 @@
 //! Triage (issue 6): the life cycle enforced on every move, classification with due
-//! dates on the working-day calendar, the seeded and editable holidays, the jenis
+//! dates on the working-day calendar, the seeded holidays and a unit's days off, the jenis
 //! list; on both databases, through the staff pages.
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -374,7 +374,7 @@ on_both_databases!(due_dates_skip_the_seeded_holidays, |db: TestDb| async move {
         NaiveDate::from_ymd_opt(2026, 3, 31)
     );
 
-    // An admin adds a local day off; a new classification counts it.
+    // An admin adds a day off of the unit; a new classification counts it.
     let admin = f.app.login("admin", PASSWORD).await;
     let (code, _, page) = admin.get("/staf/dinsos-uji/hari-libur?tahun=2026").await;
     assert_eq!(code, 200);
@@ -417,7 +417,8 @@ on_both_databases!(due_dates_skip_the_seeded_holidays, |db: TestDb| async move {
         .await;
     assert_eq!(code, 303);
     let left = store
-        .list_holidays(
+        .unit_days_off(
+            f.unit,
             NaiveDate::from_ymd_opt(2026, 3, 25).unwrap(),
             NaiveDate::from_ymd_opt(2026, 3, 25).unwrap(),
         )
