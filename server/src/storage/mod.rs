@@ -149,6 +149,8 @@ pub trait Store:
     async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
     /// Accounts with any role in a unit, by login name.
     async fn list_unit_users(&self, unit_id: i64) -> Result<Vec<User>, StoreError>;
+    /// Every account, by login name: the system administrator's account list.
+    async fn list_all_users(&self) -> Result<Vec<User>, StoreError>;
     /// Replaces a password hash and ends all of the account's sessions. `must_change`
     /// is true when someone other than the owner chose it (an admin's reset): the
     /// owner must then replace it at their next login.
@@ -170,14 +172,19 @@ pub trait Store:
     ) -> Result<Option<Session>, StoreError>;
     /// Ends one session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    /// Records a login attempt, for throttling and the audit trail.
+    /// Records a login attempt, for throttling and the audit trail, and returns its
+    /// id. The login form records every attempt as failed BEFORE it checks the
+    /// password and turns it into a success afterwards
+    /// ([`Store::login_attempt_succeeded`]), so parallel guesses all count.
     async fn record_login_attempt(
         &self,
         username: &str,
         ip: &str,
         success: bool,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
+    /// Marks an attempt recorded as failed a success (the password was right).
+    async fn login_attempt_succeeded(&self, attempt_id: i64) -> Result<(), StoreError>;
     /// Failed attempts since `since` for an account name and for an address.
     async fn failed_logins_since(
         &self,

@@ -647,6 +647,19 @@ macro_rules! impl_store {
             Ok(users)
         }
 
+        async fn list_all_users(&self) -> Result<Vec<User>, StoreError> {
+            let names: Vec<String> = sqlx::query_scalar("SELECT username FROM users ORDER BY username")
+                .fetch_all(&self.pool)
+                .await?;
+            let mut users = Vec::with_capacity(names.len());
+            for name in names {
+                if let Some(u) = self.user_by_username(&name).await? {
+                    users.push(u);
+                }
+            }
+            Ok(users)
+        }
+
         async fn set_password(&self, user_id: i64, password_hash: &str, must_change: bool) -> Result<(), StoreError> {
             let mut tx = self.pool.begin().await?;
             sqlx::query(
@@ -751,12 +764,22 @@ macro_rules! impl_store {
             ip: &str,
             success: bool,
             at: chrono::DateTime<chrono::Utc>,
-        ) -> Result<(), StoreError> {
-            sqlx::query("INSERT INTO login_attempts (username, ip, at, success) VALUES (lower($1), $2, $3, $4)")
-                .bind(username)
-                .bind(ip)
-                .bind(at)
-                .bind(success)
+        ) -> Result<i64, StoreError> {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO login_attempts (username, ip, at, success) VALUES (lower($1), $2, $3, $4) RETURNING id",
+            )
+            .bind(username)
+            .bind(ip)
+            .bind(at)
+            .bind(success)
+            .fetch_one(&self.pool)
+            .await?)
+        }
+
+        async fn login_attempt_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
+            sqlx::query("UPDATE login_attempts SET success = $1 WHERE id = $2")
+                .bind(true)
+                .bind(attempt_id)
                 .execute(&self.pool)
                 .await?;
             Ok(())

@@ -2,8 +2,9 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -110,6 +111,16 @@ pub struct LoginForm {
 
 /// Checks the password, throttled per account and per address, and opens a new
 /// session (a fresh token, so a planted cookie is never promoted).
+///
+/// The attempt is recorded as failed BEFORE the password is checked, and the limits
+/// count it: of any number of parallel guesses at one account, at most
+/// [`MAX_FAILED_PER_ACCOUNT`] are checked (each sees every attempt recorded before
+/// its count, so the last of any six checked would have seen six). A right
+/// password turns the record into a success. Attempts refused as throttled stay
+/// recorded as failures, so hammering a locked account keeps it locked.
+///
+/// An account whose password was set by an admin goes straight to `/akun` to
+/// choose its own.
 pub async fn login(
     State(state): State<AppState>,
     axum::Extension(ClientIp(ip)): axum::Extension<ClientIp>,
@@ -133,11 +144,13 @@ pub async fn login(
         return fail(StatusCode::UNPROCESSABLE_ENTITY, "login.missing", reader);
     }
     let now = Utc::now();
+    let attempt = state.store.record_login_attempt(&username, &ip, false, now).await?;
     let (by_account, by_ip) = state
         .store
         .failed_logins_since(&username, &ip, now - Duration::minutes(THROTTLE_MINUTES))
         .await?;
-    if by_account >= MAX_FAILED_PER_ACCOUNT || by_ip >= MAX_FAILED_PER_IP {
+    // Both counts include this attempt.
+    if by_account > MAX_FAILED_PER_ACCOUNT || by_ip > MAX_FAILED_PER_IP {
         tracing::warn!(username, ip, by_account, by_ip, "login throttled");
         return fail(StatusCode::TOO_MANY_REQUESTS, "login.throttled", reader);
     }
@@ -149,13 +162,17 @@ pub async fn login(
         .await
         .map_err(|_| ErrorPage::Internal)?;
     let Some(user) = user.filter(|u| matches && u.active) else {
-        state.store.record_login_attempt(&username, &ip, false, now).await?;
         return fail(StatusCode::UNAUTHORIZED, "login.wrong", reader);
     };
-    state.store.record_login_attempt(&username, &ip, true, now).await?;
+    state.store.login_attempt_succeeded(attempt).await?;
     let cookie = start_session(&state, user.id, &ip).await?;
     audit_self(&state, user.id, &ip, "session.login").await?;
-    let mut response = Redirect::to(&next).into_response();
+    let next = if user.must_change_password {
+        "/akun"
+    } else {
+        next.as_str()
+    };
+    let mut response = Redirect::to(next).into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -193,6 +210,8 @@ struct AccountPage {
     done: bool,
     email_error: Option<&'static str>,
     email_saved: bool,
+    /// The password was set by an admin: nothing else works until it is replaced.
+    must_change: bool,
 }
 
 /// The units and roles of the logged-in user, with their labels.
@@ -253,6 +272,7 @@ async fn render_account(
         done: notice.done,
         email_error: notice.email_error,
         email_saved: notice.email_saved,
+        must_change: staff.session.user.must_change_password,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -292,7 +312,9 @@ pub struct ChangePasswordForm {
 }
 
 /// Changes one's own password. Every other session of the account ends; this
-/// browser gets a new one.
+/// browser gets a new one. Replacing a password an admin set (the one-time password
+/// of a new or reset account) is audited in every unit the account works in as
+/// `user.password_set_after_reset`, and only then does the account work again.
 pub async fn change_password(
     State(state): State<AppState>,
     staff: StaffUser,
@@ -324,7 +346,19 @@ pub async fn change_password(
     }
     let new_hash = crate::passwords::hash(&form.new).map_err(|_| ErrorPage::Internal)?;
     state.store.set_password(user.id, &new_hash, false).await?;
-    audit_self(&state, user.id, &staff.ip, "user.password_changed").await?;
+    if user.must_change_password {
+        super::account_admin::audit_everywhere(
+            &state,
+            user.id,
+            &staff.ip,
+            user,
+            "user.password_set_after_reset",
+            &user.username,
+        )
+        .await?;
+    } else {
+        audit_self(&state, user.id, &staff.ip, "user.password_changed").await?;
+    }
     let cookie = start_session(&state, user.id, &staff.ip).await?;
     let mut response = Redirect::to("/akun?selesai=1").into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -360,4 +394,59 @@ pub async fn change_email(
     state.store.set_user_email(staff.session.user.id, email).await?;
     audit_self(&state, staff.session.user.id, &staff.ip, "user.email_changed").await?;
     Ok(Redirect::to("/akun?surel=1").into_response())
+}
+
+/// Whether a request may go through while the account must first replace a
+/// password an admin set: its own account page, the password form and logging out
+/// do; the staff area (`/staf`, `/sistem`) and the other account forms do not.
+/// Public pages are not affected (they show nothing a session unlocks).
+fn blocked_until_password_changed(path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    (under("/staf") || under("/sistem") || under("/akun")) && path != "/akun" && path != "/akun/kata-sandi"
+}
+
+/// Middleware (inside the session layer): an account whose password was set by
+/// someone else (an admin's create or reset) can do nothing in the staff area until
+/// its owner chooses a new one. Every such page and form is sent to `/akun` (303),
+/// where the change form is; nothing is done.
+pub async fn password_change_gate(req: Request, next: Next) -> Response {
+    let must_change = req
+        .extensions()
+        .get::<auth::MaybeSession>()
+        .and_then(|s| s.0.as_ref())
+        .is_some_and(|s| s.user.must_change_password);
+    if must_change && blocked_until_password_changed(req.uri().path()) {
+        return Redirect::to("/akun").into_response();
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blocked_until_password_changed as blocked;
+
+    #[test]
+    fn only_the_password_form_and_logout_stay_open_until_the_password_is_changed() {
+        for open in [
+            "/akun",
+            "/akun/kata-sandi",
+            "/keluar",
+            "/masuk",
+            "/",
+            "/lacak",
+            "/assets/style.css",
+        ] {
+            assert!(!blocked(open), "{open}");
+        }
+        for shut in [
+            "/staf",
+            "/staf/unit-a",
+            "/staf/unit-a/pengaduan/1",
+            "/sistem/pengguna",
+            "/akun/email",
+        ] {
+            assert!(blocked(shut), "{shut}");
+        }
+        assert!(!blocked("/stafx") && !blocked("/sistemx"));
+    }
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use super::account_admin::{self, Acting, unit_admin_may_manage};
 use super::{AppState, ErrorPage, PageChrome, Reader};
 use crate::auth::{API_SCOPES, MANAGE_UNIT, READ_AUDIT, UnitStaff, hash_secret, new_secret};
 use crate::domain::Role;
@@ -19,6 +20,9 @@ pub struct UserRow {
     pub user: User,
     /// Role labels in this unit.
     pub roles: Vec<&'static str>,
+    /// False for accounts that also work elsewhere (or a system administrator):
+    /// only a system administrator manages those.
+    pub managed_here: bool,
 }
 
 #[derive(Template)]
@@ -58,6 +62,7 @@ async fn render_users(
                 .filter(|(u, _)| *u == staff.unit.id)
                 .map(|(_, r)| tr.t(&format!("role.{}", r.key())))
                 .collect(),
+            managed_here: unit_admin_may_manage(&user, staff.unit.id),
             user,
         })
         .collect();
@@ -99,7 +104,9 @@ pub struct NewUserForm {
     role: String,
 }
 
-/// Creates an account in this unit with a generated password, shown once.
+/// Creates an account in this unit with a generated one-time password, shown once:
+/// the owner must choose their own at first login, so the admin who saw it cannot
+/// use the account (nor the identities its role sees) unnoticed.
 pub async fn create_user(
     State(state): State<AppState>,
     staff: UnitStaff,
@@ -144,14 +151,18 @@ pub async fn create_user(
     };
     match state.store.create_user(&new).await {
         Ok(id) => {
+            // One-time: the owner replaces it at first login. Were this step lost, the
+            // account would hold a password nobody was shown.
+            state.store.set_password(id, &new.password_hash, true).await?;
+            let created = state.store.user_by_id(id).await?.ok_or(ErrorPage::Internal)?;
+            let acting = Acting {
+                user: &staff.staff.session.user,
+                unit: Some(&staff.unit),
+                ip: &staff.staff.ip,
+            };
+            let detail = account_admin::audit_detail(&state, &acting, &created).await?;
             staff
-                .audit(
-                    &state,
-                    "user.created",
-                    "user",
-                    &id.to_string(),
-                    &format!("{username} ({})", role.key()),
-                )
+                .audit(&state, "user.created", "user", &id.to_string(), &detail)
                 .await?;
             render_users(
                 &state,
@@ -190,7 +201,23 @@ async fn unit_user(state: &AppState, staff: &UnitStaff, id: i64) -> Result<User,
     }
 }
 
-/// Resets an account's password to a new generated one (shown once) and ends its sessions.
+/// Why a unit admin may not act on this account, if they may not: it works in
+/// other units too (or is a system administrator), so only a system administrator
+/// manages it (403); or it is their own (422, use `/akun`).
+fn refusal(staff: &UnitStaff, user: &User) -> Option<(StatusCode, &'static str)> {
+    if user.id == staff.staff.session.user.id {
+        Some((StatusCode::UNPROCESSABLE_ENTITY, "accounts.not_self"))
+    } else if !unit_admin_may_manage(user, staff.unit.id) {
+        Some((StatusCode::FORBIDDEN, "accounts.managed_by_system"))
+    } else {
+        None
+    }
+}
+
+/// Resets an account's password to a new generated one-time password (shown once):
+/// its sessions end, the owner must choose a new one at next login, the reset is
+/// audited in every unit the account works in and its email gets a notice. Refused
+/// for one's own account and for accounts that also work in other units.
 pub async fn reset_password(
     State(state): State<AppState>,
     staff: UnitStaff,
@@ -199,18 +226,15 @@ pub async fn reset_password(
 ) -> Result<Response, ErrorPage> {
     staff.require(MANAGE_UNIT)?;
     let user = unit_user(&state, &staff, id).await?;
-    let password = crate::passwords::generate();
-    let hash = crate::passwords::hash(&password).map_err(|_| ErrorPage::Internal)?;
-    state.store.set_password(user.id, &hash, true).await?;
-    staff
-        .audit(
-            &state,
-            "user.password_reset",
-            "user",
-            &user.id.to_string(),
-            &user.username,
-        )
-        .await?;
+    if let Some((status, error)) = refusal(&staff, &user) {
+        return render_users(&state, &staff, reader, status, Some(error), None, None).await;
+    }
+    let acting = Acting {
+        user: &staff.staff.session.user,
+        unit: Some(&staff.unit),
+        ip: &staff.staff.ip,
+    };
+    let password = account_admin::reset_password(&state, &acting, &user).await?;
     render_users(
         &state,
         &staff,
@@ -226,11 +250,13 @@ pub async fn reset_password(
 /// Fields of the enable/disable form.
 #[derive(Deserialize)]
 pub struct StatusForm {
+    /// "1" enables, anything else disables.
     #[serde(default)]
-    active: String,
+    pub active: String,
 }
 
-/// Enables or disables an account of this unit (never one's own).
+/// Enables or disables an account of this unit alone (never one's own), audited in
+/// every unit it works in; a disable ends its sessions and notifies its email.
 pub async fn set_user_status(
     State(state): State<AppState>,
     staff: UnitStaff,
@@ -241,23 +267,20 @@ pub async fn set_user_status(
     staff.require(MANAGE_UNIT)?;
     let user = unit_user(&state, &staff, id).await?;
     let active = form.active == "1";
-    if user.id == staff.staff.session.user.id && !active {
-        return render_users(
-            &state,
-            &staff,
-            reader,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("users.not_self"),
-            None,
-            None,
-        )
-        .await;
+    if let Some((status, error)) = refusal(&staff, &user) {
+        let error = if error == "accounts.not_self" {
+            "users.not_self"
+        } else {
+            error
+        };
+        return render_users(&state, &staff, reader, status, Some(error), None, None).await;
     }
-    state.store.set_user_active(user.id, active).await?;
-    let action = if active { "user.enabled" } else { "user.disabled" };
-    staff
-        .audit(&state, action, "user", &user.id.to_string(), &user.username)
-        .await?;
+    let acting = Acting {
+        user: &staff.staff.session.user,
+        unit: Some(&staff.unit),
+        ip: &staff.staff.ip,
+    };
+    account_admin::set_active(&state, &acting, &user, active).await?;
     render_users(&state, &staff, reader, StatusCode::OK, None, None, None).await
 }
 

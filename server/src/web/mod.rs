@@ -4,6 +4,7 @@
 //! later issue can walk them from one place.
 
 mod account;
+mod account_admin;
 mod admin;
 mod api;
 mod assets;
@@ -24,6 +25,7 @@ mod survey_data;
 mod survey_invite;
 mod survey_qr;
 mod survey_staff;
+mod system;
 mod triage;
 
 pub use publication::ImageCache;
@@ -146,6 +148,18 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/staf/{unit}/pengguna/{id}/status",
             post(admin::set_user_status),
+        ),
+        // Accounts that span units: system administrators only (issue 17).
+        (Method::GET, "/sistem/pengguna", get(system::users_page)),
+        (
+            Method::POST,
+            "/sistem/pengguna/{id}/kata-sandi",
+            post(system::reset_password),
+        ),
+        (
+            Method::POST,
+            "/sistem/pengguna/{id}/status",
+            post(system::set_user_status),
         ),
         (Method::GET, "/staf/{unit}/token", get(admin::tokens_page)),
         (Method::POST, "/staf/{unit}/token", post(admin::create_token)),
@@ -421,6 +435,7 @@ pub fn router(state: AppState) -> Router {
     }
     routes
         .fallback(pages::not_found)
+        .layer(middleware::from_fn(account::password_change_gate))
         .layer(CatchPanicLayer::custom(|_| ErrorPage::Internal.into_response()))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -25,6 +25,8 @@ struct StaffHome {
     tr: Tr,
     page: PageChrome,
     units: Vec<UnitRoles>,
+    /// Shows the link to the system administrator's pages.
+    system_admin: bool,
 }
 
 /// The staff start page: the units this account works in.
@@ -39,6 +41,7 @@ pub async fn staff_home(
             tr: reader.tr,
             page: reader.page,
             units,
+            system_admin: staff.session.user.system_admin,
         }
         .render()?,
     ))

@@ -21,6 +21,8 @@ enum Who {
     Role(Role),
     /// A petugas of another unit.
     OtherUnit,
+    /// A system administrator with no role in any unit.
+    SystemAdmin,
 }
 
 const ACTORS: &[Who] = &[
@@ -32,6 +34,7 @@ const ACTORS: &[Who] = &[
     Who::Role(Role::KepalaDinas),
     Who::Role(Role::Auditor),
     Who::OtherUnit,
+    Who::SystemAdmin,
 ];
 
 /// The decision for a route.
@@ -47,8 +50,7 @@ enum Access {
     Token,
     /// Only a registered device (a kiosk cookie): every actor of the matrix is refused.
     Nobody,
-    /// Only the system-level role (`users.system_admin`): every actor of the matrix
-    /// (unit roles included) is refused.
+    /// Only a system administrator (`users.system_admin`).
     System,
 }
 
@@ -100,6 +102,9 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             Unit(&[Role::Admin]),
         ),
         (Method::POST, "/staf/{unit}/pengguna/{id}/status", Unit(&[Role::Admin])),
+        (Method::GET, "/sistem/pengguna", System),
+        (Method::POST, "/sistem/pengguna/{id}/kata-sandi", System),
+        (Method::POST, "/sistem/pengguna/{id}/status", System),
         (Method::GET, "/staf/{unit}/token", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/token", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/token/{id}/cabut", Unit(&[Role::Admin])),
@@ -268,7 +273,7 @@ fn allowed(access: Access, who: Who) -> bool {
         (Access::Unit(_), _) => false,
         (Access::Token, _) => false,
         (Access::Nobody, _) => false,
-        (Access::System, _) => false,
+        (Access::System, who) => who == Who::SystemAdmin,
     }
 }
 
@@ -331,6 +336,7 @@ fn username(who: Who) -> String {
     match who {
         Who::Role(r) => format!("{}_a", r.key()),
         Who::OtherUnit => "petugas_b".into(),
+        Who::SystemAdmin => "sistem".into(),
         Who::Anonymous => unreachable!(),
     }
 }
@@ -343,9 +349,10 @@ async fn fixture(db: TestDb) -> Fixture {
     for who in ACTORS.iter().copied().filter(|w| *w != Who::Anonymous) {
         let roles = match who {
             Who::Role(r) => vec![(a, r)],
+            Who::SystemAdmin => vec![],
             _ => vec![(b, Role::Petugas)],
         };
-        store
+        let id = store
             .create_user(&NewUser {
                 username: username(who),
                 full_name: username(who),
@@ -354,6 +361,9 @@ async fn fixture(db: TestDb) -> Fixture {
             })
             .await
             .unwrap();
+        if who == Who::SystemAdmin {
+            store.set_system_admin(id, true).await.unwrap();
+        }
     }
     let target_user = store
         .create_user(&NewUser {
@@ -843,7 +853,14 @@ on_both_databases!(sessions_end_on_logout_disable_and_expiry, |db: TestDb| async
         .await;
     let start = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
     let new_password = &page[start..start + 16];
-    f.app.login("target_a", new_password).await;
+    // It is one-time: it logs in, straight to the form that replaces it.
+    let (status, location, _) = f
+        .app
+        .anonymous()
+        .await
+        .post("/masuk", &[("username", "target_a"), ("password", new_password)])
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/akun")));
     assert_eq!(
         anon.post("/masuk", &[("username", "target_a"), ("password", PASSWORD)])
             .await
@@ -1022,7 +1039,22 @@ on_both_databases!(admins_create_accounts_with_clear_errors, |db: TestDb| async 
     assert_eq!(status, 201);
     assert_eq!(f.app.store.counts().await.unwrap().users, before + 1);
     let start = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
-    let rina = f.app.login("rina", &page[start..start + 16]).await;
+    let temporary = page[start..start + 16].to_owned();
+    // The password an admin set is one-time: the first login goes to the change form.
+    let mut rina = f.app.anonymous().await;
+    let (status, location, _) = rina
+        .post("/masuk", &[("username", "rina"), ("password", &temporary)])
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/akun")));
+    rina.csrf = tanggap_tests::csrf_in(&rina.get("/akun").await.2).unwrap();
+    let new = "rina-memilih-sendiri-123";
+    let (status, _, _) = rina
+        .post(
+            "/akun/kata-sandi",
+            &[("current", &temporary), ("new", new), ("confirm", new)],
+        )
+        .await;
+    assert_eq!(status, 303);
     assert_eq!(rina.get("/staf/unit-a/pengaduan").await.0, 200);
     assert_eq!(rina.get("/staf/unit-a/pengguna").await.0, 403);
     // An admin of unit A cannot touch an account that lives only in unit B.

@@ -1,5 +1,6 @@
 //! One test binary for all end-to-end tests (one link instead of many).
 
+mod accounts;
 mod authz;
 mod authz_cross_unit;
 mod browser;
