@@ -2,6 +2,7 @@
 
 mod authz;
 mod browser;
+mod hostile;
 mod http;
 mod intake;
 mod lapor;
