@@ -625,7 +625,8 @@ mod rate_limit_tests {
 
     #[test]
     fn the_per_address_table_is_pruned_once_budgets_recover() {
-        // One request a second: a single check keeps an address "recent" for 1 s.
+        // One request a second: a single check keeps an address "recent" until its
+        // next cell is due (1 s), and governor drops it one interval after that.
         let config = Config {
             public_rate_per_minute: 60,
             ..Config::default()
@@ -635,7 +636,7 @@ mod rate_limit_tests {
             assert!(limits.check_public(&format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)));
         }
         assert_eq!(limits.public.len(), 3_000);
-        std::thread::sleep(std::time::Duration::from_millis(1_100));
+        std::thread::sleep(std::time::Duration::from_millis(2_100));
         for _ in 0..RateLimits::PRUNE_EVERY {
             let _ = limits.check_public("192.0.2.1");
         }
