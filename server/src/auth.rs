@@ -93,10 +93,16 @@ pub struct CsrfToken(pub String);
 #[derive(Debug, Clone)]
 pub struct MaybeSession(pub Option<Arc<Session>>);
 
+/// The client's address. Behind a trusted proxy it is the address that proxy
+/// appended: the last entry of `X-Forwarded-For` taken across ALL its header lines
+/// in order (a client can send its own line first, and some proxies add a separate
+/// line instead of extending the client's). Without `trust_proxy`, the socket peer.
 fn client_ip(parts_headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>, trust_proxy: bool) -> String {
     if trust_proxy
         && let Some(ip) = parts_headers
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
@@ -144,7 +150,8 @@ pub async fn session_and_csrf(State(state): State<AppState>, mut req: Request, n
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !req.uri().path().starts_with("/api/") {
         let (parts, body) = req.into_parts();
-        let (given, body) = match csrf_from_request(&parts, body, state.config.max_body_bytes).await {
+        let limit = FORM_BODY_LIMIT.min(state.config.max_body_bytes);
+        let (given, body) = match csrf_from_request(&parts, body, limit).await {
             Ok(found) => found,
             Err(response) => return response,
         };
@@ -167,6 +174,48 @@ pub async fn session_and_csrf(State(state): State<AppState>, mut req: Request, n
     response
 }
 
+/// The largest `application/x-www-form-urlencoded` body accepted (bytes). The
+/// longest text form is a complaint of 10,000 characters (plus subject, name and
+/// address); even fully percent-encoded four-byte characters (12 bytes each) fit in
+/// 128 KiB, so 256 KiB leaves a wide margin. Only multipart uploads may use the large
+/// `max_body_bytes`.
+pub const FORM_BODY_LIMIT: usize = 256 * 1024;
+
+fn is_urlencoded(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+/// Middleware, before the session and CSRF check: an urlencoded body over
+/// [`FORM_BODY_LIMIT`] is refused with 413 (at once when its `Content-Length` says
+/// so, otherwise as soon as the limit is passed), before any handler, session lookup
+/// or rate limit spends time on it. Other bodies keep the general limit.
+pub async fn form_body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_urlencoded(req.headers()) {
+        return next.run(req).await;
+    }
+    let limit = FORM_BODY_LIMIT.min(state.config.max_body_bytes);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ErrorPage::PayloadTooLarge.into_response();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => ErrorPage::PayloadTooLarge.into_response(),
+    }
+}
+
 /// Finds the CSRF token in the header, the query string, or an urlencoded form
 /// body (which is read, then put back for the handler).
 async fn csrf_from_request(parts: &Parts, body: Body, limit: usize) -> Result<(Option<String>, Body), Response> {
@@ -180,12 +229,7 @@ async fn csrf_from_request(parts: &Parts, body: Body, limit: usize) -> Result<(O
     }) {
         return Ok((Some(v), body));
     }
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !is_urlencoded(&parts.headers) {
         return Ok((None, body));
     }
     let bytes = axum::body::to_bytes(body, limit)
@@ -483,5 +527,23 @@ mod tests {
         let connect = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5000)));
         assert_eq!(client_ip(&h, Some(&connect), false), "127.0.0.1");
         assert_eq!(client_ip(&h, Some(&connect), true), "203.0.113.9");
+    }
+
+    #[test]
+    fn the_nearest_proxy_entry_wins_across_header_lines() {
+        // The client sends its own line; the proxy adds a separate one.
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", HeaderValue::from_static("198.51.100.66"));
+        h.append("x-forwarded-for", HeaderValue::from_static("10.0.0.1, 203.0.113.9"));
+        let connect = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5000)));
+        assert_eq!(client_ip(&h, Some(&connect), true), "203.0.113.9");
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("198.51.100.66, 198.51.100.67"),
+        );
+        h.append("x-forwarded-for", HeaderValue::from_static("203.0.113.10"));
+        assert_eq!(client_ip(&h, Some(&connect), true), "203.0.113.10");
+        assert_eq!(client_ip(&h, Some(&connect), false), "127.0.0.1");
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod csv_safe;
 pub mod demo;
 pub mod domain;
 pub mod i18n;

@@ -10,6 +10,22 @@ use crate::storage::model::{NewOutbox, Unit};
 
 use super::form::NotifyBy;
 
+/// At most this many acknowledgements go to one destination (a phone number or an
+/// email address, whatever its channel) per [`ACK_WINDOW_MINUTES`]. Anyone can type
+/// someone else's number into the public form, so without a cap per destination the
+/// product could be used to flood a stranger with SMS, WhatsApp or email (and to run
+/// up the unit's gateway bill). Counted in the outbox, so every instance agrees.
+pub const MAX_ACKS_PER_DESTINATION: i64 = 3;
+
+/// The window of [`MAX_ACKS_PER_DESTINATION`], in minutes.
+pub const ACK_WINDOW_MINUTES: i64 = 60;
+
+/// Whether an outbox message is an acknowledgement of a new complaint (web form,
+/// API, gateway: `ack:`; email intake: `email-ack:`), the kind a stranger triggers.
+pub fn is_acknowledgement(dedupe_key: &str) -> bool {
+    dedupe_key.starts_with("ack:") || dedupe_key.starts_with("email-ack:")
+}
+
 /// The tracking link for a code, absolute when `public_url` is configured.
 pub fn tracking_link(public_url: Option<&str>, tracking_code: &str) -> String {
     let base = public_url.unwrap_or("").trim_end_matches('/');

@@ -503,6 +503,22 @@ macro_rules! impl_store {
                     .await?;
             }
             for message in &extras.notify {
+                if crate::intake::ack::is_acknowledgement(&message.dedupe_key) {
+                    // Anti-pumping: a destination gets a few acknowledgements an hour at
+                    // most; the complaint is stored and its code shown all the same.
+                    let recent: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM outbox WHERE created_at > $1 AND LOWER(recipient) = LOWER($2) \
+                         AND (dedupe_key LIKE 'ack:%' OR dedupe_key LIKE 'email-ack:%')",
+                    )
+                    .bind(now - chrono::Duration::minutes(crate::intake::ack::ACK_WINDOW_MINUTES))
+                    .bind(&message.recipient)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if recent >= crate::intake::ack::MAX_ACKS_PER_DESTINATION {
+                        tracing::warn!(complaint_id = id, channel = %message.channel, "acknowledgement withheld: destination limit reached");
+                        continue;
+                    }
+                }
                 let filled = shared::fill_placeholders(message, id, &nomor_agenda, &tracking_code);
                 insert_outbox(&mut *tx, &filled, now).await?;
             }

@@ -135,6 +135,9 @@ pub enum ClassifyError {
     /// The officer holds no role in this unit.
     #[error("unknown assignee")]
     Assignee,
+    /// Lowering a sedang or berat bobot needs the kepala bidang or kepala dinas.
+    #[error("only a kepala bidang or kepala dinas may lower this bobot")]
+    LowerBobot,
 }
 
 impl ClassifyError {
@@ -147,6 +150,7 @@ impl ClassifyError {
             ClassifyError::Service => "triage.error.bad_service",
             ClassifyError::Division => "triage.error.bad_division",
             ClassifyError::Assignee => "triage.error.bad_assignee",
+            ClassifyError::LowerBobot => "triage.error.lower_bobot",
         }
     }
 }
@@ -711,12 +715,31 @@ macro_rules! impl_triage_store {
                     tx.rollback().await?;
                     return Ok(Err(ClassifyError::NotFound));
                 }
-                let status: String = sqlx::query_scalar("SELECT status FROM complaints WHERE id = $1")
-                    .bind(c.complaint_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let (status, old_bobot): (String, Option<String>) =
+                    sqlx::query_as("SELECT status, bobot FROM complaints WHERE id = $1")
+                        .bind(c.complaint_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let old_bobot = old_bobot.and_then(|b| $crate::domain::Bobot::parse(&b).ok());
+                let lowered = $crate::triage::escalation::lowers_guarded_bobot(old_bobot, c.bobot);
+                let may_lower = if lowered {
+                    let held: Vec<String> =
+                        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 AND unit_id = $2")
+                            .bind(c.actor_id)
+                            .bind(c.unit_id)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    held.iter().any(|r| {
+                        $crate::domain::Role::parse(r)
+                            .is_ok_and(|r| $crate::triage::escalation::MAY_LOWER_BOBOT.contains(&r))
+                    })
+                } else {
+                    true
+                };
                 let refused = if $crate::domain::ComplaintStatus::parse(&status).is_ok_and(|s| s.is_closed()) {
                     Some(ClassifyError::Closed)
+                } else if !may_lower {
+                    Some(ClassifyError::LowerBobot)
                 } else {
                     // The holder must handle complaints in this unit: a role elsewhere
                     // (petugas of another unit, auditor here) does not count.
@@ -783,6 +806,27 @@ macro_rules! impl_triage_store {
                 .bind(&c.note)
                 .execute(&mut *tx)
                 .await?;
+                if lowered {
+                    let name = |b: Option<$crate::domain::Bobot>| {
+                        b.map_or("-", |b| $crate::i18n::t($crate::i18n::Lang::Id, &format!("triage.bobot.{}", b.key())))
+                    };
+                    sqlx::query(
+                        "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, holder_id, note) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(c.complaint_id)
+                    .bind(c.at)
+                    .bind(c.actor_id)
+                    .bind($crate::triage::escalation::BOBOT_LOWERED)
+                    .bind(c.assignee_id)
+                    .bind($crate::i18n::tf(
+                        $crate::i18n::Lang::Id,
+                        "triage.bobot_lowered_note",
+                        &[("from", name(old_bobot)), ("to", name(c.bobot))],
+                    ))
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 tx.commit().await?;
                 Ok(Ok(()))
             }

@@ -113,9 +113,9 @@ fn row(report: &analytics::IkmReport, g: &analytics::IkmGroup) -> Vec<String> {
 
 fn render_csv(report: &analytics::IkmReport) -> anyhow::Result<String> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(header(report))?;
+    out.write_record(crate::csv_safe::record(header(report)))?;
     for g in &report.groups {
-        out.write_record(row(report, g))?;
+        out.write_record(crate::csv_safe::record(row(report, g)))?;
     }
     Ok(String::from_utf8(out.into_inner()?)?)
 }

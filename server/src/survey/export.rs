@@ -14,16 +14,6 @@ pub fn header(rule_set: &SurveyRuleSet) -> Vec<String> {
     h
 }
 
-/// Text a spreadsheet could take for a formula (`=`, `+`, `-`, `@` first) gets a
-/// leading apostrophe in CSV; the import removes it again.
-fn guard(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
 /// One response as cells of [`header`].
 pub fn record(unit_code: &str, rule_set: &SurveyRuleSet, r: &ExportedResponse) -> Vec<String> {
     let mut cells = vec![r.responded_on.to_string(), unit_code.to_owned(), r.service.clone()];
@@ -44,16 +34,13 @@ pub fn record(unit_code: &str, rule_set: &SurveyRuleSet, r: &ExportedResponse) -
 }
 
 /// UTF-8 CSV with a byte-order mark (so spreadsheet programs read it as UTF-8),
-/// comma separated.
+/// comma separated. Every cell goes through [`crate::csv_safe::cell`] (text a
+/// spreadsheet could run gets a leading apostrophe; the import removes it again).
 pub fn to_csv(unit_code: &str, rule_set: &SurveyRuleSet, rows: &[ExportedResponse]) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     out.write_record(header(rule_set))?;
     for r in rows {
-        let mut cells = record(unit_code, rule_set, r);
-        if let Some(last) = cells.last_mut() {
-            *last = guard(last);
-        }
-        out.write_record(cells)?;
+        out.write_record(crate::csv_safe::record(record(unit_code, rule_set, r)))?;
     }
     out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

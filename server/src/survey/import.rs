@@ -157,14 +157,11 @@ pub fn parse_cell_date(text: &str) -> Option<NaiveDate> {
     })
 }
 
-/// A saran as a spreadsheet must not run it: text starting with `=`, `+`, `-` or `@`
-/// is written with a leading apostrophe (see [`crate::survey::export`]); the import
-/// takes the apostrophe off again so that an export re-imports unchanged.
+/// A cell as the export wrote it: text a spreadsheet could run was given a leading
+/// apostrophe ([`crate::csv_safe`]); the import takes it off again so that an export
+/// re-imports unchanged.
 pub fn unescape_cell(text: &str) -> &str {
-    match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
-        _ => text,
-    }
+    crate::csv_safe::restore(text)
 }
 
 /// The import key of a response: a digest of everything stored about it plus the
@@ -253,7 +250,7 @@ pub fn prepare(
         let service_id = match columns.service.map(get).filter(|s| !s.is_empty()) {
             None => None,
             Some(named) => {
-                let n = normalize(&named);
+                let n = normalize(unescape_cell(&named));
                 match services
                     .iter()
                     .find(|s| normalize(&s.code) == n || normalize(&s.name) == n)

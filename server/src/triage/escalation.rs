@@ -22,6 +22,26 @@ pub fn signoff_kind(role: Role) -> Option<&'static str> {
     SIGNOFFS.iter().find(|(r, _)| *r == role).map(|(_, k)| *k)
 }
 
+/// Roles that may lower the bobot of a sedang or berat complaint. Lowering it drops
+/// the sign-offs (sedang) or the escalation (berat) its answer needs, so a petugas
+/// refused for missing sign-offs cannot simply reclassify and answer.
+pub const MAY_LOWER_BOBOT: &[Role] = &[Role::KepalaBidang, Role::KepalaDinas];
+
+/// The control-card kind of a lowered bobot (the note names old and new bobot).
+pub const BOBOT_LOWERED: &str = "bobot_diturunkan";
+
+/// Whether `from` → `to` lowers a bobot whose answer needs sign-offs or an escalation
+/// (sedang → ringan, berat → sedang or ringan, or either back to no bobot).
+pub fn lowers_guarded_bobot(from: Option<Bobot>, to: Option<Bobot>) -> bool {
+    let rank = |b: Option<Bobot>| match b {
+        None => 0,
+        Some(Bobot::Ringan) => 1,
+        Some(Bobot::Sedang) => 2,
+        Some(Bobot::Berat) => 3,
+    };
+    matches!(from, Some(Bobot::Sedang | Bobot::Berat)) && rank(to) < rank(from)
+}
+
 /// Why a sign-off or an escalation was refused (nothing is changed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EscalationError {
@@ -91,6 +111,12 @@ mod tests {
             Err(EscalationError::NotOpen)
         );
         assert_eq!(signoff_kind(Role::KepalaDinas), Some("persetujuan_kepala_dinas"));
+        assert!(lowers_guarded_bobot(Some(Bobot::Sedang), Some(Bobot::Ringan)));
+        assert!(lowers_guarded_bobot(Some(Bobot::Berat), Some(Bobot::Sedang)));
+        assert!(lowers_guarded_bobot(Some(Bobot::Berat), None));
+        assert!(!lowers_guarded_bobot(Some(Bobot::Ringan), None));
+        assert!(!lowers_guarded_bobot(Some(Bobot::Sedang), Some(Bobot::Berat)));
+        assert!(!lowers_guarded_bobot(None, Some(Bobot::Ringan)));
         assert_eq!(signoff_kind(Role::Petugas), None);
     }
 }

@@ -74,7 +74,7 @@ async fn audit_self(state: &AppState, user_id: i64, ip: &str, action: &str) -> R
 
 /// Only local paths are followed after login: never an open redirect.
 fn safe_next(next: Option<&str>) -> String {
-    super::local_path(next).unwrap_or("/staf").to_owned()
+    next.and_then(super::safe_next).unwrap_or_else(|| "/staf".to_owned())
 }
 
 /// Query of the login page.

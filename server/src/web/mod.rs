@@ -17,6 +17,7 @@ mod lapor;
 mod pages;
 mod publication;
 pub mod reports;
+mod safe_next;
 mod staff;
 pub mod stats;
 mod survey;
@@ -29,6 +30,7 @@ mod system;
 mod triage;
 
 pub use publication::ImageCache;
+pub use safe_next::safe_next;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +72,8 @@ pub struct AppState {
 pub struct RateLimits {
     /// Public lookups and form posts, per address.
     pub public: governor::DefaultKeyedRateLimiter<String>,
+    /// Checks since start, to prune the table every [`RateLimits::PRUNE_EVERY`].
+    checks: std::sync::atomic::AtomicU64,
 }
 
 impl RateLimits {
@@ -79,7 +83,29 @@ impl RateLimits {
         let burst = std::num::NonZeroU32::new((config.public_rate_per_minute / 3).max(1)).expect("at least 1");
         RateLimits {
             public: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute).allow_burst(burst)),
+            checks: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// How many checks pass between two prunings of the per-address table.
+    pub const PRUNE_EVERY: u64 = 1024;
+
+    /// Spends one unit of `ip`'s public budget (false when it is used up). Every
+    /// [`Self::PRUNE_EVERY`] checks, addresses whose budget is full again are dropped
+    /// from the table, so addresses seen once do not stay in memory for ever.
+    pub fn check_public(&self, ip: &str) -> bool {
+        let seen = self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if seen.is_multiple_of(Self::PRUNE_EVERY) {
+            self.prune();
+        }
+        self.public.check_key(&ip.to_owned()).is_ok()
+    }
+
+    /// Drops the addresses whose budget has fully recovered (they behave exactly as
+    /// unseen ones) and gives the memory back.
+    pub fn prune(&self) {
+        self.public.retain_recent();
+        self.public.shrink_to_fit();
     }
 }
 
@@ -96,12 +122,11 @@ impl FromRequestParts<AppState> for PublicRateLimit {
             .get::<crate::auth::ClientIp>()
             .map(|c| c.0.clone())
             .unwrap_or_default();
-        state
-            .limits
-            .public
-            .check_key(&ip)
-            .map(|_| PublicRateLimit)
-            .map_err(|_| ErrorPage::TooManyRequests)
+        if state.limits.check_public(&ip) {
+            Ok(PublicRateLimit)
+        } else {
+            Err(ErrorPage::TooManyRequests)
+        }
     }
 }
 
@@ -441,6 +466,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::session_and_csrf,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::form_body_limit,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -568,12 +597,6 @@ pub fn negotiate_language(headers: &axum::http::HeaderMap, query: Option<&str>, 
     cookie.unwrap_or(default)
 }
 
-/// A redirect target from user input, only if it is a path on this site (never an
-/// open redirect to another host).
-pub fn local_path(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-}
-
 /// Extractor for what every page needs: the reader's language, the current path
 /// (for the language switch), the CSRF token for its forms, and who is logged in.
 pub struct Reader {
@@ -617,5 +640,31 @@ impl FromRequestParts<AppState> for Reader {
                 user,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod rate_limit_tests {
+    use super::RateLimits;
+    use crate::config::Config;
+
+    #[test]
+    fn the_per_address_table_is_pruned_once_budgets_recover() {
+        // One request a second: a single check keeps an address "recent" until its
+        // next cell is due (1 s), and governor drops it one interval after that.
+        let config = Config {
+            public_rate_per_minute: 60,
+            ..Config::default()
+        };
+        let limits = RateLimits::new(&config);
+        for i in 0..3_000u32 {
+            assert!(limits.check_public(&format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)));
+        }
+        assert_eq!(limits.public.len(), 3_000);
+        std::thread::sleep(std::time::Duration::from_millis(2_100));
+        for _ in 0..RateLimits::PRUNE_EVERY {
+            let _ = limits.check_public("192.0.2.1");
+        }
+        assert!(limits.public.len() <= 1, "{} addresses kept", limits.public.len());
     }
 }

@@ -113,7 +113,11 @@ pub async fn switch_language(
     Query(q): Query<SwitchQuery>,
 ) -> Result<Response, ErrorPage> {
     let lang = Lang::parse(&code).ok_or(ErrorPage::NotFound)?;
-    let next = super::local_path(q.next.as_deref()).unwrap_or("/").to_owned();
+    let next = q
+        .next
+        .as_deref()
+        .and_then(super::safe_next)
+        .unwrap_or_else(|| "/".to_owned());
     let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",

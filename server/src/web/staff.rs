@@ -412,7 +412,8 @@ pub async fn complaint_export(
                 identity.email.unwrap_or_default(),
             ]);
         }
-        out.write_record(&record).map_err(|_| ErrorPage::Internal)?;
+        out.write_record(crate::csv_safe::record(&record))
+            .map_err(|_| ErrorPage::Internal)?;
     }
     let bytes = out.into_inner().map_err(|_| ErrorPage::Internal)?;
     staff

@@ -67,17 +67,40 @@ async fn authorized_unit(state: &AppState, client: &ApiClient, code: &str) -> Re
     Ok(unit)
 }
 
+/// The first year a date parameter may name: older than any digital complaint or
+/// survey record a unit keeps (and the lower bound of the complaint form's event date).
+pub const FIRST_YEAR: i32 = 1990;
+/// The last year a date parameter may name. Far enough for any planning horizon, and
+/// keeps the date arithmetic of the analytics (`as_of` ± three years) well inside
+/// what chrono and both databases represent.
+pub const LAST_YEAR: i32 = 2100;
+
+/// A `YYYY-MM-DD` parameter between [`FIRST_YEAR`] and [`LAST_YEAR`]; anything else
+/// is a 422 before any arithmetic is done with it.
 fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, StatsError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| {
-            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
-                invalid(format!(
-                    "{field} harus berformat YYYY-MM-DD / {field} must be YYYY-MM-DD"
-                ))
-            })
-        })
-        .transpose()
+    use crate::i18n::{Lang, tf};
+    use chrono::Datelike;
+    let Some(v) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let date = NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+        invalid(format!(
+            "{field} harus berformat YYYY-MM-DD / {field} must be YYYY-MM-DD"
+        ))
+    })?;
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
+        let args = [
+            ("field", field),
+            ("min", &format!("{FIRST_YEAR}-01-01")),
+            ("max", &format!("{LAST_YEAR}-12-31")),
+        ];
+        return Err(invalid(format!(
+            "{} / {}",
+            tf(Lang::Id, "api_error.date_range", &args),
+            tf(Lang::En, "api_error.date_range", &args)
+        )));
+    }
+    Ok(Some(date))
 }
 
 /// Query of `GET /api/v1/ikm`.

@@ -5,6 +5,7 @@ mod authz;
 mod authz_cross_unit;
 mod browser;
 mod holidays;
+mod hostile;
 mod http;
 mod intake;
 mod lapor;

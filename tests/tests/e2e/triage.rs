@@ -246,14 +246,53 @@ on_both_databases!(status_moves_follow_the_life_cycle, |db: TestDb| async move {
     assert!(body.contains("disetujui kepala bidang dan kepala dinas"), "{body}");
     assert_eq!(status_of(&f, c.id).await, "ditindaklanjuti");
 
-    // As ringan it may be answered at once; the answer is the public `jawaban` entry.
+    // The petugas refused for missing sign-offs cannot lower the bobot to skip them:
+    // 422 with the reason, nothing changed, nothing on the card.
+    let events_now = store.complaint_events(c.id).await.unwrap().len();
+    for lower in ["ringan", ""] {
+        let (code, _, body) = petugas
+            .post(
+                &format!("{page}/klasifikasi"),
+                &[("klasifikasi", "pengaduan"), ("bidang", &division), ("bobot", lower)],
+            )
+            .await;
+        assert_eq!(code, 422, "{lower}: {body}");
+        assert!(
+            body.contains("Hanya kepala bidang atau kepala dinas yang dapat menurunkan bobot"),
+            "{body}"
+        );
+    }
+    let t = store.triage_state(f.unit, c.id).await.unwrap().unwrap();
+    assert_eq!(t.bobot.as_deref(), Some("sedang"));
+    assert_eq!(t.assignee_id, Some(f.petugas));
+    assert_eq!(store.complaint_events(c.id).await.unwrap().len(), events_now);
     let (code, _, _) = petugas
+        .post(&format!("{page}/jawaban"), &[("isi", "Bantuan cair pekan depan.")])
+        .await;
+    assert_eq!(code, 422, "still needs the sign-offs");
+
+    // The kepala bidang may lower it; the card says from what to what, and who.
+    let kabid = f.app.login("kabid", PASSWORD).await;
+    let (code, _, body) = kabid
         .post(
             &format!("{page}/klasifikasi"),
             &[("klasifikasi", "pengaduan"), ("bidang", &division), ("bobot", "ringan")],
         )
         .await;
-    assert_eq!(code, 303);
+    assert_eq!(code, 303, "{body}");
+    let lowered = store
+        .event_details(c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "bobot_diturunkan")
+        .expect("a bobot_diturunkan entry");
+    assert_eq!(lowered.note, "Bobot diturunkan dari Sedang menjadi Ringan");
+    assert_eq!(lowered.actor_name.as_deref(), Some("Pak kabid"));
+    let (_, _, html) = petugas.get(&page).await;
+    assert!(html.contains("Bobot diturunkan dari Sedang menjadi Ringan"), "{html}");
+
+    // As ringan it may be answered at once; the answer is the public `jawaban` entry.
     let (code, _, _) = petugas
         .post(&format!("{page}/jawaban"), &[("isi", "Bantuan cair pekan depan.")])
         .await;
