@@ -75,3 +75,4 @@ impl_store!(PgStore, Backend::Postgres);
 impl_survey_admin_store!(PgStore, PgRow);
 impl_triage_store!(PgStore);
 super::reports::impl_report_store!(PgStore);
+super::mail::impl_mail_store!(PgStore);
