@@ -15,6 +15,12 @@ UPDATE complaint_messages
    SET unit_id = (SELECT c.unit_id FROM complaints c WHERE c.id = complaint_messages.complaint_id);
 DROP INDEX complaint_messages_ref;
 CREATE UNIQUE INDEX complaint_messages_unit_ref ON complaint_messages (unit_id, channel, message_ref);
+-- An insert that does not name unit_id gets the complaint's.
+CREATE TRIGGER complaint_messages_unit AFTER INSERT ON complaint_messages WHEN NEW.unit_id IS NULL
+BEGIN
+    UPDATE complaint_messages SET unit_id = (SELECT c.unit_id FROM complaints c WHERE c.id = NEW.complaint_id)
+     WHERE id = NEW.id;
+END;
 
 CREATE TABLE mail_set_aside (
     id INTEGER PRIMARY KEY,

@@ -1536,11 +1536,10 @@ macro_rules! impl_store {
                 });
                 insert.build().execute(&mut **conn).await?;
             }
-            for chunk in messages.chunks(shared::lapor_values_rows(9)) {
+            for chunk in messages.chunks(shared::lapor_values_rows(8)) {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_MESSAGE_INSERT);
                 insert.push_values(chunk, |mut b, m| {
-                    b.push_bind(unit_id)
-                        .push_bind(m.complaint_id)
+                    b.push_bind(m.complaint_id)
                         .push_bind("out")
                         .push_bind("span_lapor")
                         .push_bind(m.at)
@@ -2682,10 +2681,13 @@ pub(super) const LAPOR_EVENT_INSERT: &str =
     "INSERT INTO complaint_events (complaint_id, at, actor_id, kind, from_status, to_status, note) ";
 
 /// The head of the multi-row insert of follow-up messages.
-pub(super) const LAPOR_MESSAGE_INSERT: &str = "INSERT INTO complaint_messages (unit_id, complaint_id, direction, channel, at, sender, subject, body, message_ref) ";
+pub(super) const LAPOR_MESSAGE_INSERT: &str =
+    "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) ";
 
-/// The tail of the follow-up insert: a follow-up stored before is skipped.
-pub(super) const LAPOR_MESSAGE_CONFLICT: &str = " ON CONFLICT (unit_id, channel, message_ref) DO NOTHING";
+/// The tail of the follow-up insert: a follow-up stored before is skipped. No
+/// conflict target and no `unit_id` (a trigger of 0012 fills it in from the
+/// complaint), so the same statement works on every schema since 0001.
+pub(super) const LAPOR_MESSAGE_CONFLICT: &str = " ON CONFLICT DO NOTHING";
 
 /// The head of the multi-row upsert of the LAPOR! side rows.
 pub(super) const LAPOR_LINK_INSERT: &str = "INSERT INTO lapor_reports (complaint_id, unit_id, tracking_id, \
