@@ -14,6 +14,8 @@ use crate::in_ci;
 pub const MAILBOX_USER: &str = "pengaduan@dinas.test";
 /// Its password.
 pub const MAILBOX_PASSWORD: &str = "rahasia-uji";
+/// A second mailbox on the same server (another unit's), with the same password.
+pub const SECOND_MAILBOX_USER: &str = "pengaduan@dinas-lain.test";
 
 /// A dovecot and an aiosmtpd for one test; both are stopped when dropped.
 pub struct MailServers {
@@ -95,7 +97,7 @@ impl MailServers {
         std::os::unix::fs::chown(root.join("mail"), Some(mail_uid.0), Some(mail_uid.1)).expect("chown mail");
         std::fs::write(
             root.join("passwd"),
-            format!("{MAILBOX_USER}:{{PLAIN}}{MAILBOX_PASSWORD}\n"),
+            format!("{MAILBOX_USER}:{{PLAIN}}{MAILBOX_PASSWORD}\n{SECOND_MAILBOX_USER}:{{PLAIN}}{MAILBOX_PASSWORD}\n"),
         )
         .expect("write passwd");
         let imap_port = free_port();
@@ -176,13 +178,18 @@ impl MailServers {
     /// Puts a message into the test mailbox with IMAP APPEND, as a mail server would
     /// deliver it.
     pub async fn append(&self, raw: &[u8]) {
+        self.append_to(MAILBOX_USER, raw).await;
+    }
+
+    /// Puts a message into the INBOX of `user` (one of the mailboxes above).
+    pub async fn append_to(&self, user: &str, raw: &[u8]) {
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.imap_port))
             .await
             .expect("connect IMAP");
         let mut client = async_imap::Client::new(tcp);
         client.read_response().await.expect("greeting").expect("greeting");
         let mut session = client
-            .login(MAILBOX_USER, MAILBOX_PASSWORD)
+            .login(user, MAILBOX_PASSWORD)
             .await
             .map_err(|(e, _)| e)
             .expect("IMAP login");

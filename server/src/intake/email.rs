@@ -8,6 +8,13 @@
 //!   what is new.
 //! - One poller per mailbox: a job lease named after the mailbox, so several
 //!   instances never poll the same mailbox at once.
+//! - One message never stops a mailbox: a message over the size limit, or one the
+//!   store refuses (twice), is set aside with its reason (shown to the unit's admin
+//!   on the channel settings page) and the cursor moves past it. A database that is
+//!   unreachable stops the poll instead, so nothing is set aside for an outage.
+//! - The web form's limits apply: text cleaned and cut at its length limit, files
+//!   checked by content, size and count ([`files::admit`]) with their names cleaned;
+//!   what is left out is noted in the stored text (the mail stays in the mailbox).
 //! - No mail loops: automatic mail (Auto-Submitted other than `no`, Precedence
 //!   bulk/junk/list, List-Id, an empty return path) and mail from the unit's own
 //!   address are still recorded (nothing is lost) but never acknowledged.
@@ -24,17 +31,23 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::domain::{Channel, Klasifikasi};
-use crate::i18n::{Lang, tf};
+use crate::i18n::{Lang, t, tf};
+use crate::intake::files;
+use crate::intake::form::{clean, limits};
 use crate::notify::settings::{EmailSettings, Security};
-use crate::storage::Store;
+use crate::storage::mail::SetAsideMail;
 use crate::storage::model::{
     Complainant, ComplaintExtras, ComplaintMessage, MailboxCursor, NewAttachment, NewComplaint, NewOutbox, Unit,
 };
+use crate::storage::{Store, StoreError};
 
 /// Longest subject stored; longer ones are cut (the full text stays in the thread).
 const MAX_SUBJECT_CHARS: usize = 200;
 /// Messages fetched per poll at most; the rest wait for the next poll.
 const MAX_PER_POLL: usize = 200;
+/// Largest message read: the web form's most files at their largest size, as base64
+/// (4/3), plus 2 MiB of text and headers. A larger one is set aside unread.
+pub const MAX_MESSAGE_BYTES: usize = files::MAX_FILES * files::MAX_FILE_BYTES / 3 * 4 + 2 * 1024 * 1024;
 
 /// Why a poll failed. The message is for logs and the settings page.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +95,8 @@ pub struct PollReport {
     pub replies: usize,
     /// Messages already stored.
     pub duplicates: usize,
+    /// Messages set aside (too large, or refused by the store).
+    pub set_aside: usize,
 }
 
 /// Polls the mailboxes of every unit with an enabled `email` channel.
@@ -91,6 +106,7 @@ pub struct EmailIntake {
     public_url: Option<String>,
     holder: String,
     timeout: Duration,
+    max_message_bytes: usize,
 }
 
 impl EmailIntake {
@@ -102,7 +118,15 @@ impl EmailIntake {
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             holder,
             timeout: Duration::from_secs(60),
+            max_message_bytes: MAX_MESSAGE_BYTES,
         }
+    }
+
+    /// The same intake with another message size limit (tests use a small one rather
+    /// than appending tens of megabytes).
+    pub fn with_max_message_bytes(mut self, max: usize) -> EmailIntake {
+        self.max_message_bytes = max;
+        self
     }
 
     /// Polls every enabled mailbox once, now, whatever its interval: what the loop
@@ -215,26 +239,66 @@ impl EmailIntake {
         uids.sort_unstable();
         uids.truncate(MAX_PER_POLL);
         for uid in uids {
-            let raw = {
+            // The size first: a message over the limit is never read into memory.
+            let size = {
                 let mut fetches = session
-                    .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
+                    .uid_fetch(uid.to_string(), "(UID RFC822.SIZE)")
                     .await
                     .map_err(imap_err)?;
-                let mut raw = None;
+                let mut size = None;
                 while let Some(fetch) = fetches.next().await {
                     let fetch = fetch.map_err(imap_err)?;
                     if fetch.uid == Some(uid) {
-                        raw = fetch.body().map(<[u8]>::to_vec);
+                        size = fetch.size;
                     }
                 }
-                raw
+                size
             };
-            if let Some(raw) = raw {
+            let place = MailPlace {
+                mailbox: &mailbox,
+                uid_validity,
+                uid,
+                size: size.map_or(0, i64::from),
+            };
+            if size.is_some_and(|n| usize::try_from(n).unwrap_or(usize::MAX) > self.max_message_bytes) {
+                let header = fetch_section(
+                    &mut session,
+                    uid,
+                    "(UID BODY.PEEK[HEADER]<0.16384>)",
+                    async_imap::types::Fetch::header,
+                )
+                .await?;
+                let detail = format!("{} > {} byte", size.unwrap_or(0), self.max_message_bytes);
+                self.set_aside(
+                    unit,
+                    &place,
+                    header.as_deref().unwrap_or_default(),
+                    "too_large",
+                    &detail,
+                )
+                .await?;
+                report.set_aside += 1;
+            } else if let Some(raw) =
+                fetch_section(&mut session, uid, "(UID BODY.PEEK[])", async_imap::types::Fetch::body).await?
+            {
                 let uid_ref = format!("uid:{uid_validity}:{uid}@{mailbox}");
-                match self.ingest(unit, settings, &raw, &uid_ref).await? {
-                    Ingested::Complaint { .. } => report.complaints += 1,
-                    Ingested::Reply { .. } => report.replies += 1,
-                    Ingested::Duplicate => report.duplicates += 1,
+                // A refusal may be passing (a lock, a lost race): one more try, then
+                // the message is set aside so that it cannot stop the mailbox.
+                let mut outcome = self.ingest(unit, settings, &raw, &uid_ref).await;
+                if let Err(e) = &outcome {
+                    tracing::warn!(unit = %unit.code, uid, error = %e, "message not stored, trying again");
+                    outcome = self.ingest(unit, settings, &raw, &uid_ref).await;
+                }
+                match outcome {
+                    Ok(Ingested::Complaint { .. }) => report.complaints += 1,
+                    Ok(Ingested::Reply { .. }) => report.replies += 1,
+                    Ok(Ingested::Duplicate) => report.duplicates += 1,
+                    Err(IntakeError::Store(e)) if specific_to_message(&e) => {
+                        tracing::warn!(unit = %unit.code, uid, error = %e, "message set aside");
+                        self.set_aside(unit, &place, &raw, "not_stored", &e.to_string()).await?;
+                        report.set_aside += 1;
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             // Only after the message is committed: a crash before this line makes
@@ -251,6 +315,51 @@ impl EmailIntake {
                 .await?;
         }
         let _ = session.logout().await;
+        Ok(())
+    }
+
+    /// Records a message that is not stored, with what can be read of it (subject and
+    /// Message-ID, cleaned and cut; never the sender's address).
+    async fn set_aside(
+        &self,
+        unit: &Unit,
+        place: &MailPlace<'_>,
+        raw: &[u8],
+        reason: &str,
+        detail: &str,
+    ) -> Result<(), IntakeError> {
+        let message = MessageParser::default().parse_headers(raw);
+        let short = |text: &str| -> String {
+            clean(text)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(MAX_SUBJECT_CHARS)
+                .collect()
+        };
+        let subject = message
+            .as_ref()
+            .and_then(|m| m.subject())
+            .map(short)
+            .unwrap_or_default();
+        let message_ref = message
+            .as_ref()
+            .and_then(|m| m.message_id())
+            .map(short)
+            .filter(|r| !r.is_empty());
+        self.store
+            .set_aside_mail(&SetAsideMail {
+                unit_id: unit.id,
+                mailbox: place.mailbox.to_owned(),
+                uid_validity: place.uid_validity,
+                uid: i64::from(place.uid),
+                message_ref,
+                subject,
+                size_bytes: place.size.max(i64::try_from(raw.len()).unwrap_or(i64::MAX)),
+                reason: reason.to_owned(),
+                detail: detail.chars().take(500).collect(),
+                set_aside_at: Utc::now(),
+            })
+            .await?;
         Ok(())
     }
 
@@ -397,7 +506,7 @@ impl EmailIntake {
             anonim: false,
             rahasia: false,
             subject: tf(Lang::Id, "email_intake.no_subject", &[]),
-            description: text.chars().take(100_000).collect(),
+            description: clean(text).chars().take(limits::DESCRIPTION_MAX).collect(),
             event_place: None,
             event_date: None,
             klasifikasi: Klasifikasi::Pengaduan,
@@ -416,7 +525,8 @@ impl EmailIntake {
 
     /// The acknowledgement, queued with the complaint: threaded under the original
     /// (In-Reply-To, References), marked Auto-Submitted so the citizen's own
-    /// autoresponder stays quiet, with a Message-ID that is stable per complaint.
+    /// autoresponder stays quiet, with a Message-ID that is unguessable and stable
+    /// across retries (it is stored in the queued headers).
     fn acknowledgement(&self, unit: &Unit, settings: &EmailSettings, parsed: &ParsedMail, to: &str) -> NewOutbox {
         let tracking = match &self.public_url {
             Some(base) => format!("{base}/lacak?kode={{tracking_code}}"),
@@ -441,9 +551,15 @@ impl EmailIntake {
         let mut references: Vec<String> = parsed.references.iter().map(|r| format!("<{r}>")).collect();
         references.push(original.clone());
         let mut headers = std::collections::BTreeMap::new();
+        // A random part: an id nobody can predict cannot be sent in ahead of the
+        // acknowledgement to collide with it. Stored with the row, so a retry keeps it.
         headers.insert(
             "Message-ID".to_owned(),
-            format!("<ack-{{complaint_id}}.{}@{domain}>", unit.code),
+            format!(
+                "<ack-{{complaint_id}}.{}.{}@{domain}>",
+                unit.code,
+                crate::codes::new_tracking_code().to_lowercase()
+            ),
         );
         headers.insert("In-Reply-To".to_owned(), original);
         headers.insert("References".to_owned(), references.join(" "));
@@ -496,6 +612,49 @@ impl EmailIntake {
             }
         }
         tracing::info!("email intake stopped");
+    }
+}
+
+/// Where a message is in its mailbox, for the set-aside record.
+struct MailPlace<'a> {
+    mailbox: &'a str,
+    uid_validity: i64,
+    uid: u32,
+    size: i64,
+}
+
+/// Fetches one message's `query` and returns what `pick` takes from the answer.
+async fn fetch_section<T>(
+    session: &mut async_imap::Session<T>,
+    uid: u32,
+    query: &str,
+    pick: impl Fn(&async_imap::types::Fetch) -> Option<&[u8]>,
+) -> Result<Option<Vec<u8>>, IntakeError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut fetches = session
+        .uid_fetch(uid.to_string(), query)
+        .await
+        .map_err(|e| IntakeError::Imap(e.to_string()))?;
+    let mut out = None;
+    while let Some(fetch) = fetches.next().await {
+        let fetch = fetch.map_err(|e| IntakeError::Imap(e.to_string()))?;
+        if fetch.uid == Some(uid) {
+            out = pick(&fetch).map(<[u8]>::to_vec);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a store error belongs to the message (a colliding key, a refused value)
+/// rather than to the database as a whole (unreachable, pool exhausted): only the
+/// former sets a message aside; the latter stops the poll until the database is back.
+fn specific_to_message(e: &StoreError) -> bool {
+    match e {
+        StoreError::Conflict { .. } | StoreError::MissingReference(_) | StoreError::Rejected(_) => true,
+        StoreError::Database(sqlx::Error::Database(_)) => true,
+        StoreError::Database(_) | StoreError::Migration(_) => false,
     }
 }
 
@@ -556,7 +715,7 @@ struct ParsedMail {
     from_address: Option<String>,
     references: Vec<String>,
     nomor_candidates: Vec<String>,
-    files: Vec<(String, Vec<u8>)>,
+    files: Vec<NewAttachment>,
 }
 
 impl ParsedMail {
@@ -566,12 +725,32 @@ impl ParsedMail {
             .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| uid_ref.to_owned());
-        let subject = message.subject().unwrap_or("").trim().to_owned();
-        let text = message
+        // One line, no control characters: a subject is shown in lists and headers.
+        let subject = clean(message.subject().unwrap_or(""))
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(1_000)
+            .collect::<String>()
+            .trim()
+            .to_owned();
+        let mut text = message
             .body_text(0)
-            .map(|t| t.trim().to_owned())
+            .map(|t| clean(&t))
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| tf(Lang::Id, "email_intake.no_body", &[]));
+        let length = text.chars().count();
+        if length > limits::DESCRIPTION_MAX {
+            text = text.chars().take(limits::DESCRIPTION_MAX).collect();
+            text.push_str("\n\n");
+            text.push_str(&tf(
+                Lang::Id,
+                "email_intake.text_cut",
+                &[
+                    ("max", &limits::DESCRIPTION_MAX.to_string()),
+                    ("length", &length.to_string()),
+                ],
+            ));
+        }
         let now = Utc::now();
         let date = message
             .date()
@@ -582,12 +761,18 @@ impl ParsedMail {
         let from = message.from().and_then(|a| a.first());
         let from_name = from
             .and_then(|a| a.name())
-            .map(|n| n.trim().to_owned())
+            .map(|n| {
+                clean(n)
+                    .replace(['\n', '\t'], " ")
+                    .chars()
+                    .take(limits::SHORT_MAX)
+                    .collect::<String>()
+            })
             .filter(|n| !n.is_empty());
         let from_address = from
             .and_then(|a| a.address())
             .map(|a| a.trim().to_owned())
-            .filter(|a| a.contains('@'));
+            .filter(|a| a.contains('@') && a.len() <= 254 && !a.chars().any(char::is_control));
         let mut references = Vec::new();
         for value in [message.references(), message.in_reply_to()] {
             for id in header_ids(value) {
@@ -602,19 +787,35 @@ impl ParsedMail {
             .take(5)
             .map(str::to_owned)
             .collect();
-        let files = message
-            .attachments()
-            .enumerate()
-            .filter(|(_, part)| !part.contents().is_empty())
-            .map(|(i, part)| {
-                let name = part
-                    .attachment_name()
-                    .map(|n| n.trim().to_owned())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| format!("lampiran-{}", i + 1));
-                (name, part.contents().to_vec())
-            })
-            .collect();
+        // The web form's rules: type from the content, size, count, a clean name.
+        // What is left out is named in the text, so staff know to look in the mailbox.
+        let mut kept: Vec<NewAttachment> = Vec::new();
+        let mut left_out = Vec::new();
+        for (i, part) in message.attachments().enumerate() {
+            if part.contents().is_empty() {
+                continue;
+            }
+            let name = part
+                .attachment_name()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("lampiran-{}", i + 1));
+            match files::admit(kept.len(), &name, part.contents().to_vec()) {
+                Ok(file) => kept.push(file),
+                Err(why) => left_out.push(tf(
+                    Lang::Id,
+                    "email_intake.file_left_out",
+                    &[
+                        ("name", &files::clean_filename(&name, "application/octet-stream")),
+                        ("reason", t(Lang::Id, why.message_key())),
+                    ],
+                )),
+            }
+        }
+        if !left_out.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&left_out.join("\n"));
+        }
         ParsedMail {
             key,
             subject,
@@ -624,7 +825,7 @@ impl ParsedMail {
             from_address,
             references,
             nomor_candidates,
-            files,
+            files: kept,
         }
     }
 
@@ -643,12 +844,9 @@ impl ParsedMail {
     fn attachments(&self, complaint_id: i64) -> Vec<NewAttachment> {
         self.files
             .iter()
-            .map(|(name, content)| NewAttachment {
+            .map(|file| NewAttachment {
                 complaint_id,
-                message_id: None,
-                filename: name.clone(),
-                content_type: sniff(content),
-                content: content.clone(),
+                ..file.clone()
             })
             .collect()
     }
@@ -661,18 +859,6 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
         HeaderValue::Text(t) => t.split_whitespace().map(clean).filter(|s| !s.is_empty()).collect(),
         HeaderValue::TextList(list) => list.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect(),
         _ => Vec::new(),
-    }
-}
-
-/// The media type of a file from its content, never its name.
-pub fn sniff(content: &[u8]) -> String {
-    if let Some(kind) = infer::get(content) {
-        return kind.mime_type().to_owned();
-    }
-    if std::str::from_utf8(content).is_ok() {
-        "text/plain".to_owned()
-    } else {
-        "application/octet-stream".to_owned()
     }
 }
 

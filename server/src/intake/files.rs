@@ -41,13 +41,23 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     ALLOWED_TYPES.iter().copied().find(|t| *t == kind.mime_type())
 }
 
+/// Characters that change how text around them is shown (bidirectional overrides,
+/// zero-width marks): `gpj.exe` spelled backwards to look like a photo.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// A file name safe to show and to send back in `Content-Disposition`: no folders,
-/// no control characters or quotes, at most 120 characters.
+/// no control or invisible formatting characters, no quotes, at most 120 characters.
 pub fn clean_filename(name: &str, content_type: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let visible: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !is_invisible_format(*c))
+        .collect();
+    let base = visible.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '<' | '>'))
+        .filter(|c| !matches!(c, '"' | ';' | '<' | '>'))
         .take(120)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
@@ -57,6 +67,43 @@ pub fn clean_filename(name: &str, content_type: &str) -> String {
     } else {
         cleaned
     }
+}
+
+/// The `Content-Disposition` of a download: the name cleaned again (a name stored
+/// before cleaning existed must not break the header), an ASCII fallback for old
+/// clients and the exact name as RFC 6266 / RFC 5987 `filename*`. Always a valid
+/// header value.
+pub fn content_disposition(name: &str, content_type: &str) -> String {
+    let name = clean_filename(name, content_type);
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c == ' ' || (c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%' | ';')) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Checks one more file for a complaint that has `already` files: the count, then
+/// [`accept`]. Every edge (web form, email) goes through here, so the limits are
+/// the same everywhere.
+pub fn admit(already: usize, filename: &str, bytes: Vec<u8>) -> Result<NewAttachment, FileRejection> {
+    if already >= MAX_FILES {
+        return Err(FileRejection::TooMany);
+    }
+    accept(filename, bytes)
 }
 
 /// Checks one uploaded file and turns it into an attachment (its complaint id is set
@@ -115,5 +162,37 @@ mod tests {
         assert_eq!(clean_filename("../../etc/passwd", "image/png"), "passwd");
         assert_eq!(clean_filename("", "image/png"), "lampiran.png");
         assert_eq!(clean_filename(".htaccess", "image/png"), "htaccess");
+        assert_eq!(
+            clean_filename("surat\r\n\u{7}..\u{0}/../x.pdf", "application/pdf"),
+            "x.pdf"
+        );
+        assert_eq!(clean_filename("foto\u{202E}gpj.exe", "image/png"), "fotogpj.exe");
+        assert_eq!(clean_filename("..\u{1}/", "image/png"), "lampiran.png");
+    }
+
+    #[test]
+    fn content_disposition_is_always_a_valid_header() {
+        for name in [
+            "scan 1.pdf",
+            "surat\r\nSet-Cookie: x=1.pdf",
+            "jalan rusak – foto “1”.jpg",
+            "%41;\\.png",
+            "",
+        ] {
+            let value = content_disposition(name, "image/png");
+            assert!(axum::http::HeaderValue::from_str(&value).is_ok(), "{value}");
+            assert!(value.starts_with("attachment; filename=\""), "{value}");
+            assert!(!value.contains('\r') && !value.contains('\n'), "{value}");
+        }
+        assert_eq!(
+            content_disposition("jalan – 1.pdf", "application/pdf"),
+            "attachment; filename=\"jalan _ 1.pdf\"; filename*=UTF-8''jalan%20%E2%80%93%201.pdf"
+        );
+    }
+
+    #[test]
+    fn admit_counts_before_checking() {
+        assert_eq!(admit(MAX_FILES, "a.png", PNG.to_vec()), Err(FileRejection::TooMany));
+        assert!(admit(MAX_FILES - 1, "a.png", PNG.to_vec()).is_ok());
     }
 }

@@ -130,7 +130,9 @@ pub mod limits {
     pub const SHORT_MAX: usize = 300;
 }
 
-fn clean(text: &str) -> String {
+/// Text as every edge stores it: trimmed, line ends as `\n`, no control characters
+/// but newline and tab (the web form and email intake both use it).
+pub fn clean(text: &str) -> String {
     text.trim()
         .replace("\r\n", "\n")
         .chars()

@@ -3,8 +3,11 @@
 //!
 //! Channels only *queue* messages, in the same transaction as the change that causes
 //! them; this module is the one place that talks to the outside. A row is claimed
-//! with a lock before it is sent, so two instances never send it at once, and an
-//! instance that dies mid-send leaves a lock that lapses and lets another retry it.
+//! with a lock and a random claim token before it is sent, so two instances never
+//! send it at once, and an instance that dies mid-send leaves a lock that lapses and
+//! lets another retry it. The lock is renewed before each send (a send whose claim
+//! lapsed is skipped), and a result is recorded only under the token that claimed
+//! the row, so a lapsed claim's late result never overwrites a newer one.
 //! The retry carries the same Message-ID (email) or gateway id, so the receiving side
 //! can drop the rare repeat of a send whose success was never recorded.
 
@@ -108,10 +111,24 @@ impl OutboxSender {
     /// Tests call this directly (with a `now` in the future to reach a retry) instead
     /// of waiting for the loop's timer.
     pub async fn run_pass(&self, now: DateTime<Utc>) -> anyhow::Result<PassReport> {
-        let lock_until = now + chrono::Duration::from_std(self.options.lock)?;
-        let claimed = self.store.claim_outbox(now, lock_until, self.options.batch).await?;
+        let lock = chrono::Duration::from_std(self.options.lock)?;
+        let claimed = self.store.claim_outbox(now, now + lock, self.options.batch).await?;
+        let started = std::time::Instant::now();
         let mut report = PassReport::default();
         for message in claimed {
+            // The pass's clock, moved on by the time spent so far: a batch of slow sends
+            // must not outlive its claim. Each send first renews the claim for a full
+            // lock period (far longer than one send's timeout); when it has lapsed,
+            // another instance may hold the row and this one leaves it alone.
+            let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or(lock);
+            let claim = message.claim_token.clone().unwrap_or_default();
+            if !self.store.renew_outbox_claim(message.id, &claim, at, at + lock).await? {
+                tracing::warn!(
+                    outbox = message.id,
+                    "claim lapsed before sending; left to its new holder"
+                );
+                continue;
+            }
             match self.send(&message).await {
                 Ok(delivered) => {
                     // Recorded on the thread first: if the process dies before
@@ -132,7 +149,12 @@ impl OutboxSender {
                             })
                             .await?;
                     }
-                    self.store.outbox_sent(message.id, Utc::now()).await?;
+                    if !self.store.outbox_sent(message.id, &claim, Utc::now()).await? {
+                        tracing::warn!(
+                            outbox = message.id,
+                            "sent, but the claim had lapsed: result not recorded"
+                        );
+                    }
                     tracing::info!(outbox = message.id, channel = %message.channel, "message sent");
                     report.sent += 1;
                 }
@@ -143,7 +165,10 @@ impl OutboxSender {
                         SendError::Temporary(_) => Some(now + self.backoff(message.attempts)),
                     };
                     let text = error.to_string();
-                    self.store.outbox_failed(message.id, &text, retry_at).await?;
+                    if !self.store.outbox_failed(message.id, &claim, &text, retry_at).await? {
+                        tracing::warn!(outbox = message.id, "failure not recorded: the claim had lapsed");
+                        continue;
+                    }
                     if retry_at.is_some() {
                         tracing::warn!(outbox = message.id, attempts = message.attempts, error = %text, "send failed, will retry");
                         report.retried += 1;

@@ -9,6 +9,7 @@
 
 pub mod calendar;
 mod error;
+pub mod mail;
 pub mod model;
 mod postgres;
 pub mod reports;
@@ -79,6 +80,7 @@ pub trait Store:
     + triage::TriageStore
     + reports::ReportStore
     + calendar::CalendarStore
+    + mail::MailStore
     + Send
     + Sync
     + 'static
@@ -243,10 +245,29 @@ pub trait Store:
         lock_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
-    /// Marks a claimed message sent.
-    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Extends the lock of a claimed message to `lock_until`, but only while `claim`
+    /// (the claim's token) still holds it and its lock has not lapsed at `now`: false
+    /// means another instance may have it, and the caller must not send it.
+    async fn renew_outbox_claim(
+        &self,
+        id: i64,
+        claim: &str,
+        now: DateTime<Utc>,
+        lock_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Marks a claimed message sent, only while `claim` still holds it (status
+    /// `sending` under that token); false when it changed nothing.
+    async fn outbox_sent(&self, id: i64, claim: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Records a failed attempt: retried at `retry_at`, or given up (`failed`) when None.
-    async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Only while `claim` still holds the row: a lapsed claim's late failure cannot
+    /// undo a newer claim's success. False when it changed nothing.
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        claim: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
     /// A complaint's outbox rows, oldest first (for the staff page and tests).
     async fn outbox_for_complaint(&self, complaint_id: i64) -> Result<Vec<OutboxMessage>, StoreError>;
 

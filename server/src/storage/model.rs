@@ -630,6 +630,8 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// When it was sent.
     pub sent_at: Option<DateTime<Utc>>,
+    /// The token of the claim that last took it; only that claim may record its result.
+    pub claim_token: Option<String>,
 }
 
 /// One message on a complaint's thread: the original, a citizen's reply, or what the

@@ -76,3 +76,4 @@ impl_survey_admin_store!(PgStore, PgRow);
 impl_triage_store!(PgStore);
 super::reports::impl_report_store!(PgStore);
 super::calendar::impl_calendar_store!(PgStore);
+super::mail::impl_mail_store!(PgStore);

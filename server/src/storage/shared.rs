@@ -496,7 +496,7 @@ macro_rules! impl_store {
             let mut message_id = None;
             if let Some(m) = &extras.first_message {
                 message_id = Some(insert_message(&mut *tx, &ComplaintMessage { complaint_id: id, ..m.clone() }).await?
-                    .ok_or_else(|| StoreError::Conflict { constraint: "complaint_messages_ref".into() })?);
+                    .ok_or_else(|| StoreError::Conflict { constraint: "complaint_messages_unit_ref".into() })?);
             }
             for a in &extras.attachments {
                 insert_attachment(&mut *tx, &NewAttachment { complaint_id: id, message_id: a.message_id.or(message_id), ..a.clone() })
@@ -1121,8 +1121,10 @@ macro_rules! impl_store {
         ) -> Result<Vec<OutboxMessage>, StoreError> {
             // The due condition stands in the outer WHERE too: PostgreSQL re-checks it
             // on a row another transaction just claimed, so no row is claimed twice.
+            // Every claim carries a fresh token: only its holder may record the result.
+            let token = crate::codes::new_tracking_code();
             let rows = sqlx::query(&format!(
-                "UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+                "UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1, claim_token = $4 \
                  WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $3) AND {due} \
                  RETURNING {cols}",
                 due = shared::OUTBOX_DUE,
@@ -1131,6 +1133,7 @@ macro_rules! impl_store {
             .bind(now)
             .bind(lock_until)
             .bind(limit)
+            .bind(&token)
             .fetch_all(&self.pool)
             .await?;
             let mut out = rows.iter().map(outbox_from_row).collect::<Result<Vec<_>, _>>()?;
@@ -1138,31 +1141,58 @@ macro_rules! impl_store {
             Ok(out)
         }
 
-        async fn outbox_sent(&self, id: i64, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
-            sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1")
-                .bind(id)
-                .bind(at)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
+        async fn renew_outbox_claim(
+            &self,
+            id: i64,
+            claim: &str,
+            now: chrono::DateTime<chrono::Utc>,
+            lock_until: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE outbox SET locked_until = $4 \
+                 WHERE id = $1 AND claim_token = $2 AND status = 'sending' AND locked_until >= $3",
+            )
+            .bind(id)
+            .bind(claim)
+            .bind(now)
+            .bind(lock_until)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn outbox_sent(&self, id: i64, claim: &str, at: chrono::DateTime<chrono::Utc>) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $3, locked_until = NULL, last_error = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND status = 'sending'",
+            )
+            .bind(id)
+            .bind(claim)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
         }
 
         async fn outbox_failed(
             &self,
             id: i64,
+            claim: &str,
             error: &str,
             retry_at: Option<chrono::DateTime<chrono::Utc>>,
-        ) -> Result<(), StoreError> {
-            sqlx::query(
-                "UPDATE outbox SET status = CASE WHEN $3 IS NULL THEN 'failed' ELSE 'pending' END, \
-                 next_attempt_at = COALESCE($3, next_attempt_at), locked_until = NULL, last_error = $2 WHERE id = $1",
+        ) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE outbox SET status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
+                 next_attempt_at = COALESCE($4, next_attempt_at), locked_until = NULL, last_error = $3 \
+                 WHERE id = $1 AND claim_token = $2 AND status = 'sending'",
             )
             .bind(id)
+            .bind(claim)
             .bind(error)
             .bind(retry_at)
             .execute(&self.pool)
             .await?;
-            Ok(())
+            Ok(done.rows_affected() == 1)
         }
 
         async fn outbox_for_complaint(&self, complaint_id: i64) -> Result<Vec<OutboxMessage>, StoreError> {
@@ -2355,7 +2385,7 @@ pub(super) const BULK_CHUNK: usize = 5_000;
 
 /// Columns of `outbox` in the order `outbox_from_row` reads them.
 pub(super) const OUTBOX_COLUMNS: &str = "id, unit_id, complaint_id, channel, recipient, subject, body, headers, \
-     dedupe_key, attempts, status, last_error, sent_at";
+     dedupe_key, attempts, status, last_error, sent_at, claim_token";
 
 /// An outbox row that may be claimed at `$1`: due, or claimed before by an instance
 /// whose lock has lapsed (it crashed mid-send).
@@ -2432,17 +2462,21 @@ macro_rules! outbox_fns {
                 status: r.try_get(10)?,
                 last_error: r.try_get(11)?,
                 sent_at: r.try_get(12)?,
+                claim_token: r.try_get(13)?,
             })
         }
 
-        /// Adds a thread message unless its (channel, message_ref) is stored already.
+        /// Adds a thread message unless its (channel, message_ref) is stored already in
+        /// the complaint's unit (the key is per unit: one mail sent to two units is a
+        /// message of each).
         async fn insert_message<'e, E: sqlx::Executor<'e, Database = $db>>(
             exec: E,
             m: &ComplaintMessage,
         ) -> Result<Option<i64>, StoreError> {
             Ok(sqlx::query_scalar(
-                "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, message_ref) DO NOTHING RETURNING id",
+                "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref, unit_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT unit_id FROM complaints WHERE id = $1)) \
+                 ON CONFLICT (unit_id, channel, message_ref) DO NOTHING RETURNING id",
             )
             .bind(m.complaint_id)
             .bind(&m.direction)
@@ -2689,8 +2723,10 @@ pub(super) const LAPOR_EVENT_INSERT: &str =
 pub(super) const LAPOR_MESSAGE_INSERT: &str =
     "INSERT INTO complaint_messages (complaint_id, direction, channel, at, sender, subject, body, message_ref) ";
 
-/// The tail of the follow-up insert: a follow-up stored before is skipped.
-pub(super) const LAPOR_MESSAGE_CONFLICT: &str = " ON CONFLICT (channel, message_ref) DO NOTHING";
+/// The tail of the follow-up insert: a follow-up stored before is skipped. No
+/// conflict target and no `unit_id` (a trigger of 0012 fills it in from the
+/// complaint), so the same statement works on every schema since 0001.
+pub(super) const LAPOR_MESSAGE_CONFLICT: &str = " ON CONFLICT DO NOTHING";
 
 /// The head of the multi-row upsert of the LAPOR! side rows.
 pub(super) const LAPOR_LINK_INSERT: &str = "INSERT INTO lapor_reports (complaint_id, unit_id, tracking_id, \

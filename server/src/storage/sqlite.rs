@@ -113,6 +113,7 @@ impl_survey_admin_store!(SqliteStore, SqliteRow);
 impl_triage_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore);
 super::calendar::impl_calendar_store!(SqliteStore);
+super::mail::impl_mail_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

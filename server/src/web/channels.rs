@@ -1,7 +1,11 @@
 //! A unit's channel settings page (`/staf/{unit}/saluran`, admin only): the email
 //! mailbox (IMAP) and outgoing server (SMTP), and the SMS and WhatsApp gateways.
 //! Passwords, tokens and secrets are never sent back to the browser: the page only
-//! says whether one is stored, and an empty field on save keeps the stored one.
+//! says whether one is stored, and an empty field on save keeps the stored one, but
+//! only while it goes to the same place: a changed server, port, user or security
+//! (email) or a changed URL (gateway) requires the secret again, so a stored secret
+//! is never sent to a new host. The page also lists the mail the unit's mailbox
+//! set aside, with why.
 
 use askama::Template;
 use axum::Form;
@@ -19,6 +23,20 @@ use crate::storage::model::{ChannelSettings, Unit};
 const GATEWAY_CHANNELS: &[&str] = &["sms", "whatsapp"];
 /// Locale keys of their headings, in the same order.
 const GATEWAY_TITLES: &[&str] = &["channels.gateway_sms", "channels.gateway_whatsapp"];
+
+/// One message the mailbox set aside, as the admin sees it.
+pub struct SetAsideView {
+    /// When (UTC, `YYYY-MM-DD HH:MM`).
+    pub at: String,
+    /// Mailbox and UID, to find it there.
+    pub place: String,
+    /// Its subject (cleaned when stored).
+    pub subject: String,
+    /// Its size, in kB.
+    pub size_kb: i64,
+    /// Locale key of the reason.
+    pub reason_key: &'static str,
+}
 
 /// One gateway's settings as the page shows them (secrets replaced by flags).
 pub struct GatewayView {
@@ -47,6 +65,7 @@ struct ChannelsPage {
     has_imap_password: bool,
     has_smtp_password: bool,
     gateways: Vec<GatewayView>,
+    set_aside: Vec<SetAsideView>,
     error: Option<&'static str>,
     saved: bool,
 }
@@ -84,6 +103,22 @@ async fn render(
             has_secret: !g.hmac_secret.is_empty(),
         });
     }
+    let set_aside = state
+        .store
+        .set_aside_mails(staff.unit.id, 50)
+        .await?
+        .into_iter()
+        .map(|m| SetAsideView {
+            at: m.set_aside_at.format("%Y-%m-%d %H:%M").to_string(),
+            place: format!("{} / UID {}", m.mailbox, m.uid),
+            subject: m.subject,
+            size_kb: (m.size_bytes.max(0) + 1023) / 1024,
+            reason_key: match m.reason.as_str() {
+                "too_large" => "channels.set_aside_reason_too_large",
+                _ => "channels.set_aside_reason_not_stored",
+            },
+        })
+        .collect();
     let page = ChannelsPage {
         tr: reader.tr,
         page: reader.page,
@@ -93,6 +128,7 @@ async fn render(
         has_imap_password,
         has_smtp_password,
         gateways,
+        set_aside,
         error,
         saved,
     };
@@ -145,16 +181,43 @@ fn email_from_form(fields: &[(String, String)], stored: &EmailSettings) -> Resul
     if s.from_address.parse::<lettre::Address>().is_err() {
         return Err("channels.bad_address");
     }
-    // An empty password field keeps the stored password (it is never shown).
+    // An empty password field keeps the stored password (it is never shown), unless
+    // it would now go somewhere else: then it must be typed again.
+    let imap_moved = moved(
+        (s.imap.host.as_str(), s.imap.port, s.imap.user.as_str(), s.imap.security),
+        (
+            stored.imap.host.as_str(),
+            stored.imap.port,
+            stored.imap.user.as_str(),
+            stored.imap.security,
+        ),
+    );
     s.imap.password = match field(fields, "imap_password") {
+        "" if imap_moved && !stored.imap.password.is_empty() => return Err("channels.imap_secret_again"),
         "" => stored.imap.password.clone(),
         p => p.to_owned(),
     };
+    let smtp_moved = moved(
+        (s.smtp.host.as_str(), s.smtp.port, s.smtp.user.as_str(), s.smtp.security),
+        (
+            stored.smtp.host.as_str(),
+            stored.smtp.port,
+            stored.smtp.user.as_str(),
+            stored.smtp.security,
+        ),
+    );
     s.smtp.password = match field(fields, "smtp_password") {
+        "" if smtp_moved && !stored.smtp.password.is_empty() => return Err("channels.smtp_secret_again"),
         "" => stored.smtp.password.clone(),
         p => p.to_owned(),
     };
     Ok(s)
+}
+
+/// Whether a mail server's place or login changed (host ignoring case, port, user,
+/// security): a stored password must not follow it there unasked.
+fn moved(new: (&str, u16, &str, Security), old: (&str, u16, &str, Security)) -> bool {
+    !new.0.trim().eq_ignore_ascii_case(old.0.trim()) || new.1 != old.1 || new.2 != old.2 || new.3 != old.3
 }
 
 /// Reads and checks a gateway form; the error is a locale key.
@@ -164,14 +227,18 @@ fn gateway_from_form(fields: &[(String, String)], stored: &GatewaySettings) -> R
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err("channels.bad_url");
     }
+    // A stored token or secret stays only while the URL stays: a new address gets
+    // them only when they are typed again.
+    let same_place = url == stored.url;
     let keep = |name: &str, old: &str| match field(fields, name) {
-        "" => old.to_owned(),
-        v => v.to_owned(),
+        "" if !same_place && !old.is_empty() => Err("channels.gateway_secret_again"),
+        "" => Ok(old.to_owned()),
+        v => Ok(v.to_owned()),
     };
     let g = GatewaySettings {
+        auth_token: keep("auth_token", &stored.auth_token)?,
+        hmac_secret: keep("hmac_secret", &stored.hmac_secret)?,
         url,
-        auth_token: keep("auth_token", &stored.auth_token),
-        hmac_secret: keep("hmac_secret", &stored.hmac_secret),
     };
     if g.hmac_secret.chars().count() < 16 {
         return Err("channels.short_secret");

@@ -177,12 +177,9 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, ErrorPage> {
             if name != "attachments" || (bytes.is_empty() && filename.is_empty()) {
                 continue;
             }
-            if files.len() >= files::MAX_FILES {
-                file_error = Some(FileRejection::TooMany);
-                continue;
-            }
-            match files::accept(&filename, bytes.to_vec()) {
+            match files::admit(files.len(), &filename, bytes.to_vec()) {
                 Ok(a) => files.push(a),
+                Err(FileRejection::TooMany) => file_error = Some(FileRejection::TooMany),
                 Err(e) => file_error = file_error.or(Some(e)),
             }
             continue;
@@ -397,7 +394,7 @@ pub async fn attachment(
             (header::CONTENT_TYPE, info.content_type.clone()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", info.filename.replace(['"', '\\'], "")),
+                files::content_disposition(&info.filename, &info.content_type),
             ),
         ],
         bytes,

@@ -299,7 +299,11 @@ pub(super) async fn render_complaint(
     let tr = reader.tr;
     let zone = zone_of(&staff.unit);
     let triage = super::triage::panel(state, &staff, tr, &c, error, template).await?;
-    let attachments = state.store.attachments(c.summary.id).await?;
+    let mut attachments = state.store.attachments(c.summary.id).await?;
+    // A name stored before names were cleaned is shown cleaned too.
+    for a in &mut attachments {
+        a.filename = crate::intake::files::clean_filename(&a.filename, &a.content_type);
+    }
     let messages = state
         .store
         .complaint_messages(c.summary.id)

@@ -10,6 +10,7 @@ mod http;
 mod intake;
 mod lapor;
 mod mail;
+mod mail_trust;
 mod reports;
 mod reports_browser;
 mod reports_rules;

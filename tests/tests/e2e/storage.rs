@@ -517,7 +517,12 @@ on_both_databases!(
         assert_eq!(reclaimed.len(), 1);
         assert_eq!(reclaimed[0].attempts, 2);
         store
-            .outbox_failed(reclaimed[0].id, "smtp down", Some(later + chrono::Duration::minutes(1)))
+            .outbox_failed(
+                reclaimed[0].id,
+                reclaimed[0].claim_token.as_deref().unwrap(),
+                "smtp down",
+                Some(later + chrono::Duration::minutes(1)),
+            )
             .await
             .unwrap();
         assert!(
@@ -530,7 +535,10 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(third.len(), 1);
-        store.outbox_sent(third[0].id, retry_at).await.unwrap();
+        store
+            .outbox_sent(third[0].id, third[0].claim_token.as_deref().unwrap(), retry_at)
+            .await
+            .unwrap();
         let done = store.outbox_for_complaint(first.id).await.unwrap();
         assert_eq!(done[0].status, "sent");
         assert_eq!(done[0].attempts, 3);
@@ -550,7 +558,15 @@ on_both_databases!(
         let t = Utc::now() + chrono::Duration::days(2);
         let got = store.claim_outbox(t, t, 10).await.unwrap();
         assert_eq!(got.len(), 1);
-        store.outbox_failed(got[0].id, "no such address", None).await.unwrap();
+        store
+            .outbox_failed(
+                got[0].id,
+                got[0].claim_token.as_deref().unwrap(),
+                "no such address",
+                None,
+            )
+            .await
+            .unwrap();
         let rows = store.outbox_for_complaint(first.id).await.unwrap();
         assert_eq!(rows[1].status, "failed");
         assert_eq!(rows[1].last_error.as_deref(), Some("no such address"));
