@@ -6,6 +6,7 @@ mod http;
 mod intake;
 mod lapor;
 mod mail;
+mod privacy;
 mod reports;
 mod reports_browser;
 mod reports_rules;
