@@ -156,7 +156,11 @@ pub async fn session_and_csrf(State(state): State<AppState>, mut req: Request, n
             Err(response) => return response,
         };
         if !given.as_deref().is_some_and(|g| constant_time_eq(g, &expected)) {
-            tracing::warn!(path = %parts.uri.path(), "CSRF token missing or wrong");
+            let route = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map_or(crate::web::privacy::UNMATCHED, |m| m.as_str());
+            tracing::warn!(path = %route, "CSRF token missing or wrong");
             return ErrorPage::CsrfRejected.into_response();
         }
         req = Request::from_parts(parts, body);

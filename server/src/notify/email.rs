@@ -53,7 +53,7 @@ pub fn build(settings: &EmailSettings, message: &OutboxMessage) -> Result<(Messa
         .recipient
         .trim()
         .parse()
-        .map_err(|e| SendError::Permanent(format!("alamat tujuan tidak valid ({}): {e}", message.recipient)))?;
+        .map_err(|e| SendError::Permanent(format!("alamat tujuan tidak valid: {e}")))?;
     let message_id = message_id_for(message, &settings.from_address);
     let mut builder = Message::builder()
         .from(from)

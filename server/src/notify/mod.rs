@@ -13,6 +13,7 @@
 
 pub mod email;
 pub mod gateway;
+pub mod redact;
 pub mod settings;
 
 use std::sync::Arc;
@@ -169,11 +170,13 @@ impl OutboxSender {
                         tracing::warn!(outbox = message.id, "failure not recorded: the claim had lapsed");
                         continue;
                     }
+                    // The log never names the recipient (issue 17): servers echo it.
+                    let logged = redact::redact_contacts(&text);
                     if retry_at.is_some() {
-                        tracing::warn!(outbox = message.id, attempts = message.attempts, error = %text, "send failed, will retry");
+                        tracing::warn!(outbox = message.id, attempts = message.attempts, error = %logged, "send failed, will retry");
                         report.retried += 1;
                     } else {
-                        tracing::error!(outbox = message.id, attempts = message.attempts, error = %text, "send given up");
+                        tracing::error!(outbox = message.id, attempts = message.attempts, error = %logged, "send given up");
                         report.given_up += 1;
                     }
                 }

@@ -218,6 +218,14 @@ pub trait Store:
 
     /// A page of one unit's complaints, newest first.
     async fn list_complaints(&self, unit_id: i64, query: &ComplaintQuery) -> Result<Vec<ComplaintSummary>, StoreError>;
+    /// [`Store::list_complaints`] for the JSON API: a text query never matches a
+    /// `rahasia` complaint, whose content is not public (issue 17), so the search
+    /// cannot be used to probe it.
+    async fn list_complaints_public_text(
+        &self,
+        unit_id: i64,
+        query: &ComplaintQuery,
+    ) -> Result<Vec<ComplaintSummary>, StoreError>;
     /// One complaint, only if it belongs to `unit_id`.
     async fn complaint(&self, unit_id: i64, complaint_id: i64) -> Result<Option<ComplaintRecord>, StoreError>;
     /// Complaints per status key in a unit.

@@ -981,6 +981,32 @@ macro_rules! impl_store {
             rows.iter().map(summary_from_row).collect()
         }
 
+        async fn list_complaints_public_text(
+            &self,
+            unit_id: i64,
+            q: &ComplaintQuery,
+        ) -> Result<Vec<ComplaintSummary>, StoreError> {
+            let pattern = q.text.as_deref().map(shared::like_pattern);
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM complaints c {} WHERE c.unit_id = $1 \
+                 AND ($2 IS NULL OR (c.rahasia = $6 AND (lower(c.subject) LIKE $2 ESCAPE '\\' \
+                   OR lower(c.description) LIKE $2 ESCAPE '\\'))) \
+                 AND ($3 IS NULL OR c.status = $3) \
+                 ORDER BY c.received_at DESC, c.id DESC LIMIT $4 OFFSET $5",
+                shared::SUMMARY_COLUMNS,
+                shared::SUMMARY_JOINS
+            ))
+            .bind(unit_id)
+            .bind(pattern)
+            .bind(q.status.as_deref())
+            .bind(q.limit)
+            .bind(q.offset)
+            .bind(false)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(summary_from_row).collect()
+        }
+
         async fn complaint(&self, unit_id: i64, complaint_id: i64) -> Result<Option<ComplaintRecord>, StoreError> {
             let row = sqlx::query(&format!(
                 "SELECT {}, c.unit_id, c.description, c.klasifikasi, c.event_place, c.event_date, c.channel_ref, \

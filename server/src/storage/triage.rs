@@ -485,6 +485,10 @@ pub enum MergeError {
     /// The life cycle does not allow archiving the duplicate now.
     #[error("cannot archive: {0}")]
     Move(MoveError),
+    /// One is anonim and the other is not: the link would tie an anonymous complaint
+    /// to a named person (issue 17).
+    #[error("anonim and named complaints are not merged")]
+    Anonymity,
 }
 
 /// What triage asks of the database (a supertrait of `Store`).
@@ -536,12 +540,17 @@ pub trait TriageStore {
     /// deadline is before `until`.
     async fn due_before(&self, until: DateTime<Utc>) -> Result<Vec<DueComplaint>, StoreError>;
     /// Complaints of the same unit that may be duplicates of `complaint_id`: same
-    /// phone or email first, then subjects sharing words (full-text, best first).
+    /// phone or email first (only when `by_contact`: the caller passes whether the
+    /// reader may see this complaint's identity), then subjects sharing words
+    /// (full-text, best first). Candidates always have the same `anonim` flag as
+    /// `complaint_id`: a suggestion never ties an anonymous complaint to a named one
+    /// (issue 17), and only such pairs may be merged.
     async fn duplicate_candidates(
         &self,
         unit_id: i64,
         complaint_id: i64,
         limit: i64,
+        by_contact: bool,
     ) -> Result<Vec<DuplicateCandidate>, StoreError>;
     /// Merges `duplicate` into `into`: the duplicate moves to `diarsipkan` (through the
     /// life cycle) with `merged_into_id` set, both control cards get an entry, and
@@ -1121,10 +1130,11 @@ macro_rules! impl_triage_store {
                 unit_id: i64,
                 complaint_id: i64,
                 limit: i64,
+                by_contact: bool,
             ) -> Result<Vec<$crate::storage::triage::DuplicateCandidate>, StoreError> {
                 use $crate::storage::triage::DuplicateCandidate;
-                let Some((subject, phone, email)): Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-                    "SELECT subject, complainant_phone, complainant_email FROM complaints WHERE id = $1 AND unit_id = $2",
+                let Some((subject, phone, email, anonim)): Option<(String, Option<String>, Option<String>, bool)> = sqlx::query_as(
+                    "SELECT subject, complainant_phone, complainant_email, anonim FROM complaints WHERE id = $1 AND unit_id = $2",
                 )
                 .bind(complaint_id)
                 .bind(unit_id)
@@ -1134,10 +1144,10 @@ macro_rules! impl_triage_store {
                     return Ok(Vec::new());
                 };
                 let mut out: Vec<DuplicateCandidate> = Vec::new();
-                if phone.is_some() || email.is_some() {
+                if by_contact && (phone.is_some() || email.is_some()) {
                     let rows = sqlx::query(
                         "SELECT id, nomor_agenda, subject, status, received_at FROM complaints \
-                         WHERE unit_id = $1 AND id <> $2 AND merged_into_id IS NULL \
+                         WHERE unit_id = $1 AND id <> $2 AND merged_into_id IS NULL AND anonim = $6 \
                          AND ((complainant_phone IS NOT NULL AND complainant_phone = $3) \
                            OR (complainant_email IS NOT NULL AND lower(complainant_email) = lower($4))) \
                          ORDER BY received_at DESC, id DESC LIMIT $5",
@@ -1147,6 +1157,7 @@ macro_rules! impl_triage_store {
                     .bind(&phone)
                     .bind(&email)
                     .bind(limit)
+                    .bind(anonim)
                     .fetch_all(&self.pool)
                     .await?;
                     for r in &rows {
@@ -1171,12 +1182,12 @@ macro_rules! impl_triage_store {
                         shared::Dialect::Sqlite => {
                             "SELECT c.id, c.nomor_agenda, c.subject, c.status, c.received_at FROM complaints_fts f \
                              JOIN complaints c ON c.id = f.rowid WHERE complaints_fts MATCH $1 AND c.unit_id = $2 \
-                             AND c.id <> $3 AND c.merged_into_id IS NULL ORDER BY f.rank LIMIT $4"
+                             AND c.id <> $3 AND c.merged_into_id IS NULL AND c.anonim = $5 ORDER BY f.rank LIMIT $4"
                         }
                         shared::Dialect::Postgres => {
                             "SELECT c.id, c.nomor_agenda, c.subject, c.status, c.received_at FROM complaints c \
                              WHERE to_tsvector('simple', c.subject || ' ' || c.description) @@ to_tsquery('simple', $1) \
-                             AND c.unit_id = $2 AND c.id <> $3 AND c.merged_into_id IS NULL \
+                             AND c.unit_id = $2 AND c.id <> $3 AND c.merged_into_id IS NULL AND c.anonim = $5 \
                              ORDER BY ts_rank(to_tsvector('simple', c.subject || ' ' || c.description), \
                              to_tsquery('simple', $1)) DESC, c.id DESC LIMIT $4"
                         }
@@ -1190,6 +1201,7 @@ macro_rules! impl_triage_store {
                         .bind(unit_id)
                         .bind(complaint_id)
                         .bind(limit)
+                        .bind(anonim)
                         .fetch_all(&self.pool)
                         .await?;
                     for r in &rows {
@@ -1235,19 +1247,23 @@ macro_rules! impl_triage_store {
                     tx.rollback().await?;
                     return Ok(Err(MergeError::NotFound));
                 }
-                let (status, assignee, nomor): (String, Option<i64>, String) =
-                    sqlx::query_as("SELECT status, assignee_id, nomor_agenda FROM complaints WHERE id = $1")
+                let (status, assignee, nomor, anonim): (String, Option<i64>, String, bool) =
+                    sqlx::query_as("SELECT status, assignee_id, nomor_agenda, anonim FROM complaints WHERE id = $1")
                         .bind(duplicate)
                         .fetch_one(&mut *tx)
                         .await?;
-                let (target_merged, target_assignee, target_nomor): (Option<i64>, Option<i64>, String) =
-                    sqlx::query_as("SELECT merged_into_id, assignee_id, nomor_agenda FROM complaints WHERE id = $1")
+                let (target_merged, target_assignee, target_nomor, target_anonim): (Option<i64>, Option<i64>, String, bool) =
+                    sqlx::query_as("SELECT merged_into_id, assignee_id, nomor_agenda, anonim FROM complaints WHERE id = $1")
                         .bind(into)
                         .fetch_one(&mut *tx)
                         .await?;
                 if target_merged.is_some() {
                     tx.rollback().await?;
                     return Ok(Err(MergeError::BadTarget));
+                }
+                if anonim != target_anonim {
+                    tx.rollback().await?;
+                    return Ok(Err(MergeError::Anonymity));
                 }
                 let from = S::parse(&status).map_err(|e| StoreError::Rejected(e.to_string()))?;
                 let ctx = MoveContext { assigned: true, has_note: true, missing_signoffs: 0 };

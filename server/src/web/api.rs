@@ -78,7 +78,9 @@ pub struct ComplaintsQuery {
 }
 
 /// `GET /api/v1/units/{unit}/complaints`: a page of the unit's complaints, without
-/// personal data (token scope `complaints:read`, token of that unit).
+/// personal data (token scope `complaints:read`, token of that unit). A token is no
+/// staff role, so `rahasia` content follows the public rule (as on the tracking
+/// page): the subject is blank and a text query never finds such a complaint.
 pub async fn complaints(
     State(state): State<AppState>,
     client: ApiClient,
@@ -98,13 +100,15 @@ pub async fn complaints(
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
         offset: q.offset.unwrap_or(0).max(0),
     };
-    Ok(Json(
-        state
-            .store
-            .list_complaints(unit.id, &query)
-            .await
-            .map_err(|_| ApiDenied::Internal)?,
-    ))
+    let mut rows = state
+        .store
+        .list_complaints_public_text(unit.id, &query)
+        .await
+        .map_err(|_| ApiDenied::Internal)?;
+    for row in rows.iter_mut().filter(|r| r.rahasia) {
+        row.subject.clear();
+    }
+    Ok(Json(rows))
 }
 
 /// The OpenAPI document of `/api/v1`, kept beside the code (`server/openapi.json`);

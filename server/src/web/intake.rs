@@ -364,8 +364,9 @@ pub async fn staff_record_complaint(
 }
 
 /// `GET /staf/{unit}/pengaduan/{id}/lampiran/{file}`: an attachment, to the roles
-/// that handle complaints. Served as a download with the sniffed type, never inline
-/// HTML.
+/// that handle complaints and may see this complaint's identity (an attachment can be
+/// a photo of a KTP; for an anonim complaint only the complaint managers, 404 for the
+/// others, issue 17). Served as a download with the sniffed type, never inline HTML.
 pub async fn attachment(
     State(state): State<AppState>,
     staff: UnitStaff,
@@ -376,11 +377,14 @@ pub async fn attachment(
         return Err(ErrorPage::NotFound);
     };
     // The complaint must be this unit's: isolation before anything else.
-    state
+    let complaint = state
         .store
         .complaint(staff.unit.id, id)
         .await?
         .ok_or(ErrorPage::NotFound)?;
+    if !crate::auth::may_see_identity(&staff, complaint.summary.anonim) {
+        return Err(ErrorPage::NotFound);
+    }
     let (info, bytes) = state
         .store
         .attachment_content(id, file)

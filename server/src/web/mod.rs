@@ -15,6 +15,7 @@ mod holidays;
 mod intake;
 mod lapor;
 mod pages;
+pub(crate) mod privacy;
 mod publication;
 pub mod reports;
 mod safe_next;
@@ -471,6 +472,7 @@ pub fn router(state: AppState) -> Router {
             crate::auth::form_body_limit,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), privacy::headers))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -495,7 +497,9 @@ pub fn router(state: AppState) -> Router {
                 .get::<RequestId>()
                 .and_then(|id| id.header_value().to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            // The route template, never the raw path: paths carry tracking codes and
+            // invitation tokens (issue 17).
+            tracing::info_span!("http", method = %req.method(), path = %privacy::log_path(req), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -240,8 +240,10 @@ struct ComplaintDetail {
     show_identity: bool,
     identity_hidden_reason: &'static str,
     triage: super::triage::TriagePanel,
+    /// Shown only to readers who may see the identity (they may also download).
     attachments: Vec<crate::storage::model::AttachmentInfo>,
-    can_download: bool,
+    /// There are attachments this reader may not see.
+    attachments_hidden: bool,
     messages: Vec<(String, &'static str, String, String)>,
 }
 
@@ -299,7 +301,13 @@ pub(super) async fn render_complaint(
     let tr = reader.tr;
     let zone = zone_of(&staff.unit);
     let triage = super::triage::panel(state, &staff, tr, &c, error, template).await?;
+    // Attachments follow the identity rule (a photo of a KTP is identity, issue 17):
+    // readers who may not see the identity learn only that there are some.
     let mut attachments = state.store.attachments(c.summary.id).await?;
+    let attachments_hidden = !show_identity && !attachments.is_empty();
+    if !show_identity {
+        attachments.clear();
+    }
     // A name stored before names were cleaned is shown cleaned too.
     for a in &mut attachments {
         a.filename = crate::intake::files::clean_filename(&a.filename, &a.content_type);
@@ -326,7 +334,7 @@ pub(super) async fn render_complaint(
         tr,
         page: reader.page,
         attachments,
-        can_download: staff.has_any(crate::auth::HANDLE_COMPLAINTS),
+        attachments_hidden,
         messages,
         received: c
             .summary

@@ -249,11 +249,15 @@ pub async fn panel(
         })
         .unwrap_or_default();
     let answered = details.iter().any(|e| e.kind == "jawaban");
+    // Issue 17: same-contact suggestions only for readers who may see this
+    // complaint's identity; the store keeps every suggestion on the same side of
+    // `anonim`, so none ties an anonymous complaint to a named one.
     let duplicates = if status.is_closed() || !staff.has_any(HANDLE_COMPLAINTS) {
         Vec::new()
     } else {
+        let by_contact = crate::auth::may_see_identity(staff, c.summary.anonim);
         store
-            .duplicate_candidates(unit.id, c.summary.id, 5)
+            .duplicate_candidates(unit.id, c.summary.id, 5, by_contact)
             .await?
             .into_iter()
             .map(|d| {
@@ -267,14 +271,25 @@ pub async fn panel(
             })
             .collect()
     };
+    // A merge link across `anonim` (only older data has one: such merges are now
+    // refused) is shown only to readers who may see anonymous identities.
+    let linkable = |other_anonim: bool| other_anonim == c.summary.anonim || crate::auth::may_see_identity(staff, true);
     let merged_into = match t.merged_into_id {
         Some(target) => store
             .complaint(unit.id, target)
             .await?
+            .filter(|x| linkable(x.summary.anonim))
             .map(|x| (target, x.summary.nomor_agenda)),
         None => None,
     };
-    let merged_from = store.merged_from(c.summary.id).await?;
+    let mut merged_from = Vec::new();
+    for (id, nomor) in store.merged_from(c.summary.id).await? {
+        if let Some(x) = store.complaint(unit.id, id).await?
+            && linkable(x.summary.anonim)
+        {
+            merged_from.push((id, nomor));
+        }
+    }
     Ok(TriagePanel {
         duplicates,
         merged_into,
@@ -1013,6 +1028,16 @@ pub async fn merge(
             .await
         }
         Err(crate::storage::triage::MergeError::Move(e)) => refused(&state, staff, reader, id, e.message(lang)).await,
+        Err(crate::storage::triage::MergeError::Anonymity) => {
+            refused(
+                &state,
+                staff,
+                reader,
+                id,
+                crate::i18n::t(lang, "triage.merge.anonymity").to_owned(),
+            )
+            .await
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod intake;
 mod lapor;
 mod mail;
 mod mail_trust;
+mod privacy;
 mod reports;
 mod reports_browser;
 mod reports_rules;

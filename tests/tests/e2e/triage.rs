@@ -1091,7 +1091,7 @@ on_both_databases!(
             })
             .await
             .unwrap();
-        let found = store.duplicate_candidates(f.unit, first.id, 5).await.unwrap();
+        let found = store.duplicate_candidates(f.unit, first.id, 5, true).await.unwrap();
         let ids: Vec<(i64, &str)> = found.iter().map(|d| (d.complaint_id, d.reason.as_str())).collect();
         assert!(ids.contains(&(same_contact.id, "kontak")), "{ids:?}");
         assert!(ids.contains(&(similar_text.id, "teks")), "{ids:?}");
