@@ -11,7 +11,9 @@
 //! row and a re-run continues where it stopped (the committed rows are unchanged).
 
 pub mod dates;
+pub mod expansion;
 pub mod fields;
+pub mod hostile;
 pub mod read;
 pub mod sample;
 
@@ -32,6 +34,19 @@ use fields::{Field, RowContext, report_from_row};
 /// imported rows with the sqlite3 shell took 8.9 s in batches of 2,000 and 6.5 s in
 /// batches of 10,000 (docs/performance.md).
 pub const DEFAULT_BATCH: usize = 10_000;
+
+/// A batch is handed on early once its rows hold this much text, so that a file of
+/// long cells does not gather thousands of them before the database takes any.
+pub const BATCH_BYTES: usize = 8 << 20;
+
+/// Checked batches that may wait for the database: the reader stops at a hand-over
+/// while the queue is full. With [`BATCH_BYTES`] this bounds what an import holds in
+/// memory, whatever the size of the file (issue 17).
+pub const QUEUE_BATCHES: usize = 2;
+
+/// What a row costs on top of its text (its report's strings and bookkeeping), so
+/// that [`BATCH_BYTES`] also closes batches of many short rows.
+const ROW_BYTES: usize = 512;
 
 /// Why a row was not taken (or a file could not be read), as a key of the
 /// `[lapor_reason]` locale section with its arguments, so it reads in the reader's
@@ -198,7 +213,8 @@ pub struct CheckedBatch {
 }
 
 /// Reads the file, finds its header and checks every data row, handing the checked
-/// reports to `sink` in batches of `batch_size` (file order) as the file is read.
+/// reports to `sink` in batches of `batch_size` (file order; a batch goes early when
+/// its rows hold [`BATCH_BYTES`]) as the file is read.
 /// `on_total` hears how many data rows there are: an estimate when the file opens,
 /// the exact count before the last batch. Stops early when `sink` answers false (the
 /// receiver has gone). Returns how the file was read and the rejected rows in file
@@ -228,6 +244,7 @@ pub fn check_in_batches(
     let mut rejected: Vec<RejectedRow> = Vec::new();
     let mut first_row_of: HashMap<String, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(batch_size.min(1 << 16));
+    let mut batch_bytes = 0usize;
     // Data rows after the header, blank or not, and whether the receiver still listens.
     let (mut seen, mut listening) = (0usize, true);
     let reading = std::time::Instant::now();
@@ -291,11 +308,13 @@ pub fn check_in_batches(
                     None => {
                         first_row_of.insert(report.tracking_id.clone(), row);
                         batch.push((row, report));
+                        batch_bytes += ROW_BYTES + cells.iter().map(String::len).sum::<usize>();
                     }
                 },
                 Err(reasons) => rejected.push(RejectedRow { row, reasons }),
             }
-            if batch.len() >= batch_size {
+            if batch.len() >= batch_size || batch_bytes >= BATCH_BYTES {
+                batch_bytes = 0;
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size.min(1 << 16)));
                 listening = sink(CheckedBatch {
                     reports: full,
@@ -396,7 +415,10 @@ enum Checked {
 /// Reading and checking run on a blocking thread that hands checked batches to this
 /// task as the file is read, so the database stores the first batch while the rest
 /// of the file is still being decoded: on two cores a large file takes about as
-/// long as storing it. Until the whole file has been read, the stored batches are
+/// long as storing it. The queue between them holds at most [`QUEUE_BATCHES`]
+/// batches: when the database falls behind, the reader waits at its next hand-over,
+/// so memory stays bounded however large the file. Until the whole file has been
+/// read, the stored batches are
 /// held in one open transaction ([`BatchWrite::Hold`]), so a file found broken
 /// half-way (or too long) leaves nothing behind, as if it had been refused at once;
 /// after that every batch commits by itself, so a crash loses at most the batch in
@@ -413,11 +435,12 @@ pub async fn import(
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
     let size = options.batch_size.max(1);
-    // Unbounded: the reader runs ahead of the writer (it is several times faster),
-    // so it reaches the end of the file, and the held batches can be committed,
-    // early in the import. At most the whole file's checked reports wait here, no
-    // more than reading the sheet whole used to hold.
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Checked>();
+    // Bounded: the reader is several times faster than the writer, so it waits here
+    // for the database rather than hold the whole file's checked reports. Until it
+    // has reached the end of the file the stored batches stay held (in the
+    // database's open transaction, not in memory); a file found broken late is
+    // rolled back all the same, only later.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Checked>(QUEUE_BATCHES);
     // Set as soon as the whole file has been read: the batches already queued
     // behind it may then commit, without waiting for `Checked::Whole` to come up.
     let file_whole = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -430,13 +453,13 @@ pub async fn import(
             &checker_options,
             size,
             |total| {
-                let _ = total_sender.send(Checked::Total(total));
+                let _ = total_sender.blocking_send(Checked::Total(total));
             },
-            |batch| sender.send(Checked::Batch(batch)).is_ok(),
+            |batch| sender.blocking_send(Checked::Batch(batch)).is_ok(),
         );
         if checked.is_ok() {
             checker_whole.store(true, std::sync::atomic::Ordering::Release);
-            let _ = sender.send(Checked::Whole);
+            let _ = sender.blocking_send(Checked::Whole);
         }
         checked
     });
