@@ -39,14 +39,16 @@ pub const DEFAULT_BATCH: usize = 10_000;
 /// long cells does not gather thousands of them before the database takes any.
 pub const BATCH_BYTES: usize = 8 << 20;
 
-/// Checked batches that may wait for the database: the reader stops at a hand-over
-/// while the queue is full. With [`BATCH_BYTES`] this bounds what an import holds in
-/// memory, whatever the size of the file (issue 17).
-pub const QUEUE_BATCHES: usize = 2;
+/// Checked rows (their text plus [`ROW_BYTES`] each) that may wait for the database:
+/// the reader stops at a hand-over while the queue holds this much, so what an
+/// import holds in memory is bounded whatever the size of the file (issue 17). Large
+/// enough that the reader of a usual export (30,000 rows take about 30 MB) reaches
+/// the end of the file early and the held batches can commit.
+pub const QUEUE_BYTES: usize = 64 << 20;
 
 /// What a row costs on top of its text (its report's strings and bookkeeping), so
 /// that [`BATCH_BYTES`] also closes batches of many short rows.
-const ROW_BYTES: usize = 512;
+pub const ROW_BYTES: usize = 512;
 
 /// Why a row was not taken (or a file could not be read), as a key of the
 /// `[lapor_reason]` locale section with its arguments, so it reads in the reader's
@@ -210,6 +212,9 @@ pub struct CheckedBatch {
     pub reports: Vec<(u64, LaporReport)>,
     /// Data rows looked at so far (taken, rejected or blank), for progress.
     pub rows_seen: usize,
+    /// About how much memory the reports hold (their rows' text plus [`ROW_BYTES`]
+    /// each), for the queue's budget.
+    pub bytes: usize,
 }
 
 /// Reads the file, finds its header and checks every data row, handing the checked
@@ -314,11 +319,11 @@ pub fn check_in_batches(
                 Err(reasons) => rejected.push(RejectedRow { row, reasons }),
             }
             if batch.len() >= batch_size || batch_bytes >= BATCH_BYTES {
-                batch_bytes = 0;
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size.min(1 << 16)));
                 listening = sink(CheckedBatch {
                     reports: full,
                     rows_seen: seen,
+                    bytes: std::mem::take(&mut batch_bytes),
                 });
             }
             listening
@@ -341,6 +346,7 @@ pub fn check_in_batches(
             sink(CheckedBatch {
                 reports: batch,
                 rows_seen: seen,
+                bytes: batch_bytes,
             });
         }
     }
@@ -402,8 +408,9 @@ fn database_failure(e: &crate::storage::StoreError, committed: usize) -> ImportE
 enum Checked {
     /// Data rows in the file: an estimate when it opens, the count at the end.
     Total(usize),
-    /// The next batch of checked reports.
-    Batch(CheckedBatch),
+    /// The next batch of checked reports, with its share of the queue's budget
+    /// (given back when the batch has been stored).
+    Batch(CheckedBatch, tokio::sync::OwnedSemaphorePermit),
     /// The whole file has been read without a file-level problem: what was stored
     /// so far may be committed.
     Whole,
@@ -415,9 +422,9 @@ enum Checked {
 /// Reading and checking run on a blocking thread that hands checked batches to this
 /// task as the file is read, so the database stores the first batch while the rest
 /// of the file is still being decoded: on two cores a large file takes about as
-/// long as storing it. The queue between them holds at most [`QUEUE_BATCHES`]
-/// batches: when the database falls behind, the reader waits at its next hand-over,
-/// so memory stays bounded however large the file. Until the whole file has been
+/// long as storing it. The queue between them holds at most [`QUEUE_BYTES`] of
+/// checked rows: when the database falls that far behind, the reader waits at its
+/// next hand-over, so memory stays bounded however large the file. Until the whole file has been
 /// read, the stored batches are
 /// held in one open transaction ([`BatchWrite::Hold`]), so a file found broken
 /// half-way (or too long) leaves nothing behind, as if it had been refused at once;
@@ -440,7 +447,11 @@ pub async fn import(
     // has reached the end of the file the stored batches stay held (in the
     // database's open transaction, not in memory); a file found broken late is
     // rolled back all the same, only later.
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Checked>(QUEUE_BATCHES);
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Checked>();
+    // The queue's budget in KiB (a semaphore counts in u32).
+    let budget_kib = (QUEUE_BYTES >> 10) as u32;
+    let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(budget_kib as usize));
+    let runtime = tokio::runtime::Handle::current();
     // Set as soon as the whole file has been read: the batches already queued
     // behind it may then commit, without waiting for `Checked::Whole` to come up.
     let file_whole = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -453,13 +464,22 @@ pub async fn import(
             &checker_options,
             size,
             |total| {
-                let _ = total_sender.blocking_send(Checked::Total(total));
+                let _ = total_sender.send(Checked::Total(total));
             },
-            |batch| sender.blocking_send(Checked::Batch(batch)).is_ok(),
+            |batch| {
+                // A batch larger than the whole budget waits for all of it.
+                let kib = u32::try_from(batch.bytes >> 10)
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, budget_kib);
+                match runtime.block_on(budget.clone().acquire_many_owned(kib)) {
+                    Ok(permit) => sender.send(Checked::Batch(batch, permit)).is_ok(),
+                    Err(_) => false,
+                }
+            },
         );
         if checked.is_ok() {
             checker_whole.store(true, std::sync::atomic::Ordering::Release);
-            let _ = sender.blocking_send(Checked::Whole);
+            let _ = sender.send(Checked::Whole);
         }
         checked
     });
@@ -492,7 +512,7 @@ pub async fn import(
     let storing = async {
         let mut whole = false;
         while let Some(message) = receiver.recv().await {
-            let batch = match message {
+            let (batch, permit) = match message {
                 Checked::Total(n) => {
                     total = n;
                     progress(done.min(total), total);
@@ -515,7 +535,7 @@ pub async fn import(
                     }
                     continue;
                 }
-                Checked::Batch(batch) => batch,
+                Checked::Batch(batch, permit) => (batch, permit),
             };
             let (rows, reports): (Vec<u64>, Vec<LaporReport>) = batch.reports.into_iter().unzip();
             let batch_started = std::time::Instant::now();
@@ -543,6 +563,8 @@ pub async fn import(
                         committed_rows = report.rows.len();
                         committed.notify_one();
                     }
+                    // Stored: the reader may queue that much more.
+                    drop(permit);
                     tracing::debug!(
                         at = started.elapsed().as_secs_f64(),
                         seconds = batch_started.elapsed().as_secs_f64(),
