@@ -11,7 +11,9 @@
 //! row and a re-run continues where it stopped (the committed rows are unchanged).
 
 pub mod dates;
+pub mod expansion;
 pub mod fields;
+pub mod hostile;
 pub mod read;
 pub mod sample;
 
@@ -32,6 +34,21 @@ use fields::{Field, RowContext, report_from_row};
 /// imported rows with the sqlite3 shell took 8.9 s in batches of 2,000 and 6.5 s in
 /// batches of 10,000 (docs/performance.md).
 pub const DEFAULT_BATCH: usize = 10_000;
+
+/// A batch is handed on early once its rows hold this much text, so that a file of
+/// long cells does not gather thousands of them before the database takes any.
+pub const BATCH_BYTES: usize = 8 << 20;
+
+/// Checked rows (their text plus [`ROW_BYTES`] each) that may wait for the database:
+/// the reader stops at a hand-over while the queue holds this much, so what an
+/// import holds in memory is bounded whatever the size of the file (issue 17). Large
+/// enough that the reader of a usual export (30,000 rows take about 30 MB) reaches
+/// the end of the file early and the held batches can commit.
+pub const QUEUE_BYTES: usize = 64 << 20;
+
+/// What a row costs on top of its text (its report's strings and bookkeeping), so
+/// that [`BATCH_BYTES`] also closes batches of many short rows.
+pub const ROW_BYTES: usize = 512;
 
 /// Why a row was not taken (or a file could not be read), as a key of the
 /// `[lapor_reason]` locale section with its arguments, so it reads in the reader's
@@ -195,10 +212,14 @@ pub struct CheckedBatch {
     pub reports: Vec<(u64, LaporReport)>,
     /// Data rows looked at so far (taken, rejected or blank), for progress.
     pub rows_seen: usize,
+    /// About how much memory the reports hold (their rows' text plus [`ROW_BYTES`]
+    /// each), for the queue's budget.
+    pub bytes: usize,
 }
 
 /// Reads the file, finds its header and checks every data row, handing the checked
-/// reports to `sink` in batches of `batch_size` (file order) as the file is read.
+/// reports to `sink` in batches of `batch_size` (file order; a batch goes early when
+/// its rows hold [`BATCH_BYTES`]) as the file is read.
 /// `on_total` hears how many data rows there are: an estimate when the file opens,
 /// the exact count before the last batch. Stops early when `sink` answers false (the
 /// receiver has gone). Returns how the file was read and the rejected rows in file
@@ -228,6 +249,7 @@ pub fn check_in_batches(
     let mut rejected: Vec<RejectedRow> = Vec::new();
     let mut first_row_of: HashMap<String, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(batch_size.min(1 << 16));
+    let mut batch_bytes = 0usize;
     // Data rows after the header, blank or not, and whether the receiver still listens.
     let (mut seen, mut listening) = (0usize, true);
     let reading = std::time::Instant::now();
@@ -291,15 +313,17 @@ pub fn check_in_batches(
                     None => {
                         first_row_of.insert(report.tracking_id.clone(), row);
                         batch.push((row, report));
+                        batch_bytes += ROW_BYTES + cells.iter().map(String::len).sum::<usize>();
                     }
                 },
                 Err(reasons) => rejected.push(RejectedRow { row, reasons }),
             }
-            if batch.len() >= batch_size {
+            if batch.len() >= batch_size || batch_bytes >= BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size.min(1 << 16)));
                 listening = sink(CheckedBatch {
                     reports: full,
                     rows_seen: seen,
+                    bytes: std::mem::take(&mut batch_bytes),
                 });
             }
             listening
@@ -322,6 +346,7 @@ pub fn check_in_batches(
             sink(CheckedBatch {
                 reports: batch,
                 rows_seen: seen,
+                bytes: batch_bytes,
             });
         }
     }
@@ -383,8 +408,9 @@ fn database_failure(e: &crate::storage::StoreError, committed: usize) -> ImportE
 enum Checked {
     /// Data rows in the file: an estimate when it opens, the count at the end.
     Total(usize),
-    /// The next batch of checked reports.
-    Batch(CheckedBatch),
+    /// The next batch of checked reports, with its share of the queue's budget
+    /// (given back when the batch has been stored).
+    Batch(CheckedBatch, tokio::sync::OwnedSemaphorePermit),
     /// The whole file has been read without a file-level problem: what was stored
     /// so far may be committed.
     Whole,
@@ -396,7 +422,10 @@ enum Checked {
 /// Reading and checking run on a blocking thread that hands checked batches to this
 /// task as the file is read, so the database stores the first batch while the rest
 /// of the file is still being decoded: on two cores a large file takes about as
-/// long as storing it. Until the whole file has been read, the stored batches are
+/// long as storing it. The queue between them holds at most [`QUEUE_BYTES`] of
+/// checked rows: when the database falls that far behind, the reader waits at its
+/// next hand-over, so memory stays bounded however large the file. Until the whole file has been
+/// read, the stored batches are
 /// held in one open transaction ([`BatchWrite::Hold`]), so a file found broken
 /// half-way (or too long) leaves nothing behind, as if it had been refused at once;
 /// after that every batch commits by itself, so a crash loses at most the batch in
@@ -413,11 +442,16 @@ pub async fn import(
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
     let size = options.batch_size.max(1);
-    // Unbounded: the reader runs ahead of the writer (it is several times faster),
-    // so it reaches the end of the file, and the held batches can be committed,
-    // early in the import. At most the whole file's checked reports wait here, no
-    // more than reading the sheet whole used to hold.
+    // Bounded: the reader is several times faster than the writer, so it waits here
+    // for the database rather than hold the whole file's checked reports. Until it
+    // has reached the end of the file the stored batches stay held (in the
+    // database's open transaction, not in memory); a file found broken late is
+    // rolled back all the same, only later.
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Checked>();
+    // The queue's budget in KiB (a semaphore counts in u32).
+    let budget_kib = (QUEUE_BYTES >> 10) as u32;
+    let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(budget_kib as usize));
+    let runtime = tokio::runtime::Handle::current();
     // Set as soon as the whole file has been read: the batches already queued
     // behind it may then commit, without waiting for `Checked::Whole` to come up.
     let file_whole = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -432,7 +466,16 @@ pub async fn import(
             |total| {
                 let _ = total_sender.send(Checked::Total(total));
             },
-            |batch| sender.send(Checked::Batch(batch)).is_ok(),
+            |batch| {
+                // A batch larger than the whole budget waits for all of it.
+                let kib = u32::try_from(batch.bytes >> 10)
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, budget_kib);
+                match runtime.block_on(budget.clone().acquire_many_owned(kib)) {
+                    Ok(permit) => sender.send(Checked::Batch(batch, permit)).is_ok(),
+                    Err(_) => false,
+                }
+            },
         );
         if checked.is_ok() {
             checker_whole.store(true, std::sync::atomic::Ordering::Release);
@@ -469,7 +512,7 @@ pub async fn import(
     let storing = async {
         let mut whole = false;
         while let Some(message) = receiver.recv().await {
-            let batch = match message {
+            let (batch, permit) = match message {
                 Checked::Total(n) => {
                     total = n;
                     progress(done.min(total), total);
@@ -492,7 +535,7 @@ pub async fn import(
                     }
                     continue;
                 }
-                Checked::Batch(batch) => batch,
+                Checked::Batch(batch, permit) => (batch, permit),
             };
             let (rows, reports): (Vec<u64>, Vec<LaporReport>) = batch.reports.into_iter().unzip();
             let batch_started = std::time::Instant::now();
@@ -520,6 +563,8 @@ pub async fn import(
                         committed_rows = report.rows.len();
                         committed.notify_one();
                     }
+                    // Stored: the reader may queue that much more.
+                    drop(permit);
                     tracing::debug!(
                         at = started.elapsed().as_secs_f64(),
                         seconds = batch_started.elapsed().as_secs_f64(),

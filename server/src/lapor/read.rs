@@ -7,6 +7,7 @@ use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx};
 
+use super::expansion::{self, TextBudget};
 use super::{ImportError, Reason};
 
 /// Most data rows one file may hold.
@@ -69,8 +70,9 @@ pub fn read_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet, ImportErro
 /// `on_open` the format, so the import can check and store the first rows while the
 /// rest are still being decoded. Stops early when `on_row` answers false. A problem
 /// with the whole file may be found after some rows were handed on (an XLSX damaged
-/// half-way, too many rows): the caller keeps what it did with them provisional
-/// until this returns `Ok`.
+/// half-way, too many rows, more text than the file may expand to, see
+/// [`expansion`]): the caller keeps what it did with them provisional until this
+/// returns `Ok`.
 pub fn read_rows(
     bytes: &[u8],
     sheet: Option<&str>,
@@ -237,6 +239,9 @@ fn read_xlsx(
     mut on_row: impl FnMut(RowRead) -> bool,
 ) -> Result<(), ImportError> {
     let broken = |e: calamine::XlsxError| ImportError::new("xlsx_rusak", &[("detail", e.to_string())]);
+    // Before the spreadsheet reader loads anything whole (the shared strings).
+    expansion::check_archive(bytes)?;
+    let mut budget = TextBudget::new(bytes.len());
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
     let names = book.sheet_names();
     let name = match sheet.map(str::trim).filter(|s| !s.is_empty()) {
@@ -261,13 +266,19 @@ fn read_xlsx(
     // reading does.
     let mut cells = book.worksheet_cells_reader(&name).map_err(broken)?;
     let extent = cells.dimensions();
+    let estimated_rows = if extent.start.0 <= extent.end.0 {
+        (extent.end.0 - extent.start.0) as usize + 1
+    } else {
+        0
+    };
+    // A sheet that declares more rows than an import takes is refused before its
+    // rows are read (a sheet that understates them is stopped by the count below).
+    if estimated_rows > MAX_ROWS + HEADER_SEARCH_ROWS {
+        return Err(too_many_rows());
+    }
     on_open(&Opened {
         format: format!("XLSX, lembar \"{name}\""),
-        estimated_rows: if extent.start.0 <= extent.end.0 {
-            (extent.end.0 - extent.start.0) as usize + 1
-        } else {
-            0
-        },
+        estimated_rows,
     });
     let mut current: Option<(u32, Vec<String>)> = None;
     let mut rows_read = 0usize;
@@ -307,7 +318,10 @@ fn read_xlsx(
             if values.len() <= column {
                 values.resize(column + 1, String::new());
             }
-            values[column] = cell_text(cell.get_value());
+            let text = cell_text(cell.get_value());
+            // A shared string is stored once but copied into every cell that uses it.
+            budget.take(text.len())?;
+            values[column] = text;
         }
     }
     if let Some((at, values)) = current {

@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use crate::i18n::{Lang, t, tf};
+use crate::lapor::read::RowRead;
 use crate::storage::model::{NewSurveyResponse, Service, SurveyIntake, SurveyRuleSet, Unit};
 use crate::storage::{Store, StoreError};
 use crate::survey::interchange::{normalize, parse_date};
@@ -193,58 +194,114 @@ pub fn prepare(
     today: NaiveDate,
     lang: Lang,
 ) -> Result<Prepared, FileError> {
-    let sheet = crate::lapor::read::read_sheet(bytes, None).map_err(|e| FileError(e.reason.text(lang)))?;
-    let mut rows = sheet
-        .rows
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let Some((_, headers)) = rows.next() else {
-        return Err(FileError(t(lang, "survey_import.empty").to_owned()));
-    };
-    let columns = find_columns(&headers, rule_set, lang)?;
     let unit_names = [
         normalize(&unit.code),
         normalize(&unit.name),
         normalize(&unit.short_name),
     ];
-    let mut prepared = Prepared {
-        format: sheet.format,
-        ..Prepared::default()
-    };
-    for (row, reason) in sheet.unreadable {
-        prepared.rows += 1;
-        prepared.rejected.push(RejectedRow {
-            row,
-            reason: reason.text(lang),
-        });
-    }
+    let mut prepared = Prepared::default();
+    let mut format = String::new();
+    let mut columns: Option<Columns> = None;
+    let mut file_error = None;
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (row, cells) in rows {
-        prepared.rows += 1;
+    // Row by row as the file is read: only the checked responses are kept, never the
+    // sheet (issue 17).
+    crate::lapor::read::read_rows(
+        bytes,
+        None,
+        |opened| format = opened.format.clone(),
+        |row| {
+            let (row, cells) = match row {
+                RowRead::Unreadable(row, reason) => {
+                    prepared.rows += 1;
+                    prepared.rejected.push(RejectedRow {
+                        row,
+                        reason: reason.text(lang),
+                    });
+                    return true;
+                }
+                RowRead::Cells(row, cells) => (row, cells),
+            };
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                return true;
+            }
+            let Some(columns) = &columns else {
+                match find_columns(&cells, rule_set, lang) {
+                    Ok(found) => columns = Some(found),
+                    Err(e) => file_error = Some(e),
+                }
+                return file_error.is_none();
+            };
+            prepared.rows += 1;
+            let check = RowCheck {
+                unit,
+                unit_names: &unit_names,
+                services,
+                rule_set,
+                columns,
+                today,
+                lang,
+            };
+            match check.response(&cells) {
+                Ok(mut response) => {
+                    let base = import_key(&response, 0);
+                    let occurrence = seen.entry(base).or_insert(0);
+                    response.import_key = Some(import_key(&response, *occurrence));
+                    *occurrence += 1;
+                    prepared.responses.push((row, response));
+                }
+                Err(reason) => prepared.rejected.push(RejectedRow { row, reason }),
+            }
+            true
+        },
+    )
+    .map_err(|e| FileError(e.reason.text(lang)))?;
+    if let Some(e) = file_error {
+        return Err(e);
+    }
+    if columns.is_none() {
+        return Err(FileError(t(lang, "survey_import.empty").to_owned()));
+    }
+    prepared.format = format;
+    prepared.rejected.sort_by_key(|r| r.row);
+    Ok(prepared)
+}
+
+/// What checking one row needs to know.
+struct RowCheck<'a> {
+    unit: &'a Unit,
+    unit_names: &'a [String],
+    services: &'a [Service],
+    rule_set: &'a SurveyRuleSet,
+    columns: &'a Columns,
+    today: NaiveDate,
+    lang: Lang,
+}
+
+impl RowCheck<'_> {
+    /// The response of one data row (import key not yet set), or why it is refused.
+    fn response(&self, cells: &[String]) -> Result<NewSurveyResponse, String> {
+        let RowCheck {
+            unit,
+            unit_names,
+            services,
+            rule_set,
+            columns,
+            today,
+            lang,
+        } = *self;
         let get = |col: usize| cells.get(col).map(|c| c.trim()).unwrap_or_default().to_owned();
-        let reject = |reason: String| RejectedRow { row, reason };
         let date_text = get(columns.date);
         let Some(date) = parse_cell_date(&date_text) else {
-            prepared
-                .rejected
-                .push(reject(tf(lang, "survey_import.bad_date", &[("value", &date_text)])));
-            continue;
+            return Err(tf(lang, "survey_import.bad_date", &[("value", &date_text)]));
         };
         if date > today {
-            prepared.rejected.push(reject(tf(
-                lang,
-                "survey_import.future_date",
-                &[("value", &date.to_string())],
-            )));
-            continue;
+            return Err(tf(lang, "survey_import.future_date", &[("value", &date.to_string())]));
         }
         if let Some(col) = columns.unit {
             let named = get(col);
             if !named.is_empty() && !unit_names.contains(&normalize(&named)) {
-                prepared
-                    .rejected
-                    .push(reject(tf(lang, "survey_import.other_unit", &[("value", &named)])));
-                continue;
+                return Err(tf(lang, "survey_import.other_unit", &[("value", &named)]));
             }
         }
         let service_id = match columns.service.map(get).filter(|s| !s.is_empty()) {
@@ -257,10 +314,7 @@ pub fn prepare(
                 {
                     Some(s) => Some(s.id),
                     None => {
-                        prepared
-                            .rejected
-                            .push(reject(tf(lang, "survey_import.unknown_service", &[("value", &named)])));
-                        continue;
+                        return Err(tf(lang, "survey_import.unknown_service", &[("value", &named)]));
                     }
                 }
             }
@@ -290,14 +344,10 @@ pub fn prepare(
             }
         }
         if !bad_scores.is_empty() {
-            prepared.rejected.push(reject(bad_scores.join("; ")));
-            continue;
+            return Err(bad_scores.join("; "));
         }
         if scores.is_empty() {
-            prepared
-                .rejected
-                .push(reject(t(lang, "survey_import.no_scores").to_owned()));
-            continue;
+            return Err(t(lang, "survey_import.no_scores").to_owned());
         }
         let profile_cell = |field: &str| {
             columns
@@ -310,10 +360,9 @@ pub fn prepare(
         let (profile, saran) = crate::survey::form::parse_profile(&profile_cell, "", &mut errors);
         if !errors.is_empty() {
             let reasons: Vec<&str> = errors.iter().map(|e| t(lang, e.message)).collect();
-            prepared.rejected.push(reject(reasons.join("; ")));
-            continue;
+            return Err(reasons.join("; "));
         }
-        let mut response = NewSurveyResponse {
+        Ok(NewSurveyResponse {
             unit_id: unit.id,
             service_id,
             rule_set_id: rule_set.id,
@@ -323,14 +372,8 @@ pub fn prepare(
             scores,
             profile,
             saran,
-        };
-        let base = import_key(&response, 0);
-        let occurrence = seen.entry(base).or_insert(0);
-        response.import_key = Some(import_key(&response, *occurrence));
-        *occurrence += 1;
-        prepared.responses.push((row, response));
+        })
     }
-    Ok(prepared)
 }
 
 /// Checks a file and stores its good rows in batches (source `import`, entered by
