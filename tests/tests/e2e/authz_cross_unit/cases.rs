@@ -22,6 +22,14 @@ pub(super) const EXEMPT: &[(&str, &str)] = &[
         "/api/v1/gateway/{unit}/{channel}",
         "a channel kind, not an object; signed with the unit's own secret",
     ),
+    (
+        "/sistem/pengguna/{id}/kata-sandi",
+        "system level: only a system admin, who manages accounts of every unit (authz::Access::System)",
+    ),
+    (
+        "/sistem/pengguna/{id}/status",
+        "system level: only a system admin, who manages accounts of every unit (authz::Access::System)",
+    ),
 ];
 
 // ---- The cross-unit cases ----
