@@ -49,7 +49,7 @@ fn is_plain_number(text: &str) -> bool {
     !whole.is_empty()
         && whole.bytes().all(|b| b.is_ascii_digit())
         && fraction.bytes().all(|b| b.is_ascii_digit())
-        && (fraction.is_empty() == !digits.contains('.'))
+        && (fraction.is_empty() != digits.contains('.'))
 }
 
 #[cfg(test)]

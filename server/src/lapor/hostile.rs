@@ -80,7 +80,7 @@ pub fn zip_bomb(xlsx: &[u8], len: u64) -> Vec<u8> {
         }
         let text = String::from_utf8(content).expect("an XML part");
         let end = text.rfind("</sst>").expect("a shared-strings table");
-        out.write_all(text[..end].as_bytes()).expect("writing to memory");
+        out.write_all(&text.as_bytes()[..end]).expect("writing to memory");
         out.write_all(b"<si><t>").expect("writing to memory");
         let chunk = vec![b'x'; 1 << 20];
         let mut left = len;
