@@ -7,8 +7,10 @@
 //! per backend. Queries are checked at run time (no `query!` macros), so building
 //! needs no database.
 
+mod accounts_sql;
 pub mod calendar;
 mod error;
+mod lapor_sql;
 pub mod mail;
 pub mod model;
 mod postgres;
