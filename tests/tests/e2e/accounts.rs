@@ -454,7 +454,10 @@ on_both_databases!(
                 assert_eq!(status, 403, "{name} {path}");
             }
             let (_, _, home) = actor.get("/staf").await;
-            assert!(!home.contains("/sistem/pengguna"), "{name} sees no link");
+            assert!(
+                !home.contains("/sistem/pengguna") && !home.contains("/sistem/hari-libur"),
+                "{name} sees no link"
+            );
         }
         let kadis = f.app.store.user_by_id(f.kadis).await.unwrap().unwrap();
         assert!(kadis.active && !kadis.must_change_password, "nothing changed");
@@ -462,6 +465,7 @@ on_both_databases!(
         let root = f.app.login("root", PASSWORD).await;
         let (_, _, home) = root.get("/staf").await;
         assert!(home.contains("href=\"/sistem/pengguna\""));
+        assert!(home.contains("href=\"/sistem/hari-libur\""), "the national calendar is one click away");
         let (status, _, list) = root.get("/sistem/pengguna").await;
         assert_eq!(status, 200);
         for name in ["admin_a", "admin_b", "kadis", "petugas_a", "petugas_a2", "root"] {
