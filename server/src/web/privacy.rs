@@ -19,11 +19,12 @@ pub const HSTS: &str = "max-age=31536000";
 pub const UNMATCHED: &str = "<unmatched>";
 
 /// Paths whose responses may carry personal data or bearer secrets, and so must not
-/// be cached: every staff page and file (`/staf`), the account pages, the whole JSON
-/// API, the tracking page and survey invitation pages (their URL is the secret).
+/// be cached: every staff page and file (`/staf`), the system admin's pages
+/// (`/sistem`: every account), the account pages, the whole JSON API, the tracking
+/// page and survey invitation pages (their URL is the secret).
 pub fn is_private_path(path: &str) -> bool {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    under("/staf") || under("/akun") || under("/api") || under("/lacak") || under("/undangan")
+    under("/staf") || under("/sistem") || under("/akun") || under("/api") || under("/lacak") || under("/undangan")
 }
 
 /// The path to write in a log line: the route template that matched
@@ -61,6 +62,7 @@ mod tests {
             "/staf",
             "/staf/dinsos/pengaduan/1",
             "/staf/dinsos/pengaduan.csv",
+            "/sistem/pengguna",
             "/akun",
             "/api/v1/units",
             "/api/v1/tracking/ABCD",
@@ -75,6 +77,7 @@ mod tests {
             "/u/dinsos/ikm",
             "/survei/dinsos",
             "/stafx",
+            "/sistemx",
             "/apix",
             "/assets/app.css",
         ] {
