@@ -465,7 +465,10 @@ on_both_databases!(
         let root = f.app.login("root", PASSWORD).await;
         let (_, _, home) = root.get("/staf").await;
         assert!(home.contains("href=\"/sistem/pengguna\""));
-        assert!(home.contains("href=\"/sistem/hari-libur\""), "the national calendar is one click away");
+        assert!(
+            home.contains("href=\"/sistem/hari-libur\""),
+            "the national calendar is one click away"
+        );
         let (status, _, list) = root.get("/sistem/pengguna").await;
         assert_eq!(status, 200);
         for name in ["admin_a", "admin_b", "kadis", "petugas_a", "petugas_a2", "root"] {
