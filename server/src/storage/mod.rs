@@ -7,10 +7,9 @@
 //! per backend. Queries are checked at run time (no `query!` macros), so building
 //! needs no database.
 
-mod accounts_sql;
+pub mod accounts;
 pub mod calendar;
 mod error;
-mod lapor_sql;
 pub mod mail;
 pub mod model;
 mod postgres;
@@ -81,6 +80,7 @@ pub trait Store:
     survey_admin::SurveyAdminStore
     + triage::TriageStore
     + reports::ReportStore
+    + accounts::AccountStore
     + calendar::CalendarStore
     + mail::MailStore
     + Send
@@ -113,11 +113,6 @@ pub trait Store:
     /// A unit's active services in catalog order.
     async fn list_services(&self, unit_id: i64) -> Result<Vec<Service>, StoreError>;
 
-    /// Creates a staff account with its roles.
-    async fn create_user(&self, user: &NewUser) -> Result<i64, StoreError>;
-    /// Finds an account by login name, case-insensitively.
-    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
-
     /// Inserts or renames holidays; returns how many rows changed.
     async fn upsert_holidays(&self, holidays: &[Holiday]) -> Result<u64, StoreError>;
     /// National holidays and cuti bersama between two days, inclusive (the same for
@@ -148,75 +143,6 @@ pub trait Store:
     /// Stores one survey response; a repeated import key is a no-op that returns
     /// `None`. Scores must name elements of the response's rule set and lie in 1-4.
     async fn record_survey_response(&self, response: &NewSurveyResponse) -> Result<Option<i64>, StoreError>;
-
-    /// A staff account by id.
-    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
-    /// Accounts with any role in a unit, by login name.
-    async fn list_unit_users(&self, unit_id: i64) -> Result<Vec<User>, StoreError>;
-    /// Every account, by login name: the system administrator's account list.
-    async fn list_all_users(&self) -> Result<Vec<User>, StoreError>;
-    /// Replaces a password hash and ends all of the account's sessions. `must_change`
-    /// is true when someone other than the owner chose it (an admin's reset): the
-    /// owner must then replace it at their next login.
-    async fn set_password(&self, user_id: i64, password_hash: &str, must_change: bool) -> Result<(), StoreError>;
-    /// Grants or withdraws the system-level role (command line only).
-    async fn set_system_admin(&self, user_id: i64, system_admin: bool) -> Result<(), StoreError>;
-    /// Enables or disables an account; disabling ends its sessions.
-    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<(), StoreError>;
-
-    /// Opens a session.
-    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
-    /// The live session of a token hash with its (active) user, extending its expiry
-    /// to `extend_to` when that is later; expired sessions are deleted and not returned.
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-        extend_to: DateTime<Utc>,
-    ) -> Result<Option<Session>, StoreError>;
-    /// Ends one session.
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    /// Records a login attempt, for throttling and the audit trail, and returns its
-    /// id. The login form records every attempt as failed BEFORE it checks the
-    /// password and turns it into a success afterwards
-    /// ([`Store::login_attempt_succeeded`]), so parallel guesses all count.
-    async fn record_login_attempt(
-        &self,
-        username: &str,
-        ip: &str,
-        success: bool,
-        at: DateTime<Utc>,
-    ) -> Result<i64, StoreError>;
-    /// Marks an attempt recorded as failed a success (the password was right).
-    async fn login_attempt_succeeded(&self, attempt_id: i64) -> Result<(), StoreError>;
-    /// Failed attempts since `since` for an account name and for an address.
-    async fn failed_logins_since(
-        &self,
-        username: &str,
-        ip: &str,
-        since: DateTime<Utc>,
-    ) -> Result<(i64, i64), StoreError>;
-
-    /// Appends to the audit log (which refuses updates and deletes).
-    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
-    /// A unit's audit entries, newest first.
-    async fn list_audit(&self, unit_id: i64, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError>;
-
-    /// Stores a new API token (hashed) and returns its id.
-    async fn create_api_token(
-        &self,
-        unit_id: i64,
-        name: &str,
-        token_hash: &str,
-        scopes: &[String],
-        created_by: Option<i64>,
-    ) -> Result<i64, StoreError>;
-    /// The unrevoked token with this hash, marking it used.
-    async fn api_token_by_hash(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>, StoreError>;
-    /// A unit's tokens, newest first.
-    async fn list_api_tokens(&self, unit_id: i64) -> Result<Vec<ApiToken>, StoreError>;
-    /// Revokes a unit's token; false when there is no such live token in that unit.
-    async fn revoke_api_token(&self, unit_id: i64, token_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// A page of one unit's complaints, newest first.
     async fn list_complaints(&self, unit_id: i64, query: &ComplaintQuery) -> Result<Vec<ComplaintSummary>, StoreError>;

@@ -75,5 +75,6 @@ impl_store!(PgStore, Backend::Postgres);
 impl_survey_admin_store!(PgStore, PgRow);
 impl_triage_store!(PgStore);
 super::reports::impl_report_store!(PgStore);
+super::accounts::impl_account_store!(PgStore);
 super::calendar::impl_calendar_store!(PgStore);
 super::mail::impl_mail_store!(PgStore);

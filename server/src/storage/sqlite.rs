@@ -112,6 +112,7 @@ impl_store!(SqliteStore, Backend::Sqlite);
 impl_survey_admin_store!(SqliteStore, SqliteRow);
 impl_triage_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore);
+super::accounts::impl_account_store!(SqliteStore);
 super::calendar::impl_calendar_store!(SqliteStore);
 super::mail::impl_mail_store!(SqliteStore);
 
