@@ -131,6 +131,32 @@ fn migrate_demo_and_user_add_on_a_fresh_folder() {
         "a generated password is shown once: {out}"
     );
 
+    // The system-level role (issue 17) is granted only here, and needs no unit.
+    let (ok, out, err) = run(tanggap(dir.path()).args([
+        "user",
+        "add",
+        "--username",
+        "sistem",
+        "--name",
+        "Admin Sistem",
+        "--system-admin",
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains("system_admin"), "{out}");
+    let (ok, _, err) = run(tanggap(dir.path()).args(["user", "add", "--username", "y", "--name", "y"]));
+    assert!(!ok, "an account without the system role needs --role and --unit");
+    assert!(err.contains("--role"), "{err}");
+    let url = format!("sqlite:{}", dir.path().join("data/tanggap.db").display());
+    let (sistem, budi) = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = tanggap::storage::connect(&url).await.unwrap();
+        (
+            store.user_by_username("sistem").await.unwrap().unwrap(),
+            store.user_by_username("budi").await.unwrap().unwrap(),
+        )
+    });
+    assert!(sistem.system_admin && sistem.roles.is_empty(), "{sistem:?}");
+    assert!(!budi.system_admin && !budi.roles.is_empty());
+
     let (ok, _, err) = run(tanggap(dir.path()).args([
         "user",
         "add",
