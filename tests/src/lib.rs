@@ -19,6 +19,28 @@ use tokio::sync::oneshot;
 
 pub use browser::Browser;
 
+/// A unit for a test: code `code`, named "Dinas {code}", in Dumai (Asia/Jakarta),
+/// taking complaints on the website. Tests change what matters to them with struct
+/// update syntax (`NewUnit { city: .., ..test_unit("x") }`), so the fixture is written
+/// once.
+pub fn test_unit(code: &str) -> tanggap::storage::model::NewUnit {
+    tanggap::storage::model::NewUnit {
+        code: code.into(),
+        name: format!("Dinas {code}"),
+        short_name: code.into(),
+        address: String::new(),
+        city: "Dumai".into(),
+        phone: String::new(),
+        email: String::new(),
+        time_zone: "Asia/Jakarta".into(),
+        letterhead: vec![],
+        head_title: String::new(),
+        head_name: String::new(),
+        head_nip: String::new(),
+        complaint_channels: vec![tanggap::domain::Channel::Website],
+    }
+}
+
 /// True when running in CI, where every external service must be present.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

@@ -15,21 +15,7 @@ const KADIS_EMAIL: &str = "kadis@dinsos.go.id";
 const PETUGAS_EMAIL: &str = "petugas@dinsospm.go.id";
 
 fn unit(code: &str) -> NewUnit {
-    NewUnit {
-        code: code.into(),
-        name: format!("Dinas {code}"),
-        short_name: code.into(),
-        address: String::new(),
-        city: "Dumai".into(),
-        phone: String::new(),
-        email: String::new(),
-        time_zone: "Asia/Jakarta".into(),
-        letterhead: vec![],
-        head_title: String::new(),
-        head_name: String::new(),
-        head_nip: String::new(),
-        complaint_channels: vec![Channel::Website],
-    }
+    tanggap_tests::test_unit(code)
 }
 
 /// Dumai (A) and Lubuklinggau (B), their admins, a kepala dinas working in both, two

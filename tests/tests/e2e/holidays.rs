@@ -24,19 +24,9 @@ struct Fixture {
 
 fn new_unit(code: &str, city: &str) -> NewUnit {
     NewUnit {
-        code: code.into(),
         name: format!("Dinas Sosial {city}"),
-        short_name: code.into(),
-        address: String::new(),
         city: city.into(),
-        phone: String::new(),
-        email: String::new(),
-        time_zone: "Asia/Jakarta".into(),
-        letterhead: vec![],
-        head_title: String::new(),
-        head_name: String::new(),
-        head_nip: String::new(),
-        complaint_channels: vec![Channel::Website],
+        ..tanggap_tests::test_unit(code)
     }
 }
 

@@ -79,19 +79,8 @@ pub(super) struct Objects {
 
 pub(super) fn new_unit(code: &str) -> NewUnit {
     NewUnit {
-        code: code.into(),
-        name: format!("Dinas {code}"),
-        short_name: code.into(),
-        address: String::new(),
-        city: "Dumai".into(),
-        phone: String::new(),
-        email: String::new(),
-        time_zone: "Asia/Jakarta".into(),
-        letterhead: vec![],
-        head_title: String::new(),
-        head_name: String::new(),
-        head_nip: String::new(),
         complaint_channels: vec![Channel::Website, Channel::Skm],
+        ..tanggap_tests::test_unit(code)
     }
 }
 
