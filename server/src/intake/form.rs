@@ -130,14 +130,16 @@ pub mod limits {
     pub const SHORT_MAX: usize = 300;
 }
 
-/// Text as every edge stores it: trimmed, line ends as `\n`, no control characters
-/// but newline and tab (the web form and email intake both use it).
+/// Text as every edge stores it: line ends as `\n`, no control characters but
+/// newline and tab, then trimmed (so a text of only control characters and spaces is
+/// empty; the web form, email, gateway, survey and LAPOR! intake all use it).
 pub fn clean(text: &str) -> String {
-    text.trim()
+    let kept: String = text
         .replace("\r\n", "\n")
         .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
+        .collect();
+    kept.trim().to_owned()
 }
 
 fn optional(text: &str) -> Option<String> {

@@ -13,7 +13,7 @@ use crate::i18n::Lang;
 use crate::storage::model::{Complainant, ComplaintExtras, ComplaintMessage, NewComplaint, Unit};
 use crate::storage::{Store, StoreError};
 
-use super::form::{NotifyBy, normalize_phone};
+use super::form::{NotifyBy, clean, normalize_phone};
 
 /// The signature header and its HMAC, shared with the outbound sender: one secret
 /// per gateway signs both ways.
@@ -93,15 +93,23 @@ pub async fn receive(
         _ => return Err(GatewayError::Invalid("channel")),
     };
     let id = message.id.trim();
-    if id.is_empty() || id.len() > 200 {
+    // A control character in the key would be stored in it (PostgreSQL refuses NUL).
+    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
         return Err(GatewayError::Invalid("id"));
     }
     let phone = normalize_phone(&message.from).ok_or(GatewayError::Invalid("from"))?;
-    let text = message.text.trim();
+    // Stored as every edge stores text: no control characters but newline and tab.
+    let text = &clean(&message.text);
     if text.is_empty() || text.chars().count() > 10_000 {
         return Err(GatewayError::Invalid("text"));
     }
-    let at = message.received_at.unwrap_or_else(Utc::now);
+    let now = Utc::now();
+    let at = message.received_at.unwrap_or(now);
+    // The nomor agenda's year and the SLA clock come from this time: a gateway clock
+    // in the future, or a date before any gateway existed, is refused, not believed.
+    if at > now + chrono::Duration::minutes(5) || chrono::Datelike::year(&at) < 2000 {
+        return Err(GatewayError::Invalid("received_at"));
+    }
     let reference = format!("{}:{id}", unit.id);
     let thread_message = |complaint_id| ComplaintMessage {
         id: 0,
@@ -155,7 +163,15 @@ pub async fn receive(
         attachments: Vec::new(),
         notify: vec![super::ack::acknowledgement(unit, by, &phone, Lang::Id, public_url)],
     };
-    let recorded = store.record_complaint_with(&complaint, &extras).await?;
+    let recorded = match store.record_complaint_with(&complaint, &extras).await {
+        Ok(recorded) => recorded,
+        // The id is already a message in a thread (redelivered after that complaint
+        // closed, or reused from another number): seen before, nothing changes.
+        Err(StoreError::Conflict { constraint }) if constraint == "complaint_messages_unit_ref" => {
+            return Ok(Outcome::Duplicate);
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(if recorded.created {
         Outcome::Created {
             nomor_agenda: recorded.nomor_agenda,
