@@ -102,7 +102,8 @@ pub fn parse_profile(
             None => error("pekerjaan", "survey.bad_occupation"),
         }
     }
-    let saran = get("saran").trim().to_owned();
+    // Trimmed, no control characters (PostgreSQL refuses NUL in text).
+    let saran = crate::intake::form::clean(&get("saran"));
     if saran.chars().count() > MAX_SARAN {
         error("saran", "survey.saran_too_long");
     }

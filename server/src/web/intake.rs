@@ -166,7 +166,11 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, ErrorPage> {
             Err(_) => return Err(ErrorPage::BadRequest),
         };
         let name = field.name().unwrap_or_default().to_owned();
-        if let Some(filename) = field.file_name().map(str::to_owned) {
+        let filename = field.file_name().map(str::to_owned);
+        // A file part is one named `attachments` even when its file name could not be
+        // read (`filename="\"`): it is checked like any file, never silently dropped.
+        if filename.is_some() || name == "attachments" {
+            let filename = filename.unwrap_or_default();
             let bytes = field.bytes().await.map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ErrorPage::PayloadTooLarge
@@ -248,10 +252,11 @@ pub async fn submit_complaint(
     Path(code): Path<String>,
     reader: Reader,
     _limit: PublicRateLimit,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ErrorPage> {
     let (unit, services) = unit_and_services(&state, &code).await?;
-    let submitted = read_form(multipart).await?;
+    // Not multipart, or no boundary: the reader's error page, not axum's English text.
+    let submitted = read_form(multipart.map_err(|_| ErrorPage::BadRequest)?).await?;
     match file_complaint(&state, &unit, &services, &submitted, Filer::Citizen, reader.tr.lang).await? {
         Ok(recorded) => Ok(Redirect::to(&format!("/lacak?kode={}&baru=1", recorded.tracking_code)).into_response()),
         Err(errors) => {

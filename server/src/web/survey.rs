@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -335,8 +336,9 @@ pub async fn submit_survey(
     headers: HeaderMap,
     reader: Reader,
     _limit: PublicRateLimit,
-    Form(fields): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ErrorPage> {
+    let Form(fields) = form.map_err(|_| ErrorPage::BadRequest)?;
     let survey = unit_survey(&state, &unit).await?;
     let source = if fields.get("sumber").is_some_and(|s| s == "qr") {
         SurveySource::Qr
@@ -462,8 +464,9 @@ pub async fn kiosk_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     reader: Reader,
-    Form(mut fields): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ErrorPage> {
+    let Form(mut fields) = form.map_err(|_| ErrorPage::BadRequest)?;
     let kiosk = this_kiosk(&state, &headers).await?;
     let survey = kiosk_survey(&state, &kiosk).await?;
     if let Some(service) = kiosk
