@@ -192,10 +192,7 @@ fn read_csv(
                 };
                 previous_start = start;
                 rows_read += 1;
-                RowRead::Cells(
-                    row,
-                    record.iter().take(MAX_COLUMNS).map(|c| c.trim().to_owned()).collect(),
-                )
+                RowRead::Cells(row, record.iter().take(MAX_COLUMNS).map(clean_cell).collect())
             }
             Err(e) => {
                 row += 1;
@@ -212,13 +209,25 @@ fn read_csv(
     Ok(())
 }
 
+/// A cell's text as it is checked and stored: trimmed, and without control characters
+/// but newline and tab (as the web form stores text; PostgreSQL refuses NUL, so one
+/// such cell would stop the whole import).
+fn clean_cell(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        crate::intake::form::clean(t)
+    } else {
+        t.to_owned()
+    }
+}
+
 /// A spreadsheet cell as text: whole numbers without ".0" (tracking IDs are often
 /// stored as numbers), dates as ISO text.
 fn cell_text(cell: &DataRef<'_>) -> String {
     match cell {
         DataRef::Empty => String::new(),
-        DataRef::String(s) => s.trim().to_owned(),
-        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::String(s) => clean_cell(s),
+        DataRef::SharedString(s) => clean_cell(s),
         DataRef::Int(i) => i.to_string(),
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         DataRef::Float(f) => f.to_string(),
