@@ -322,6 +322,25 @@ impl Probe {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// The one integer a query answers, with a text bound to `$1` and a time to
+    /// `$2` (encoded as the app encodes times, so comparisons hold on both databases).
+    pub async fn int_with(&self, sql: &str, text: &str, at: chrono::DateTime<chrono::Utc>) -> i64 {
+        match self {
+            Probe::Sqlite(p) => sqlx::query_scalar(sql).bind(text).bind(at).fetch_one(p).await,
+            Probe::Postgres(p) => sqlx::query_scalar(sql).bind(text).bind(at).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs a statement (arranging state as staff would, e.g. closing complaints).
+    pub async fn execute(&self, sql: &str) {
+        match self {
+            Probe::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            Probe::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// The text column a query answers, one value a row.
     pub async fn texts(&self, sql: &str) -> Vec<String> {
         match self {
