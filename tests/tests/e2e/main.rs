@@ -3,6 +3,7 @@
 mod accounts;
 mod authz;
 mod authz_cross_unit;
+mod backup;
 mod browser;
 mod holidays;
 mod hostile;
