@@ -23,3 +23,4 @@ mod survey;
 mod survey_admin;
 mod survey_data;
 mod triage;
+mod upgrade;
