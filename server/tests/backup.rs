@@ -138,6 +138,14 @@ async fn backup_while_filing_then_restore_answers_every_code_acknowledged_before
     let (ok, _, err) = run(tanggap(dir.path()).args(demo)).await;
     assert!(ok, "{err}");
     let (server, base) = serve(dir.path(), &[]).await;
+    // A long reader (a report, say) keeps the write-ahead log from being copied back
+    // into the database file, so everything filed below lives only in the log: a
+    // backup that copied the file alone would miss it.
+    let mut reader = SqliteConnection::connect(&format!("sqlite:{}", dir.path().join("data/tanggap.db").display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    let demo_complaints = scalar(&mut reader, "SELECT count(*) FROM complaints").await;
 
     // Four clients file complaints without pause until told to stop.
     let stop_flag = Arc::new(AtomicBool::new(false));
@@ -175,6 +183,9 @@ async fn backup_while_filing_then_restore_answers_every_code_acknowledged_before
     let (ok, _, err) = run(tanggap(dir.path()).args(["backup", "cadangan/tanggap.db"])).await;
     assert!(!ok && err.contains("sudah ada"), "{err}");
 
+    sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
+    reader.close().await.unwrap();
+
     // Intake went on during all that.
     wait_for(&filed, before + 40).await;
     stop_flag.store(true, Ordering::SeqCst);
@@ -211,6 +222,7 @@ async fn backup_while_filing_then_restore_answers_every_code_acknowledged_before
         .fetch_all(&mut db)
         .await
         .unwrap();
+    assert!(in_copy.len() as i64 >= demo_complaints + 40, "{}", in_copy.len());
     for f in &filed {
         if f.acked < started {
             assert!(
