@@ -1,4 +1,5 @@
-//! The command line: `tanggap serve | migrate | demo | user add | analytics | import lapor | report`.
+//! The command line: `tanggap serve | migrate | demo | user add | analytics | import lapor | report
+//! | backup | restore | export`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -74,6 +75,15 @@ pub enum Command {
     /// Produce reports (monthly complaints, SKM) as PDF, XLSX and HTML files.
     #[command(subcommand)]
     Report(crate::reporting::cli::ReportCommand),
+    /// Write a consistent copy of the SQLite database while the server runs
+    /// (PostgreSQL: use pg_dump -Fc).
+    Backup(crate::backup::BackupArgs),
+    /// Put a backup back as the SQLite database; the server must be stopped
+    /// (PostgreSQL: use pg_restore).
+    Restore(crate::backup::RestoreArgs),
+    /// Move the data to another database.
+    #[command(subcommand)]
+    Export(crate::backup::ExportCommand),
 }
 
 /// `tanggap import ...`.
@@ -325,6 +335,11 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Report(command) => {
             let store = open_store(&config).await?;
             crate::reporting::cli::run(store.as_ref(), command).await?;
+        }
+        Command::Backup(args) => crate::backup::run_backup(config.database_url.expose_secret(), &args).await?,
+        Command::Restore(args) => crate::backup::run_restore(config.database_url.expose_secret(), &args).await?,
+        Command::Export(crate::backup::ExportCommand::SqliteToPostgres(args)) => {
+            crate::backup::export::run(config.database_url.expose_secret(), &args).await?
         }
     }
     Ok(())

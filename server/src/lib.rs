@@ -3,6 +3,7 @@
 //! can start the real application in-process.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod codes;
 pub mod config;

@@ -71,10 +71,34 @@ impl TestDb {
         }
     }
 
+    /// A copy of an existing SQLite file (a fixture) in a temporary folder, opened but
+    /// not migrated, so a test can watch its migrations run.
+    pub async fn sqlite_copy_of(file: &std::path::Path) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tanggap.db");
+        std::fs::copy(file, &path).unwrap_or_else(|e| panic!("copy {}: {e}", file.display()));
+        let url = format!("sqlite:{}", path.display());
+        let store = storage::connect(&url).await.expect("open sqlite");
+        TestDb {
+            url,
+            store,
+            pg_drop: None,
+            _dir: Some(dir),
+        }
+    }
+
     /// A new PostgreSQL database on the server `TANGGAP_TEST_POSTGRES_URL` names, or
     /// `None` when that is unset outside CI. Panics under `CI=true` when PostgreSQL is
     /// not configured or not reachable.
     pub async fn postgres() -> Option<TestDb> {
+        let db = TestDb::postgres_blank().await?;
+        db.store.migrate().await.expect("migrate postgres");
+        Some(db)
+    }
+
+    /// Like [`TestDb::postgres`], but not migrated: an empty database to load a
+    /// dump into (upgrade and restore tests), or to migrate later.
+    pub async fn postgres_blank() -> Option<TestDb> {
         let Ok(admin_url) = std::env::var("TANGGAP_TEST_POSTGRES_URL") else {
             assert!(
                 !in_ci(),
@@ -98,7 +122,6 @@ impl TestDb {
         url.set_path(&name);
         let url = url.to_string();
         let store = storage::connect(&url).await.expect("open postgres");
-        store.migrate().await.expect("migrate postgres");
         Some(TestDb {
             url,
             store,

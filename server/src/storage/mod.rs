@@ -358,6 +358,15 @@ pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
+/// The migrations this binary embeds for an engine: what backup, restore and export
+/// compare a database's `_sqlx_migrations` with, and scan for the rows they seed.
+pub fn embedded_migrations(backend: Backend) -> Migrator {
+    match backend {
+        Backend::Sqlite => sqlite::migrator(),
+        Backend::Postgres => postgres::migrator(),
+    }
+}
+
 /// Builds a migrator from migration files embedded in the binary, so `tanggap
 /// migrate` needs nothing beside the executable. File names are `NNNN_name.sql`.
 fn embedded_migrator(files: impl Iterator<Item = (Cow<'static, str>, Cow<'static, [u8]>)>) -> Migrator {

@@ -20,6 +20,11 @@ type Db = sqlx::Postgres;
 #[folder = "../migrations/postgres"]
 struct Migrations;
 
+/// The embedded migrations as a migrator (see [`super::embedded_migrations`]).
+pub(super) fn migrator() -> sqlx::migrate::Migrator {
+    super::embedded_migrator(Migrations::iter().filter_map(|name| Migrations::get(&name).map(|f| (name, f.data))))
+}
+
 /// A store on a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -146,8 +146,7 @@ macro_rules! impl_store {
         }
 
         async fn migrate(&self) -> Result<(), StoreError> {
-            let files = Migrations::iter().filter_map(|name| Migrations::get(&name).map(|f| (name, f.data)));
-            super::embedded_migrator(files).run(&self.pool).await?;
+            migrator().run(&self.pool).await?;
             Ok(())
         }
 

@@ -23,6 +23,11 @@ type Db = sqlx::Sqlite;
 #[folder = "../migrations/sqlite"]
 struct Migrations;
 
+/// The embedded migrations as a migrator (see [`super::embedded_migrations`]).
+pub(super) fn migrator() -> sqlx::migrate::Migrator {
+    super::embedded_migrator(Migrations::iter().filter_map(|name| Migrations::get(&name).map(|f| (name, f.data))))
+}
+
 /// A store on one SQLite file, in WAL mode with foreign keys enforced.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {

@@ -3,6 +3,7 @@
 mod accounts;
 mod authz;
 mod authz_cross_unit;
+mod backup;
 mod browser;
 mod holidays;
 mod hostile;
@@ -22,3 +23,4 @@ mod survey;
 mod survey_admin;
 mod survey_data;
 mod triage;
+mod upgrade;
