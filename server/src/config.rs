@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -45,6 +46,105 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Seconds without a touch after which a kiosk's survey form starts over.
     pub kiosk_idle_seconds: u32,
+    /// Timers of the background loops `tanggap serve` runs (`[jobs]` in the file,
+    /// `TANGGAP_JOBS__KEY` in the environment).
+    pub jobs: JobsConfig,
+}
+
+/// The timers of the background loops (outbox sender, triage jobs, email intake,
+/// monthly report drafter). The defaults suit production; tests and small installs
+/// shorten them. Seconds may have a fraction (`0.5`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Seconds between two passes of the outbox sender.
+    pub outbox_interval_seconds: f64,
+    /// Seconds a claimed outbox message stays reserved to the instance sending it;
+    /// after an instance dies, its unsent claims wait this long before another
+    /// instance takes them. Must exceed the longest send (30 s timeout).
+    pub outbox_lock_seconds: f64,
+    /// Seconds between two passes of the triage jobs (SLA reminders, overdue
+    /// notices, auto-close); their lease lasts three intervals.
+    pub triage_interval_seconds: f64,
+    /// Seconds between two looks of the email intake at its mailboxes; each mailbox
+    /// is still polled only as often as its own setting allows (at least 10 s).
+    pub email_tick_seconds: f64,
+    /// Seconds between two passes of the monthly report drafter.
+    pub report_interval_seconds: f64,
+    /// Days after a month's first working day on which a missing draft of the
+    /// previous month is still made (0: only on that day; 40, the most: any day
+    /// until the next month's). Covers a first working day on which no instance ran.
+    pub report_catch_up_days: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            outbox_interval_seconds: 5.0,
+            outbox_lock_seconds: 300.0,
+            triage_interval_seconds: 60.0,
+            email_tick_seconds: 5.0,
+            report_interval_seconds: 600.0,
+            report_catch_up_days: 0,
+        }
+    }
+}
+
+/// Shortest loop interval accepted: anything shorter would spin on the database.
+const MIN_INTERVAL_SECONDS: f64 = 0.05;
+/// Longest interval or lock accepted (a week): longer is a typo.
+const MAX_INTERVAL_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+impl JobsConfig {
+    /// Checks every timer, naming the first bad key.
+    fn validate(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("outbox_interval_seconds", self.outbox_interval_seconds),
+            ("outbox_lock_seconds", self.outbox_lock_seconds),
+            ("triage_interval_seconds", self.triage_interval_seconds),
+            ("email_tick_seconds", self.email_tick_seconds),
+            ("report_interval_seconds", self.report_interval_seconds),
+        ] {
+            if !(MIN_INTERVAL_SECONDS..=MAX_INTERVAL_SECONDS).contains(&value) {
+                return Err(format!(
+                    "jobs.{key} harus antara {MIN_INTERVAL_SECONDS} dan {MAX_INTERVAL_SECONDS} detik / \
+                     must be between {MIN_INTERVAL_SECONDS} and {MAX_INTERVAL_SECONDS} seconds: {value}"
+                ));
+            }
+        }
+        if self.report_catch_up_days > 40 {
+            return Err(format!(
+                "jobs.report_catch_up_days paling banyak 40 / must be at most 40: {}",
+                self.report_catch_up_days
+            ));
+        }
+        Ok(())
+    }
+
+    /// The outbox sender's pass interval.
+    pub fn outbox_interval(&self) -> Duration {
+        Duration::from_secs_f64(self.outbox_interval_seconds)
+    }
+
+    /// How long an outbox claim holds.
+    pub fn outbox_lock(&self) -> Duration {
+        Duration::from_secs_f64(self.outbox_lock_seconds)
+    }
+
+    /// The triage jobs' pass interval.
+    pub fn triage_interval(&self) -> Duration {
+        Duration::from_secs_f64(self.triage_interval_seconds)
+    }
+
+    /// The email intake's tick.
+    pub fn email_tick(&self) -> Duration {
+        Duration::from_secs_f64(self.email_tick_seconds)
+    }
+
+    /// The report drafter's pass interval.
+    pub fn report_interval(&self) -> Duration {
+        Duration::from_secs_f64(self.report_interval_seconds)
+    }
 }
 
 impl Default for Config {
@@ -60,6 +160,7 @@ impl Default for Config {
             public_rate_per_minute: 30,
             trust_proxy: false,
             kiosk_idle_seconds: DEFAULT_KIOSK_IDLE_SECONDS,
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -92,9 +193,14 @@ impl Config {
             }
         }
         figment = figment
-            .merge(Env::prefixed("TANGGAP_").ignore(&["config"]))
+            .merge(Env::prefixed("TANGGAP_").ignore(&["config"]).split("__"))
             .merge(Env::raw().only(&["DATABASE_URL"]));
-        figment.extract().map_err(|e| ConfigError(Box::new(e)))
+        let config: Config = figment.extract().map_err(|e| ConfigError(Box::new(e)))?;
+        config
+            .jobs
+            .validate()
+            .map_err(|m| ConfigError(Box::new(figment::Error::from(m))))?;
+        Ok(config)
     }
 
     /// The database URL with any password masked, for logs and messages.
@@ -156,6 +262,39 @@ mod tests {
                 "a bad value is an error, not a silent default"
             );
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn job_timers_come_from_the_jobs_section_and_env() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).expect("loads");
+            assert_eq!(c.jobs, JobsConfig::default(), "defaults without a [jobs] section");
+            assert_eq!(c.jobs.triage_interval(), Duration::from_secs(60));
+            jail.create_file(
+                "tanggap.toml",
+                "[jobs]\noutbox_interval_seconds = 0.5\ntriage_interval_seconds = 2\n",
+            )?;
+            let c = Config::load(None).expect("loads");
+            assert_eq!(c.jobs.outbox_interval(), Duration::from_millis(500));
+            assert_eq!(c.jobs.triage_interval(), Duration::from_secs(2));
+            assert_eq!(c.jobs.email_tick(), Duration::from_secs(5), "others keep their default");
+            jail.set_env("TANGGAP_JOBS__EMAIL_TICK_SECONDS", "1");
+            jail.set_env("TANGGAP_JOBS__REPORT_CATCH_UP_DAYS", "3");
+            let c = Config::load(None).expect("loads");
+            assert_eq!(c.jobs.email_tick(), Duration::from_secs(1));
+            assert_eq!(c.jobs.report_catch_up_days, 3);
+            jail.set_env("TANGGAP_JOBS__OUTBOX_INTERVAL_SECONDS", "0");
+            let e = Config::load(None).expect_err("a zero interval would spin");
+            assert!(e.to_string().contains("jobs.outbox_interval_seconds"), "{e}");
+            jail.set_env("TANGGAP_JOBS__OUTBOX_INTERVAL_SECONDS", "1");
+            jail.set_env("TANGGAP_JOBS__OUTBOX_INTERVAL", "1");
+            assert!(
+                Config::load(None).is_err(),
+                "an unknown jobs key is an error, not ignored"
+            );
             Ok(())
         });
     }

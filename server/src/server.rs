@@ -78,43 +78,55 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// The background work of the channels (issue 4) and of triage (issue 6): the outbox
-/// sender, the IMAP poller and the SLA / auto-close jobs, started beside the HTTP
-/// server and stopped with it.
+/// The background work of the channels (issue 4), of triage (issue 6) and of the
+/// monthly reports: the outbox sender, the IMAP poller, the SLA / auto-close jobs and
+/// the report drafter, started beside the HTTP server and stopped with it. Their
+/// timers come from the `[jobs]` configuration.
 pub struct ChannelJobs {
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl ChannelJobs {
-    /// Starts both loops. Each instance has its own holder name in job leases, so
-    /// several instances share the mailboxes without polling one twice.
+    /// Starts the four loops. Each instance has its own holder name in job leases, so
+    /// several instances share the mailboxes and jobs without doing one twice.
     pub fn start(config: &Config, store: Arc<dyn Store>) -> ChannelJobs {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let jobs = &config.jobs;
         let holder = format!(
             "{}-{}-{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "tanggap".into()),
             std::process::id(),
             crate::codes::new_tracking_code()
         );
-        let sender = crate::notify::OutboxSender::new(store.clone(), crate::notify::SenderOptions::default());
-        let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone());
-        let drafts = tokio::spawn(crate::reporting::job::run(
+        let sender = crate::notify::OutboxSender::new(
             store.clone(),
-            holder.clone(),
-            stopped.clone(),
-        ));
-        let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder);
+            crate::notify::SenderOptions {
+                interval: jobs.outbox_interval(),
+                lock: jobs.outbox_lock(),
+                ..crate::notify::SenderOptions::default()
+            },
+        );
+        let triage =
+            crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone()).with_interval(jobs.triage_interval());
+        let drafts = crate::reporting::job::Drafter {
+            store: store.clone(),
+            holder: holder.clone(),
+            interval: jobs.report_interval(),
+            catch_up_days: jobs.report_catch_up_days,
+        };
+        let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder)
+            .with_tick(jobs.email_tick());
         let tasks = vec![
             tokio::spawn(sender.run(stopped.clone())),
             tokio::spawn(triage.run(stopped.clone())),
-            tokio::spawn(intake.run(stopped)),
-            drafts,
+            tokio::spawn(intake.run(stopped.clone())),
+            tokio::spawn(drafts.run(stopped)),
         ];
         ChannelJobs { stop, tasks }
     }
 
-    /// Asks both loops to stop and waits until the work in hand is finished.
+    /// Asks every loop to stop and waits until the work in hand is finished.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {

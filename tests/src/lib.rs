@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +39,87 @@ pub fn test_unit(code: &str) -> tanggap::storage::model::NewUnit {
         head_name: String::new(),
         head_nip: String::new(),
         complaint_channels: vec![tanggap::domain::Channel::Website],
+    }
+}
+
+/// A citizen's complaint for a test: "Bantuan sosial belum cair" from Siti, on the
+/// website, received at `received_at`. Tests change what matters to them with
+/// struct update syntax, as with [`test_unit`].
+pub fn test_complaint(
+    unit_id: i64,
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> tanggap::storage::model::NewComplaint {
+    tanggap::storage::model::NewComplaint {
+        unit_id,
+        channel: tanggap::domain::Channel::Website,
+        channel_ref: None,
+        channel_detail: None,
+        received_at,
+        recorded_by: None,
+        complainant: tanggap::storage::model::Complainant {
+            name: Some("Siti".into()),
+            ..Default::default()
+        },
+        anonim: false,
+        rahasia: false,
+        subject: "Bantuan sosial belum cair".into(),
+        description: "Sudah tiga bulan bantuan belum diterima.".into(),
+        event_place: None,
+        event_date: None,
+        klasifikasi: tanggap::domain::Klasifikasi::Pengaduan,
+        service_id: None,
+    }
+}
+
+/// Takes a recorded complaint the whole way to `dijawab`: verified, classified to
+/// `division` and `assignee`, dispositioned and answered, every step dated `at` and
+/// moved by `actor`. The start of every auto-close and reply test.
+pub async fn answer_complaint(
+    store: &dyn Store,
+    unit_id: i64,
+    complaint_id: i64,
+    division: Option<i64>,
+    assignee: Option<i64>,
+    actor: Option<i64>,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    use tanggap::domain::ComplaintStatus;
+    let step = |to| tanggap::storage::triage::StatusMove {
+        unit_id,
+        complaint_id,
+        to,
+        actor_id: actor,
+        note: "Sudah kami tindak lanjuti.".into(),
+        at,
+        expected_from: None,
+        notify: Vec::new(),
+    };
+    store
+        .move_complaint(&step(ComplaintStatus::Terverifikasi))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .classify_complaint(&tanggap::storage::triage::Classification {
+            unit_id,
+            complaint_id,
+            klasifikasi: tanggap::domain::Klasifikasi::Pengaduan,
+            jenis_id: None,
+            service_id: None,
+            division_id: division,
+            bobot: None,
+            assignee_id: assignee,
+            first_answer_due_at: None,
+            due_at: None,
+            actor_id: None,
+            at,
+            note: String::new(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
+        store.move_complaint(&step(to)).await.unwrap().unwrap();
     }
 }
 
@@ -229,7 +311,8 @@ pub fn csrf_in(html: &str) -> Option<String> {
     Some(html[start..].split('"').next()?.to_owned())
 }
 
-fn new_client() -> reqwest::Client {
+/// A client like a browser's: keeps cookies, follows no redirects.
+pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -107,6 +107,7 @@ pub struct EmailIntake {
     holder: String,
     timeout: Duration,
     max_message_bytes: usize,
+    tick: Duration,
 }
 
 impl EmailIntake {
@@ -119,7 +120,15 @@ impl EmailIntake {
             holder,
             timeout: Duration::from_secs(60),
             max_message_bytes: MAX_MESSAGE_BYTES,
+            tick: Duration::from_secs(5),
         }
+    }
+
+    /// The same intake looking at its mailboxes every `tick` (`[jobs]
+    /// email_tick_seconds`); each mailbox keeps its own poll interval.
+    pub fn with_tick(mut self, tick: Duration) -> EmailIntake {
+        self.tick = tick;
+        self
     }
 
     /// The same intake with another message size limit (tests use a small one rather
@@ -607,7 +616,7 @@ impl EmailIntake {
                 Err(e) => tracing::warn!(error = %e, "cannot list mailboxes"),
             }
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = tokio::time::sleep(self.tick) => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -22,15 +22,47 @@ pub fn first_working_day(year: i32, month: u32, holidays: &[NaiveDate]) -> Naive
     day
 }
 
+/// The month whose draft is due on `today` (a unit's local date), if any: last
+/// month's on this month's first working day, or up to `catch_up_days` days after
+/// it (for a first working day on which no instance ran). Before this month's first
+/// working day, the month before last is due during the catch-up days after last
+/// month's first working day. `days_off` must cover last month and this one.
+pub fn due_draft(today: NaiveDate, days_off: &[NaiveDate], catch_up_days: u32) -> Option<Period> {
+    let this_month = Period::month_of(today);
+    let first = first_working_day(today.year(), today.month(), days_off);
+    let (due_day, month) = if first <= today {
+        (first, this_month.previous())
+    } else {
+        let last = this_month.previous().from();
+        (
+            first_working_day(last.year(), last.month(), days_off),
+            this_month.previous().previous(),
+        )
+    };
+    ((today - due_day).num_days() <= i64::from(catch_up_days)).then_some(month)
+}
+
 /// One pass: for every unit whose local today is the first working day of its
 /// month, drafts last month's report unless one exists. Returns the drafts made.
+/// The same as [`run_once_with`] without catch-up days.
+pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> anyhow::Result<Vec<ReportVersion>> {
+    run_once_with(store, holder, now, 0).await
+}
+
+/// One pass: for every unit with a draft due today ([`due_draft`]), drafts that
+/// month's report unless one exists. Returns the drafts made.
 ///
 /// The check for an existing version and the job lease (per unit and month, held by
 /// `holder`, one instance's name) together make the draft happen once however many
 /// instances run the job at the same moment. A unit whose draft fails gives its
 /// lease back, so the next pass (on any instance) tries again; the other units are
 /// still served, and the first failure is returned after the pass.
-pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> anyhow::Result<Vec<ReportVersion>> {
+pub async fn run_once_with(
+    store: &dyn Store,
+    holder: &str,
+    now: DateTime<Utc>,
+    catch_up_days: u32,
+) -> anyhow::Result<Vec<ReportVersion>> {
     let mut made = Vec::new();
     let mut failure = None;
     for unit in store.list_units().await? {
@@ -38,12 +70,11 @@ pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> an
         // The unit's own days off count as well as the national ones: its first
         // working day is the first day its office is open.
         let days_off = store
-            .days_off(unit.id, today.with_day(1).unwrap_or(today), today)
+            .days_off(unit.id, Period::month_of(today).previous().from(), today)
             .await?;
-        if first_working_day(today.year(), today.month(), &days_off) != today {
+        let Some(month) = due_draft(today, &days_off, catch_up_days) else {
             continue;
-        }
-        let month = Period::month_of(today).previous();
+        };
         if store
             .next_report_version(unit.id, super::workflow::MONTHLY, &month.key())
             .await?
@@ -85,18 +116,34 @@ pub async fn run_once(store: &dyn Store, holder: &str, now: DateTime<Utc>) -> an
     }
 }
 
-/// Runs [`run_once`] every ten minutes until told to stop.
-pub async fn run(store: Arc<dyn Store>, holder: String, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = run_once(store.as_ref(), &holder, Utc::now()).await {
-            tracing::warn!(error = %e, "monthly report draft job failed; will retry");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
+/// The drafter loop of one instance, with its timer from `[jobs]`.
+pub struct Drafter {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// This instance's name in job leases.
+    pub holder: String,
+    /// Time between two passes (ten minutes unless configured).
+    pub interval: Duration,
+    /// Days after the first working day on which a missing draft is still made.
+    pub catch_up_days: u32,
+}
+
+impl Drafter {
+    /// Runs [`run_once_with`] every interval until told to stop.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match run_once_with(self.store.as_ref(), &self.holder, Utc::now(), self.catch_up_days).await {
+                Ok(made) if !made.is_empty() => tracing::info!(drafts = made.len(), "monthly report drafts made"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "monthly report draft job failed; will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.interval) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
         }
     }
 }
@@ -113,5 +160,25 @@ mod tests {
         // 1 January 2026 (Thursday) is a holiday.
         assert_eq!(first_working_day(2026, 1, &[d(2026, 1, 1)]), d(2026, 1, 2));
         assert_eq!(first_working_day(2026, 10, &[]), d(2026, 10, 1));
+    }
+
+    #[test]
+    fn a_draft_is_due_on_the_first_working_day_or_within_the_catch_up_days() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let october = Some(Period::Month(2026, 10));
+        // November 2026: the 2nd (Monday) is the first working day.
+        assert_eq!(due_draft(d(2026, 11, 2), &[], 0), october);
+        assert_eq!(due_draft(d(2026, 11, 3), &[], 0), None, "not without catch-up");
+        assert_eq!(due_draft(d(2026, 11, 3), &[], 1), october);
+        assert_eq!(due_draft(d(2026, 11, 30), &[], 28), october);
+        assert_eq!(due_draft(d(2026, 11, 30), &[], 27), None);
+        // 1 November is a Sunday: before November's first working day, September is
+        // due only while October's first working day (the 1st) is within reach.
+        assert_eq!(due_draft(d(2026, 11, 1), &[], 0), None);
+        assert_eq!(due_draft(d(2026, 11, 1), &[], 31), Some(Period::Month(2026, 9)));
+        // A holiday on the 2nd moves the day to the 3rd.
+        assert_eq!(due_draft(d(2026, 11, 3), &[d(2026, 11, 2)], 0), october);
+        // January: December of the year before.
+        assert_eq!(due_draft(d(2027, 1, 1), &[], 0), Some(Period::Month(2026, 12)));
     }
 }

@@ -91,7 +91,7 @@ pub trait Store:
     fn backend(&self) -> Backend;
     /// Applies the embedded migrations that are not applied yet.
     async fn migrate(&self) -> Result<(), StoreError>;
-    /// Cheap round trip for `/readyz`.
+    /// Cheap round trip for `/readyz` (SQLite: also that the file is still at its path).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Row counts of the main tables.
     async fn counts(&self) -> Result<Counts, StoreError>;

@@ -151,6 +151,7 @@ macro_rules! impl_store {
         }
 
         async fn ping(&self) -> Result<(), StoreError> {
+            Self::check_file(&self.pool).await?;
             sqlx::query("SELECT 1").execute(&self.pool).await?;
             Ok(())
         }

@@ -61,8 +61,11 @@ impl SqliteStore {
             .pragma("cache_size", "-32768");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        // Only the first connection may create the file: a later one must fail
+        // rather than start an empty database where the real one went missing.
+        pool.set_connect_options(options.create_if_missing(false));
         Ok(Self { pool })
     }
 
@@ -100,6 +103,22 @@ impl SqliteStore {
     /// readers (what the paused batches left undone).
     async fn checkpoint(pool: &SqlitePool) -> Result<(), StoreError> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await?;
+        Ok(())
+    }
+
+    /// Readiness beyond `SELECT 1`: open connections keep working on a database file
+    /// that was deleted or moved away (a volume unmounted, a botched restore), and all
+    /// that is written then is lost at the next start. Not ready while no file is at
+    /// the configured path.
+    async fn check_file(pool: &SqlitePool) -> Result<(), StoreError> {
+        let options = pool.connect_options();
+        let path = options.get_filename();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Ok(());
+        }
+        tokio::fs::metadata(path)
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         Ok(())
     }
 

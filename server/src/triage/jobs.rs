@@ -65,6 +65,13 @@ impl TriageJobs {
         }
     }
 
+    /// The same jobs with another pass interval (`[jobs] triage_interval_seconds`);
+    /// the leases last three intervals, so a dead instance's lease lapses soon.
+    pub fn with_interval(mut self, interval: Duration) -> TriageJobs {
+        self.interval = interval;
+        self
+    }
+
     /// One pass of both jobs as if the time were `now` (tests pass a later `now` to
     /// reach the end of a waiting period).
     pub async fn run_pass(&self, now: DateTime<Utc>) -> Result<TriagePass, StoreError> {
@@ -187,7 +194,7 @@ impl TriageJobs {
         Ok(())
     }
 
-    /// Runs a pass every minute until `shutdown` turns true.
+    /// Runs a pass every interval (a minute unless configured) until `shutdown` turns true.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {

@@ -136,13 +136,23 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers too. A load balancer stops sending traffic
-/// to an instance that says 503.
+/// How long `/readyz` waits for the database. The pool would wait up to its acquire
+/// timeout (10 s) for a connection while the database is away; a load balancer's
+/// probe must get its 503 well within its own timeout instead.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: the database answers too, within [`READY_TIMEOUT`]. A load balancer
+/// stops sending traffic to an instance that says 503, and sends it again once the
+/// database is back (the pool replaces its broken connections; no restart).
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(err) => {
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

@@ -4,9 +4,8 @@
 //! unit's own and nothing of another unit. On both databases, through the pages.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use tanggap::domain::{Channel, ComplaintStatus, Klasifikasi, Role};
+use tanggap::domain::Role;
 use tanggap::storage::model::*;
-use tanggap::storage::triage::{Classification, StatusMove};
 use tanggap::triage::calendar::{UnitCalendar, zone_of};
 use tanggap_tests::{Actor, TestApp, TestDb, on_both_databases, spawn_app};
 
@@ -67,26 +66,7 @@ async fn fixture(db: TestDb) -> Fixture {
 }
 
 fn complaint(unit_id: i64, received_at: DateTime<Utc>) -> NewComplaint {
-    NewComplaint {
-        unit_id,
-        channel: Channel::Website,
-        channel_ref: None,
-        channel_detail: None,
-        received_at,
-        recorded_by: None,
-        complainant: Complainant {
-            name: Some("Siti".into()),
-            ..Default::default()
-        },
-        anonim: false,
-        rahasia: false,
-        subject: "Bantuan sosial belum cair".into(),
-        description: "Sudah tiga bulan bantuan belum diterima.".into(),
-        event_place: None,
-        event_date: None,
-        klasifikasi: Klasifikasi::Pengaduan,
-        service_id: None,
-    }
+    tanggap_tests::test_complaint(unit_id, received_at)
 }
 
 fn d(m: u32, day: u32) -> NaiveDate {
@@ -420,43 +400,7 @@ async fn answered_complaint(f: &Fixture, unit: i64, division: i64, answered: Dat
         .record_complaint(&complaint(unit, answered - chrono::Duration::days(3)))
         .await
         .unwrap();
-    let step = |to| StatusMove {
-        unit_id: unit,
-        complaint_id: c.id,
-        to,
-        actor_id: None,
-        note: "Sudah kami tindak lanjuti.".into(),
-        at: answered,
-        expected_from: None,
-        notify: Vec::new(),
-    };
-    store
-        .move_complaint(&step(ComplaintStatus::Terverifikasi))
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .classify_complaint(&Classification {
-            unit_id: unit,
-            complaint_id: c.id,
-            klasifikasi: Klasifikasi::Pengaduan,
-            jenis_id: None,
-            service_id: None,
-            division_id: Some(division),
-            bobot: None,
-            assignee_id: None,
-            first_answer_due_at: None,
-            due_at: None,
-            actor_id: None,
-            at: answered,
-            note: String::new(),
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
-        store.move_complaint(&step(to)).await.unwrap().unwrap();
-    }
+    tanggap_tests::answer_complaint(store.as_ref(), unit, c.id, Some(division), None, None, answered).await;
     c.id
 }
 

@@ -77,25 +77,12 @@ async fn fixture(db: TestDb) -> Fixture {
 
 fn complaint(unit_id: i64, received_at: chrono::DateTime<Utc>) -> NewComplaint {
     NewComplaint {
-        unit_id,
-        channel: Channel::Website,
-        channel_ref: None,
-        channel_detail: None,
-        received_at,
-        recorded_by: None,
         complainant: Complainant {
             name: Some("Siti".into()),
             email: Some("siti@contoh.id".into()),
             ..Default::default()
         },
-        anonim: false,
-        rahasia: false,
-        subject: "Bantuan sosial belum cair".into(),
-        description: "Sudah tiga bulan bantuan belum diterima.".into(),
-        event_place: None,
-        event_date: None,
-        klasifikasi: Klasifikasi::Pengaduan,
-        service_id: None,
+        ..tanggap_tests::test_complaint(unit_id, received_at)
     }
 }
 
@@ -1432,43 +1419,16 @@ async fn answered_email_complaint(f: &Fixture, message_id: &str) -> i64 {
         ))
         .await
         .unwrap();
-    let step = |to| StatusMove {
-        unit_id: f.unit,
-        complaint_id: c.id,
-        to,
-        actor_id: Some(f.petugas),
-        note: "Sudah kami tindak lanjuti.".into(),
-        at: Utc::now(),
-        expected_from: None,
-        notify: Vec::new(),
-    };
-    store
-        .move_complaint(&step(ComplaintStatus::Terverifikasi))
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .classify_complaint(&tanggap::storage::triage::Classification {
-            unit_id: f.unit,
-            complaint_id: c.id,
-            klasifikasi: Klasifikasi::Pengaduan,
-            jenis_id: None,
-            service_id: None,
-            division_id: Some(f.division),
-            bobot: None,
-            assignee_id: None,
-            first_answer_due_at: None,
-            due_at: None,
-            actor_id: None,
-            at: Utc::now(),
-            note: String::new(),
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
-        store.move_complaint(&step(to)).await.unwrap().unwrap();
-    }
+    tanggap_tests::answer_complaint(
+        store.as_ref(),
+        f.unit,
+        c.id,
+        Some(f.division),
+        None,
+        Some(f.petugas),
+        Utc::now(),
+    )
+    .await;
     c.id
 }
 
