@@ -97,7 +97,7 @@ impl ChannelJobs {
             std::process::id(),
             crate::codes::new_tracking_code()
         );
-        let sender = crate::notify::OutboxSender::new(store.clone(), crate::notify::SenderOptions::default());
+        let sender = crate::notify::OutboxSender::new(store.clone(), outbox_options_from_env());
         let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone());
         let drafts = tokio::spawn(crate::reporting::job::run(
             store.clone(),
@@ -120,5 +120,26 @@ impl ChannelJobs {
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// The outbox sender's options, with two knobs from the environment for tests that
+/// run the real binary (the crash trials, issue 22) and cannot wait minutes:
+/// `TANGGAP_JOBS_OUTBOX_INTERVAL_MS` (time between passes) and
+/// `TANGGAP_JOBS_OUTBOX_LOCK_MS` (how long a claim holds a row, so a row claimed by a
+/// killed process is retried that much later). Unset or unreadable: the defaults.
+fn outbox_options_from_env() -> crate::notify::SenderOptions {
+    let millis = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(std::time::Duration::from_millis)
+    };
+    let defaults = crate::notify::SenderOptions::default();
+    crate::notify::SenderOptions {
+        interval: millis("TANGGAP_JOBS_OUTBOX_INTERVAL_MS").unwrap_or(defaults.interval),
+        lock: millis("TANGGAP_JOBS_OUTBOX_LOCK_MS").unwrap_or(defaults.lock),
+        ..defaults
     }
 }
