@@ -474,6 +474,7 @@ impl EmailIntake {
             }),
             attachments: parsed.attachments(0),
             notify: notify.clone(),
+            idempotency: None,
         };
         let recorded = self.store.record_complaint_with(&complaint, &extras).await?;
         if !recorded.created {
@@ -661,7 +662,10 @@ where
 /// former sets a message aside; the latter stops the poll until the database is back.
 fn specific_to_message(e: &StoreError) -> bool {
     match e {
-        StoreError::Conflict { .. } | StoreError::MissingReference(_) | StoreError::Rejected(_) => true,
+        StoreError::Conflict { .. }
+        | StoreError::MissingReference(_)
+        | StoreError::Rejected(_)
+        | StoreError::IdempotencyKeyReused => true,
         StoreError::Database(sqlx::Error::Database(_)) => true,
         StoreError::Database(_) | StoreError::Migration(_) => false,
     }

@@ -3,7 +3,7 @@
 //! record. `parse` at the edge: a [`ValidComplaint`] can only hold valid data.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Channel, Klasifikasi};
 use crate::storage::model::{Complainant, NewComplaint, Service, Unit};
@@ -57,7 +57,8 @@ impl NotifyBy {
 }
 
 /// The raw fields as any edge receives them: strings, untrusted, all optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Serialized only to fingerprint a request for its idempotency key.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ComplaintInput {
     /// `pengaduan`, `aspirasi` or `permintaan_informasi`.

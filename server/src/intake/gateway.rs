@@ -162,6 +162,7 @@ pub async fn receive(
         first_message: Some(thread_message(0)),
         attachments: Vec::new(),
         notify: vec![super::ack::acknowledgement(unit, by, &phone, Lang::Id, public_url)],
+        idempotency: None,
     };
     let recorded = match store.record_complaint_with(&complaint, &extras).await {
         Ok(recorded) => recorded,

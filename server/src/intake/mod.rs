@@ -7,9 +7,11 @@
 //! - [`gateway`]: SMS and WhatsApp messages a gateway posts to us.
 //! - [`email`]: the unit's mailbox, polled over IMAP.
 //! - [`ack`]: the acknowledgement that carries the nomor agenda back to the citizen.
+//! - [`idempotency`]: retry keys, so a complaint sent twice is filed once.
 
 pub mod ack;
 pub mod email;
 pub mod files;
 pub mod form;
 pub mod gateway;
+pub mod idempotency;

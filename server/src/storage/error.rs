@@ -18,6 +18,10 @@ pub enum StoreError {
     /// The database could not be reached or failed otherwise.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// An idempotency key was sent again with a different request (issue 22): the
+    /// first request's result stands and nothing new is stored.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

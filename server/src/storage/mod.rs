@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod calendar;
 mod error;
+pub mod idempotency;
 pub mod mail;
 pub mod model;
 mod postgres;

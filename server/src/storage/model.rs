@@ -718,6 +718,23 @@ pub struct ComplaintExtras {
     pub attachments: Vec<NewAttachment>,
     /// Acknowledgements to queue.
     pub notify: Vec<NewOutbox>,
+    /// The client's retry key (issue 22): a complaint already filed under it is
+    /// returned instead of a second one, and a new complaint stores it in the same
+    /// transaction.
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// A retry key of complaint intake: the JSON API's `Idempotency-Key` header or a
+/// complaint form's one-time token, so a client that lost the answer can send the
+/// same request again and get the first result (see `intake::idempotency`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// Who may reuse it: `api`, `form`, or a narrower scope (an API token).
+    pub scope: String,
+    /// The key the client sent.
+    pub key: String,
+    /// SHA-256 (hex) of the request: the same key with another request is refused.
+    pub fingerprint: String,
 }
 
 // --- SPAN-LAPOR! import (issue 5) ---

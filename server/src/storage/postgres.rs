@@ -6,6 +6,7 @@ use rust_embed::RustEmbed;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
+use super::idempotency::idempotency_fns;
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::survey_admin::impl_survey_admin_store;
@@ -80,6 +81,7 @@ impl PgStore {
 unit_from_row_fn!(PgRow);
 summary_from_row_fn!(PgRow);
 outbox_fns!(PgRow, sqlx::Postgres);
+idempotency_fns!(sqlx::Postgres);
 
 impl_store!(PgStore, Backend::Postgres);
 impl_survey_admin_store!(PgStore, PgRow);

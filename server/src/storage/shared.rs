@@ -364,6 +364,16 @@ macro_rules! impl_store {
             .bind(year)
             .fetch_one(&mut *tx)
             .await?;
+            // A retry under the same key (issue 22) returns the first complaint; the
+            // counter row taken above makes a concurrent twin wait for this answer.
+            let idempotency_cutoff = now - chrono::Duration::hours(super::idempotency::RETENTION_HOURS);
+            if let Some(key) = &extras.idempotency {
+                idempotency_purge(&mut *tx, c.unit_id, idempotency_cutoff).await?;
+                if let Some(first) = idempotent_replay(&mut *tx, c.unit_id, key, idempotency_cutoff).await? {
+                    tx.rollback().await?;
+                    return Ok(first);
+                }
+            }
             if let Some(reference) = &c.channel_ref {
                 let existing = sqlx::query(
                     "SELECT id, nomor_agenda, tracking_code FROM complaints \
@@ -462,6 +472,15 @@ macro_rules! impl_store {
                 }
                 let filled = shared::fill_placeholders(message, id, &nomor_agenda, &tracking_code);
                 insert_outbox(&mut *tx, &filled, now).await?;
+            }
+            if let Some(key) = &extras.idempotency
+                && !idempotency_insert(&mut *tx, c.unit_id, key, id, now).await?
+            {
+                // Stored meanwhile by a twin that took another counter row.
+                tx.rollback().await?;
+                return idempotent_replay(&self.pool, c.unit_id, key, idempotency_cutoff)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict { constraint: "idempotency_keys".into() });
             }
             tx.commit().await?;
             Ok(RecordedComplaint { id, nomor_agenda, tracking_code, created: true })

@@ -9,6 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 
+use super::idempotency::idempotency_fns;
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::survey_admin::impl_survey_admin_store;
@@ -131,6 +132,7 @@ impl SqliteStore {
 unit_from_row_fn!(SqliteRow);
 summary_from_row_fn!(SqliteRow);
 outbox_fns!(SqliteRow, sqlx::Sqlite);
+idempotency_fns!(sqlx::Sqlite);
 
 impl_store!(SqliteStore, Backend::Sqlite);
 impl_survey_admin_store!(SqliteStore, SqliteRow);

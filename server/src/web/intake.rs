@@ -18,8 +18,9 @@ use crate::domain::{Channel, Klasifikasi};
 use crate::i18n::{Lang, Tr};
 use crate::intake::files::{self, FileRejection};
 use crate::intake::form::{ComplaintInput, FieldError, Filer, STAFF_CHANNELS, ValidComplaint};
-use crate::intake::{ack, gateway};
-use crate::storage::model::{ComplaintExtras, NewAttachment, RecordedComplaint, Service, Unit};
+use crate::intake::{ack, gateway, idempotency};
+use crate::storage::StoreError;
+use crate::storage::model::{ComplaintExtras, IdempotencyKey, NewAttachment, RecordedComplaint, Service, Unit};
 
 /// A form field's problem as the page shows it.
 pub struct ShownError {
@@ -46,6 +47,8 @@ struct ComplaintFormPage {
     action: String,
     max_files: usize,
     max_mb: usize,
+    /// One-time token of this rendering: a resubmission lands on the first receipt.
+    submission_token: String,
 }
 
 impl ComplaintFormPage {
@@ -111,6 +114,7 @@ fn form_page(
         unit,
         max_files: files::MAX_FILES,
         max_mb: files::MAX_FILE_BYTES / (1024 * 1024),
+        submission_token: idempotency::new_form_token(),
     }
 }
 
@@ -149,6 +153,34 @@ struct Submitted {
     files: Vec<NewAttachment>,
     file_error: Option<FileRejection>,
     batch: bool,
+    /// The form's one-time token ([`idempotency::FORM_FIELD`]), when it carried one.
+    token: Option<String>,
+}
+
+impl Submitted {
+    /// The retry key of this submission under `scope`: its token and a fingerprint of
+    /// everything it carries (fields, batch flag, files).
+    fn idempotency(&self, scope: &str) -> Option<IdempotencyKey> {
+        let token = self.token.clone()?;
+        let fields = serde_json::to_vec(&self.input).unwrap_or_default();
+        let batch: &[u8] = if self.batch { b"batch" } else { b"" };
+        let mut parts: Vec<&[u8]> = vec![&fields, batch];
+        for f in &self.files {
+            parts.push(f.filename.as_bytes());
+            parts.push(&f.content);
+        }
+        Some(idempotency::key(scope, token, idempotency::fingerprint(parts)))
+    }
+}
+
+/// What filing a complaint came to.
+enum Filed {
+    /// Stored now, or earlier under the same retry key (`created = false`).
+    Stored(RecordedComplaint),
+    /// Field errors to show; nothing stored.
+    Invalid(Vec<FieldError>),
+    /// The retry key was used before for a different request; nothing stored.
+    KeyReused,
 }
 
 /// Reads a multipart (or urlencoded-free) complaint form: text fields into
@@ -158,6 +190,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, ErrorPage> {
     let mut files = Vec::new();
     let mut file_error = None;
     let mut batch = false;
+    let mut token = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -191,6 +224,8 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, ErrorPage> {
         let text = field.text().await.map_err(|_| ErrorPage::BadRequest)?;
         if name == "batch" {
             batch = !text.is_empty();
+        } else if name == idempotency::FORM_FIELD {
+            token = Some(text.trim().to_owned()).filter(|t| idempotency::valid_key(t));
         } else if matches!(name.as_str(), "anonim" | "rahasia") {
             fields.insert(name, serde_json::Value::String(text));
         } else if !name.is_empty() && name != "csrf" {
@@ -204,10 +239,11 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, ErrorPage> {
         files,
         file_error,
         batch,
+        token,
     })
 }
 
-/// Validates and stores; `Err` carries the field errors to show (nothing stored).
+/// Validates and stores under the retry key `idempotency`, if any.
 async fn file_complaint(
     state: &AppState,
     unit: &Unit,
@@ -215,7 +251,8 @@ async fn file_complaint(
     submitted: &Submitted,
     filer: Filer,
     lang: Lang,
-) -> Result<Result<RecordedComplaint, Vec<FieldError>>, ErrorPage> {
+    idempotency: Option<IdempotencyKey>,
+) -> Result<Filed, ErrorPage> {
     let validated = submitted.input.validate(unit, services, filer, Utc::now());
     let mut errors = match &validated {
         Ok(_) => Vec::new(),
@@ -228,10 +265,10 @@ async fn file_complaint(
         });
     }
     let Ok(ValidComplaint { complaint, notify }) = validated else {
-        return Ok(Err(errors));
+        return Ok(Filed::Invalid(errors));
     };
     if !errors.is_empty() {
-        return Ok(Err(errors));
+        return Ok(Filed::Invalid(errors));
     }
     let extras = ComplaintExtras {
         first_message: None,
@@ -240,9 +277,20 @@ async fn file_complaint(
             .map(|(by, to)| ack::acknowledgement(unit, by, &to, lang, state.config.public_url.as_deref()))
             .into_iter()
             .collect(),
+        idempotency,
     };
-    Ok(Ok(state.store.record_complaint_with(&complaint, &extras).await?))
+    match state.store.record_complaint_with(&complaint, &extras).await {
+        Ok(recorded) => Ok(Filed::Stored(recorded)),
+        Err(StoreError::IdempotencyKeyReused) => Ok(Filed::KeyReused),
+        Err(e) => Err(e.into()),
+    }
 }
+
+/// The field error a complaint form shows when its token was used for other content.
+const FORM_REUSED: FieldError = FieldError {
+    field: "subject",
+    message: "idempotency.form_reused",
+};
 
 /// `POST /u/{code}/pengaduan`: stores a citizen's complaint and sends them to its
 /// receipt (the tracking page) only after the commit. Errors re-show the form with
@@ -257,22 +305,35 @@ pub async fn submit_complaint(
     let (unit, services) = unit_and_services(&state, &code).await?;
     // Not multipart, or no boundary: the reader's error page, not axum's English text.
     let submitted = read_form(multipart.map_err(|_| ErrorPage::BadRequest)?).await?;
-    match file_complaint(&state, &unit, &services, &submitted, Filer::Citizen, reader.tr.lang).await? {
-        Ok(recorded) => Ok(Redirect::to(&format!("/lacak?kode={}&baru=1", recorded.tracking_code)).into_response()),
-        Err(errors) => {
-            let page = form_page(
-                reader,
-                unit,
-                services,
-                submitted.input,
-                &errors,
-                false,
-                false,
-                String::new(),
-            );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    let key = submitted.idempotency("form");
+    let filed = file_complaint(
+        &state,
+        &unit,
+        &services,
+        &submitted,
+        Filer::Citizen,
+        reader.tr.lang,
+        key,
+    )
+    .await?;
+    let errors = match filed {
+        Filed::Stored(recorded) => {
+            return Ok(Redirect::to(&format!("/lacak?kode={}&baru=1", recorded.tracking_code)).into_response());
         }
-    }
+        Filed::Invalid(errors) => errors,
+        Filed::KeyReused => vec![FORM_REUSED],
+    };
+    let page = form_page(
+        reader,
+        unit,
+        services,
+        submitted.input,
+        &errors,
+        false,
+        false,
+        String::new(),
+    );
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
 
 /// Query of the staff entry form (batch mode keeps the channel and date).
@@ -327,17 +388,26 @@ pub async fn staff_record_complaint(
     let filer = Filer::Staff {
         user_id: staff.staff.session.user.id,
     };
-    match file_complaint(&state, &staff.unit, &services, &submitted, filer, Lang::Id).await? {
+    let key = submitted.idempotency(&format!("staff-form:{}", staff.staff.session.user.id));
+    let filed = file_complaint(&state, &staff.unit, &services, &submitted, filer, Lang::Id, key).await?;
+    let filed = match filed {
+        Filed::Stored(recorded) => Ok(recorded),
+        Filed::Invalid(errors) => Err(errors),
+        Filed::KeyReused => Err(vec![FORM_REUSED]),
+    };
+    match filed {
         Ok(recorded) => {
-            staff
-                .audit(
-                    &state,
-                    "complaint.record",
-                    "complaint",
-                    &recorded.id.to_string(),
-                    &recorded.nomor_agenda,
-                )
-                .await?;
+            if recorded.created {
+                staff
+                    .audit(
+                        &state,
+                        "complaint.record",
+                        "complaint",
+                        &recorded.id.to_string(),
+                        &recorded.nomor_agenda,
+                    )
+                    .await?;
+            }
             let target = if submitted.batch {
                 let keep = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
                 format!(
@@ -550,15 +620,32 @@ pub struct CreatedComplaint {
     pub tracking_url: String,
 }
 
+/// A message of the `idempotency` locale section in Indonesian, then English.
+fn both_languages(key: &str) -> String {
+    format!("{} / {}", crate::i18n::t(Lang::Id, key), crate::i18n::t(Lang::En, key))
+}
+
 /// `POST /api/v1/units/{unit}/complaints`: files a complaint as the web form does
 /// (channel `website`, received now), for apps and portals. Public, rate-limited per
-/// address, JSON only (a browser cannot forge it cross-site without CORS).
+/// address, JSON only (a browser cannot forge it cross-site without CORS). With an
+/// `Idempotency-Key` header a retry returns the first complaint (same status, same
+/// nomor agenda, header `Idempotent-Replayed: true`) instead of filing another;
+/// the same key with a different body is refused (422, nothing stored).
 pub async fn api_create_complaint(
     State(state): State<AppState>,
     Path(code): Path<String>,
     _limit: PublicRateLimit,
+    headers: HeaderMap,
     body: Result<Json<ComplaintInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    let Ok(key) = idempotency::from_headers(&headers) else {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            both_languages("idempotency.invalid_key"),
+            vec![],
+        );
+    };
     let Ok(Json(input)) = body else {
         return api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -579,18 +666,30 @@ pub async fn api_create_complaint(
         files: Vec::new(),
         file_error: None,
         batch: false,
+        token: key,
     };
-    match file_complaint(&state, &unit, &services, &submitted, Filer::Citizen, Lang::Id).await {
-        Ok(Ok(recorded)) => (
-            StatusCode::CREATED,
-            Json(CreatedComplaint {
-                tracking_url: ack::tracking_link(state.config.public_url.as_deref(), &recorded.tracking_code),
-                nomor_agenda: recorded.nomor_agenda,
-                tracking_code: recorded.tracking_code,
-            }),
-        )
-            .into_response(),
-        Ok(Err(errors)) => api_error(
+    let key = submitted.idempotency("api");
+    match file_complaint(&state, &unit, &services, &submitted, Filer::Citizen, Lang::Id, key).await {
+        Ok(Filed::Stored(recorded)) => {
+            let replayed = if recorded.created { "false" } else { "true" };
+            (
+                StatusCode::CREATED,
+                [(idempotency::REPLAYED_HEADER, replayed)],
+                Json(CreatedComplaint {
+                    tracking_url: ack::tracking_link(state.config.public_url.as_deref(), &recorded.tracking_code),
+                    nomor_agenda: recorded.nomor_agenda,
+                    tracking_code: recorded.tracking_code,
+                }),
+            )
+                .into_response()
+        }
+        Ok(Filed::KeyReused) => api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            both_languages("idempotency.key_reused"),
+            vec![],
+        ),
+        Ok(Filed::Invalid(errors)) => api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
             "Periksa kembali isian berikut / please check these fields".into(),

@@ -87,6 +87,9 @@ pub struct SurveyView {
     pub education: Vec<&'static str>,
     /// Profile choices: (value, label).
     pub jobs: Vec<(&'static str, &'static str)>,
+    /// One-time token of this rendering (issue 22): the public survey stores it as
+    /// the response's import key, so a resubmission is not stored twice.
+    pub submission_token: String,
 }
 
 /// The public survey page (also used by the one-time invite links).
@@ -208,6 +211,7 @@ pub fn survey_view(
         source: source.to_owned(),
         education: PENDIDIKAN.to_vec(),
         jobs: PEKERJAAN.to_vec(),
+        submission_token: crate::intake::idempotency::new_form_token(),
     }
 }
 
@@ -346,7 +350,15 @@ pub async fn submit_survey(
         SurveySource::Web
     };
     match validate(&survey, &fields, source) {
-        Ok(response) => {
+        Ok(mut response) => {
+            // A resubmission of the same rendering (a retry after a lost answer) finds
+            // its token stored as the import key: the writer stores nothing and the
+            // respondent sees the same thank-you page.
+            response.import_key = fields
+                .get(crate::intake::idempotency::FORM_FIELD)
+                .map(|t| t.trim())
+                .filter(|t| crate::intake::idempotency::valid_key(t))
+                .map(|t| format!("form:{t}"));
             // The same browser sending the same answers again is refused (see
             // `survey::dedupe`); the claim is released when the commit fails.
             let device = crate::auth::cookie(&headers, crate::auth::CSRF_COOKIE).unwrap_or_default();

@@ -8,6 +8,7 @@ mod browser;
 mod holidays;
 mod hostile;
 mod http;
+mod idempotency;
 mod intake;
 mod lapor;
 mod mail;

@@ -462,6 +462,7 @@ fn extras(unit_id: i64) -> ComplaintExtras {
             content: vec![0x89, b'P', b'N', b'G'],
         }],
         notify: vec![ack(unit_id)],
+        idempotency: None,
     }
 }
 
