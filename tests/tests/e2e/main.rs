@@ -10,6 +10,7 @@ mod http;
 mod intake;
 mod lapor;
 mod mail;
+mod mail_corpus;
 mod mail_trust;
 mod privacy;
 mod reports;
