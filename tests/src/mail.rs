@@ -8,7 +8,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use tanggap::domain::{Channel, Role};
+use tanggap::notify::settings::{EmailSettings, ImapSettings, Security, SmtpSettings};
+use tanggap::storage::Store;
+use tanggap::storage::model::{
+    AttachmentInfo, ChannelSettings, ComplaintQuery, ComplaintSummary, MailboxCursor, NewUnit, NewUser, Unit,
+};
+
 use crate::in_ci;
+
+/// The password of the staff accounts [`unit_with_staff`] makes.
+pub const STAFF_PASSWORD: &str = "kata-sandi-uji-123";
 
 /// The IMAP mailbox login the tests use.
 pub const MAILBOX_USER: &str = "pengaduan@dinas.test";
@@ -183,6 +195,16 @@ impl MailServers {
 
     /// Puts a message into the INBOX of `user` (one of the mailboxes above).
     pub async fn append_to(&self, user: &str, raw: &[u8]) {
+        self.append_with(user, raw, None).await;
+    }
+
+    /// Puts a message into the INBOX of `user` with the arrival time (IMAP
+    /// INTERNALDATE, `"13-Feb-1998 08:00:00 +0700"`) a mail server would have given it.
+    pub async fn append_dated(&self, user: &str, raw: &[u8], internal_date: &str) {
+        self.append_with(user, raw, Some(&format!("\"{internal_date}\""))).await;
+    }
+
+    async fn append_with(&self, user: &str, raw: &[u8], internal_date: Option<&str>) {
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.imap_port))
             .await
             .expect("connect IMAP");
@@ -193,7 +215,10 @@ impl MailServers {
             .await
             .map_err(|(e, _)| e)
             .expect("IMAP login");
-        session.append("INBOX", None, None, raw).await.expect("IMAP APPEND");
+        session
+            .append("INBOX", None, internal_date, raw)
+            .await
+            .expect("IMAP APPEND");
         session.logout().await.expect("logout");
     }
 }
@@ -234,4 +259,114 @@ fn user_id(name: &str) -> Option<(u32, u32)> {
         let _ = f.next();
         Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
     })
+}
+
+/// A unit taking complaints by email, with an address of its own.
+pub fn new_unit(code: &str) -> NewUnit {
+    NewUnit {
+        code: code.into(),
+        name: format!("Dinas {code}"),
+        short_name: code.to_uppercase(),
+        address: "Jl. Sudirman No. 1".into(),
+        city: "Dumai".into(),
+        phone: "(0765) 123".into(),
+        email: format!("humas@{code}.test"),
+        time_zone: "Asia/Jakarta".into(),
+        letterhead: vec![code.to_uppercase()],
+        head_title: "Kepala Dinas".into(),
+        head_name: "Budi".into(),
+        head_nip: "1".into(),
+        complaint_channels: vec![Channel::Email],
+    }
+}
+
+/// Email settings for the mailbox `user` on the test servers (plain, loopback).
+pub fn mailbox_settings(user: &str, imap_port: u16, smtp_port: u16) -> EmailSettings {
+    EmailSettings {
+        imap: ImapSettings {
+            host: "127.0.0.1".into(),
+            port: imap_port,
+            security: Security::Plain,
+            user: user.into(),
+            password: MAILBOX_PASSWORD.into(),
+            folder: "INBOX".into(),
+            poll_seconds: 60,
+        },
+        smtp: SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: Security::Plain,
+            user: String::new(),
+            password: String::new(),
+        },
+        from_address: user.into(),
+        from_name: "Pengaduan".into(),
+    }
+}
+
+/// A unit with a `petugas_{code}` and an `admin_{code}` account and, when given, an
+/// email channel.
+pub async fn unit_with_staff(store: &Arc<dyn Store>, code: &str, mail: Option<&EmailSettings>) -> Unit {
+    let id = store.create_unit(&new_unit(code)).await.unwrap();
+    if let Some(mail) = mail {
+        store
+            .set_channel_settings(&ChannelSettings {
+                unit_id: id,
+                channel: "email".into(),
+                config: serde_json::to_value(mail).unwrap(),
+                enabled: true,
+            })
+            .await
+            .unwrap();
+    }
+    let hash = tanggap::passwords::hash(STAFF_PASSWORD).unwrap();
+    for (prefix, role) in [("admin", Role::Admin), ("petugas", Role::Petugas)] {
+        store
+            .create_user(&NewUser {
+                username: format!("{prefix}_{code}"),
+                full_name: format!("{prefix} {code}"),
+                password_hash: hash.clone(),
+                roles: vec![(id, role)],
+            })
+            .await
+            .unwrap();
+    }
+    store.unit_by_code(code).await.unwrap().unwrap()
+}
+
+/// A complaint's attachments split into (the files the sender attached, the raw
+/// messages the intake keeps with every stored mail, issue 22).
+pub fn split_raw(all: Vec<AttachmentInfo>) -> (Vec<AttachmentInfo>, Vec<AttachmentInfo>) {
+    all.into_iter()
+        .partition(|f| f.content_type != tanggap::intake::email::parse::RAW_CONTENT_TYPE)
+}
+
+/// Forgets where the poller got to in `settings`' mailbox, as a crash before the
+/// cursor was written would: the next poll reads everything again.
+pub async fn forget_cursor(store: &Arc<dyn Store>, settings: &EmailSettings) {
+    store
+        .set_mailbox_cursor(
+            &MailboxCursor {
+                mailbox: settings.mailbox_key(),
+                uid_validity: 1,
+                last_uid: 0,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+}
+
+/// A unit's complaints, newest first (up to 500: more than any mail test makes).
+pub async fn all_complaints(store: &Arc<dyn Store>, unit_id: i64) -> Vec<ComplaintSummary> {
+    store
+        .list_complaints(
+            unit_id,
+            &ComplaintQuery {
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
 }

@@ -37,6 +37,16 @@ pub struct SetAsideMail {
     pub set_aside_at: DateTime<Utc>,
 }
 
+/// A thread message (or a complaint) that holds an email key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMail {
+    /// False when the key is a message the unit sent (an answer, an acknowledgement).
+    pub incoming: bool,
+    /// The raw message kept with it (its `message/rfc822` attachment); None for mail
+    /// stored before raw messages were kept, and for outgoing messages.
+    pub raw: Option<Vec<u8>>,
+}
+
 /// The set-aside record of a unit's mailbox.
 #[async_trait]
 pub trait MailStore: Send + Sync {
@@ -45,6 +55,9 @@ pub trait MailStore: Send + Sync {
     async fn set_aside_mail(&self, mail: &SetAsideMail) -> Result<bool, StoreError>;
     /// A unit's set-aside messages, newest first, at most `limit`.
     async fn set_aside_mails(&self, unit_id: i64, limit: i64) -> Result<Vec<SetAsideMail>, StoreError>;
+    /// What a unit holds under an email key (issue 22), to judge a repeat by content:
+    /// None when nothing has that key.
+    async fn stored_mail(&self, unit_id: i64, message_ref: &str) -> Result<Option<StoredMail>, StoreError>;
 }
 
 /// Expands [`MailStore`] for a backend whose struct has `self.pool`.
@@ -102,6 +115,34 @@ macro_rules! impl_mail_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn stored_mail(
+                &self,
+                unit_id: i64,
+                message_ref: &str,
+            ) -> Result<Option<$crate::storage::mail::StoredMail>, StoreError> {
+                let message: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT m.direction, (SELECT a.content FROM attachments a WHERE a.complaint_id = m.complaint_id \
+                     AND a.message_id = m.id AND a.content_type = 'message/rfc822' ORDER BY a.id LIMIT 1) \
+                     FROM complaint_messages m WHERE m.unit_id = $1 AND m.channel = 'email' \
+                     AND m.message_ref = $2 ORDER BY m.id LIMIT 1",
+                )
+                .bind(unit_id)
+                .bind(message_ref)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some((direction, raw)) = message {
+                    return Ok(Some($crate::storage::mail::StoredMail { incoming: direction == "in", raw }));
+                }
+                let complaint: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM complaints WHERE unit_id = $1 AND channel = 'email' AND channel_ref = $2",
+                )
+                .bind(unit_id)
+                .bind(message_ref)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(complaint.map(|_| $crate::storage::mail::StoredMail { incoming: true, raw: None }))
             }
         }
     };

@@ -10,11 +10,11 @@ use hmac::{Hmac, Mac};
 use mail_parser::MessageParser;
 use tanggap::domain::{Channel, Klasifikasi};
 use tanggap::intake::email::EmailIntake;
-use tanggap::notify::settings::{EmailSettings, GatewaySettings, ImapSettings, Security, SmtpSettings};
+use tanggap::notify::settings::{EmailSettings, GatewaySettings, Security};
 use tanggap::notify::{OutboxSender, PassReport, SenderOptions};
 use tanggap::storage::Store;
 use tanggap::storage::model::*;
-use tanggap_tests::mail::{MAILBOX_PASSWORD, MAILBOX_USER, MailServers, free_port};
+use tanggap_tests::mail::{MAILBOX_USER, MailServers, forget_cursor, free_port, mailbox_settings, split_raw};
 use tanggap_tests::{TestDb, on_both_databases};
 
 const PUBLIC_URL: &str = "https://pengaduan.dinas.test";
@@ -39,24 +39,8 @@ fn new_unit() -> NewUnit {
 
 fn email_settings(imap_port: u16, smtp_port: u16) -> EmailSettings {
     EmailSettings {
-        imap: ImapSettings {
-            host: "127.0.0.1".into(),
-            port: imap_port,
-            security: Security::Plain,
-            user: MAILBOX_USER.into(),
-            password: MAILBOX_PASSWORD.into(),
-            folder: "INBOX".into(),
-            poll_seconds: 60,
-        },
-        smtp: SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: smtp_port,
-            security: Security::Plain,
-            user: String::new(),
-            password: String::new(),
-        },
-        from_address: MAILBOX_USER.into(),
         from_name: "Pengaduan Dinas Uji".into(),
+        ..mailbox_settings(MAILBOX_USER, imap_port, smtp_port)
     }
 }
 
@@ -182,7 +166,9 @@ on_both_databases!(
         assert_eq!(record.summary.channel, "email");
         assert_eq!(record.channel_ref.as_deref(), Some("keluhan-001@warga.test"));
         assert_eq!(record.summary.subject, "Jalan rusak di Ratu Sima — mohon perbaikan");
-        assert_eq!(
+        // Received when the mail server took it (just now), not at the sender's Date.
+        assert!((Utc::now() - record.summary.received_at).num_seconds().abs() < 120);
+        assert_ne!(
             record.summary.received_at,
             Utc.with_ymd_and_hms(2026, 3, 2, 2, 15, 0).unwrap()
         );
@@ -194,8 +180,15 @@ on_both_databases!(
         assert!(record.description.contains("“petugas”"), "{}", record.description);
         assert_eq!(record.complainant.name.as_deref(), Some("Budi Santoso"));
         assert_eq!(record.complainant.email.as_deref(), Some("budi@warga.test"));
-        let files = store.attachments(record.summary.id).await.unwrap();
+        let (files, raw) = split_raw(store.attachments(record.summary.id).await.unwrap());
         assert_eq!(files.len(), 1);
+        assert_eq!(raw.len(), 1, "the raw message is kept");
+        let (_, kept) = store
+            .attachment_content(record.summary.id, raw[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.len(), citizen_mail().len(), "byte for byte");
         assert_eq!(files[0].filename, "foto-jalan.jpg");
         assert_eq!(
             files[0].content_type, "application/pdf",
@@ -303,21 +296,12 @@ on_both_databases!(
         assert_eq!(poll(&intake).await, (0, 0, 0));
         servers.append(&citizen_mail()).await;
         assert_eq!(poll(&intake).await, (0, 0, 1));
-        store
-            .set_mailbox_cursor(
-                &MailboxCursor {
-                    mailbox: settings.mailbox_key(),
-                    uid_validity: 1,
-                    last_uid: 0,
-                },
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+        forget_cursor(&store, &settings).await;
         assert_eq!(poll(&intake).await, (0, 0, 4));
         assert_eq!(complaints(&store, unit.id).await.len(), 1);
         assert_eq!(store.complaint_messages(record.summary.id).await.unwrap().len(), 4);
-        assert_eq!(store.attachments(record.summary.id).await.unwrap().len(), 1);
+        let (files, raw) = split_raw(store.attachments(record.summary.id).await.unwrap());
+        assert_eq!((files.len(), raw.len()), (1, 3), "one file, three raw messages");
         assert_eq!(sender.run_pass(Utc::now()).await.unwrap(), PassReport::default());
         assert_eq!(servers.sent_messages().len(), 1);
 

@@ -12,6 +12,7 @@ mod idempotency;
 mod intake;
 mod lapor;
 mod mail;
+mod mail_corpus;
 mod mail_trust;
 mod privacy;
 mod reports;
