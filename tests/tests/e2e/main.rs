@@ -26,5 +26,5 @@ mod survey;
 mod survey_admin;
 mod survey_data;
 mod triage;
-mod upgrade;
 mod two_servers;
+mod upgrade;
