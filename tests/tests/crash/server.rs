@@ -8,21 +8,18 @@ use std::time::{Duration, Instant, SystemTime};
 /// The `tanggap` binary cargo built into this target directory (or `TANGGAP_BIN`).
 /// Cargo does not hand a test of another package the binary's path, so it is found
 /// beside the test executable (`target/debug/deps/crash-*` -> `target/debug/tanggap`);
-/// `cargo test --workspace` builds it, a single `--test crash` run needs
-/// `cargo build --workspace` first. A binary older than the library it is built from
-/// is refused: it would test yesterday's code.
+/// `cargo test --workspace` builds it (the server's own integration tests need it),
+/// a single run with `cargo test --workspace --no-run --test crash --test cli`. A binary older than
+/// the newest build of the library is refused: it would test yesterday's code.
 pub fn tanggap_binary() -> PathBuf {
+    const BUILD: &str = "cargo test --workspace --no-run --test crash --test cli";
     if let Ok(path) = std::env::var("TANGGAP_BIN") {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps folder");
     let bin = deps.parent().expect("profile folder").join("tanggap");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --workspace` before `cargo test --workspace --test crash`",
-        bin.display()
-    );
+    assert!(bin.exists(), "{} is missing: build it with `{BUILD}`", bin.display());
     let built = modified(&bin);
     let newest_lib = std::fs::read_dir(deps)
         .expect("read deps")
@@ -36,7 +33,7 @@ pub fn tanggap_binary() -> PathBuf {
     if let Some(lib) = newest_lib {
         assert!(
             built >= lib,
-            "{} is older than the tanggap library: run `cargo build --workspace` first",
+            "{} is older than the tanggap library: build it with `{BUILD}`",
             bin.display()
         );
     }
