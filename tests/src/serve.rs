@@ -187,14 +187,40 @@ where
 
 /// A TCP proxy on a loopback port in front of `target` (a database server).
 /// [`TcpProxy::cut`] closes every open connection and refuses new ones, as a
-/// network failure or a database restart would; [`TcpProxy::restore`] lets
-/// connections through again.
+/// database restart would; [`TcpProxy::stall`] keeps every connection open but
+/// forwards nothing and answers no new one, as a network partition would (the case
+/// where a client without its own timeout hangs); [`TcpProxy::restore`] lets
+/// traffic through again.
 pub struct TcpProxy {
     /// The proxy's port on 127.0.0.1.
     pub port: u16,
     cut: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
     accept: tokio::task::JoinHandle<()>,
+}
+
+/// Copies one direction of a connection, holding the bytes while `stalled`.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    stalled: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        while stalled.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl TcpProxy {
@@ -203,19 +229,31 @@ impl TcpProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let cut = Arc::new(AtomicBool::new(false));
+        let stalled = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
         let accept = {
-            let (cut, connections) = (cut.clone(), connections.clone());
+            let (cut, stalled, connections) = (cut.clone(), stalled.clone(), connections.clone());
             tokio::spawn(async move {
-                while let Ok((mut inbound, _)) = listener.accept().await {
+                while let Ok((inbound, _)) = listener.accept().await {
                     if cut.load(Ordering::SeqCst) {
                         drop(inbound);
                         continue;
                     }
+                    let stalled = stalled.clone();
                     let task = tokio::spawn(async move {
-                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        // A connection made during a stall is held open, unanswered.
+                        while stalled.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
                         }
+                        let Ok(outbound) = tokio::net::TcpStream::connect(target).await else {
+                            return;
+                        };
+                        let (in_read, in_write) = inbound.into_split();
+                        let (out_read, out_write) = outbound.into_split();
+                        tokio::join!(
+                            pump(in_read, out_write, stalled.clone()),
+                            pump(out_read, in_write, stalled)
+                        );
                     });
                     connections.lock().expect("proxy lock").push(task.abort_handle());
                 }
@@ -224,6 +262,7 @@ impl TcpProxy {
         TcpProxy {
             port,
             cut,
+            stalled,
             connections,
             accept,
         }
@@ -237,9 +276,16 @@ impl TcpProxy {
         }
     }
 
-    /// Lets new connections through again.
+    /// Keeps every connection open but forwards nothing, and leaves new ones
+    /// unanswered.
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets traffic through again.
     pub fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
+        self.stalled.store(false, Ordering::SeqCst);
     }
 }
 

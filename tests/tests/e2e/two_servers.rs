@@ -296,6 +296,24 @@ async fn readyz_follows_the_database_without_a_restart() {
     })
     .await;
     assert!(back.is_some(), "ready again once the database is back");
+
+    // A partition: connections stay open but nothing comes back. Without its own
+    // bound the probe would hang on its connection (the pool has no query timeout).
+    proxy.stall();
+    for _ in 0..2 {
+        let (status, took) = ready(client.clone(), server.address.clone()).await;
+        assert_eq!(status, 503, "not ready while the database does not answer");
+        assert!(
+            took < Duration::from_secs(5),
+            "the probe answers within its bound: {took:?}"
+        );
+    }
+    proxy.restore();
+    let back = eventually(Duration::from_secs(30), || async {
+        (ready(client.clone(), server.address.clone()).await.0 == 200).then_some(())
+    })
+    .await;
+    assert!(back.is_some(), "ready again once the partition is over");
     assert!(server.is_running(), "the same process, never restarted");
 }
 
