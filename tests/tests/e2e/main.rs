@@ -21,4 +21,5 @@ mod storage;
 mod survey;
 mod survey_admin;
 mod survey_data;
+mod survey_files;
 mod triage;
