@@ -136,11 +136,12 @@ fn queries() -> Vec<IkmQuery> {
     ]
 }
 
+/// What a reader made of a file: the rejected lines with their reasons and the
+/// report (none when no row was taken), or the whole file's error.
+type Outcome = Result<(Vec<(u64, String)>, Option<IkmReport>), String>;
+
 /// The row-wise reference: every reason worded, then the frame-based engine.
-fn reference(
-    data: Result<interchange::InterchangeData, interchange::InterchangeError>,
-    query: &IkmQuery,
-) -> Result<(Vec<(u64, String)>, Option<IkmReport>), String> {
+fn reference(data: Result<interchange::InterchangeData, interchange::InterchangeError>, query: &IkmQuery) -> Outcome {
     let data = data.map_err(|e| e.to_string())?;
     let rejected = data.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
     if data.columns.is_empty() {
@@ -152,10 +153,7 @@ fn reference(
 }
 
 /// The streaming path, worded the same way.
-fn streaming(
-    data: Result<analytics::survey_file::FileIkm, FileError>,
-    rules: &RuleSet,
-) -> Result<(Vec<(u64, String)>, Option<IkmReport>), String> {
+fn streaming(data: Result<analytics::survey_file::FileIkm, FileError>, rules: &RuleSet) -> Outcome {
     let data = data.map_err(|e| interchange::InterchangeError::from(e).to_string())?;
     let rejected = data
         .rejected
@@ -166,10 +164,7 @@ fn streaming(
 }
 
 /// Same rejections, same groups, same figures (the interval to the cent).
-fn assert_same(
-    got: &Result<(Vec<(u64, String)>, Option<IkmReport>), String>,
-    want: &Result<(Vec<(u64, String)>, Option<IkmReport>), String>,
-) {
+fn assert_same(got: &Outcome, want: &Outcome) {
     let (Ok((got_rejected, got)), Ok((want_rejected, want))) = (got, want) else {
         assert_eq!(got.is_err(), want.is_err(), "{got:?} vs {want:?}");
         return;
