@@ -70,6 +70,7 @@ mod numeric;
 mod par;
 pub mod rules;
 pub mod sample;
+pub mod survey_file;
 pub mod synthetic;
 pub mod table;
 

@@ -3,6 +3,9 @@
 //! JSON; rows it could not take are listed on standard error with their line.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+
+use analytics::survey_file::ReadAt;
 
 use crate::cli::IkmArgs;
 use crate::survey::interchange;
@@ -43,27 +46,36 @@ pub fn ikm(args: &IkmArgs) -> anyhow::Result<String> {
         }
         Err(e) => return Err(e),
     };
-    let bytes = std::fs::read(&args.input)
+    // Read streaming and column-wise: memory follows the groups, not the file.
+    let file = std::fs::File::open(&args.input)
         .map_err(|e| anyhow::anyhow!("berkas {} tidak dapat dibuka: {e}", args.input.display()))?;
+    let mut magic = [0u8; 4];
     let is_parquet = args
         .input
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        || bytes.starts_with(b"PAR1");
+        || (ReadAt::read_exact_at(&file, 0, &mut magic).is_ok() && &magic == b"PAR1");
     let data = if is_parquet {
-        let table = analytics::table::read_parquet(bytes)?;
-        interchange::read_table(&table, &query.rule_set, &args.unit)?
+        analytics::survey_file::ikm_parquet(&file, &query, &args.unit)
     } else {
-        interchange::read_csv(bytes.as_slice(), &query.rule_set, &args.unit)?
-    };
-    for row in &data.rejected {
-        eprintln!("baris {} dilewati: {}", row.line, row.reason);
+        analytics::survey_file::ikm_csv(&file, &query, &args.unit)
     }
-    if data.columns.is_empty() {
+    .map_err(interchange::InterchangeError::from)?;
+    {
+        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+        for row in &data.rejected {
+            let _ = writeln!(
+                err,
+                "baris {} dilewati: {}",
+                row.line,
+                interchange::reason(&row.problem, &query.rule_set)
+            );
+        }
+    }
+    if data.accepted == 0 {
         anyhow::bail!("tidak ada baris yang dapat dihitung / no usable rows");
     }
-    let frame = data.columns.into_frame()?;
-    let report = analytics::ikm(&frame, &query)?;
+    let report = data.report;
     match args.format.as_str() {
         "json" => Ok(serde_json::to_string_pretty(&report)? + "\n"),
         "csv" => render_csv(&report),

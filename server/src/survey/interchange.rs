@@ -1,12 +1,18 @@
 //! The survey interchange file (../shared/domain/SKM.md, "Interchange layout"): one
-//! row per respondent, UTF-8 CSV with a header. Read by the analytics command line
-//! (and later the survey import); element columns are recognised by `u1..uN` or by
-//! element name in any order, so files that list Pengaduan before Sarana land right.
+//! row per respondent, UTF-8 CSV with a header. Element columns are recognised by
+//! `u1..uN` or by element name in any order, so files that list Pengaduan before
+//! Sarana land right.
+//!
+//! `tanggap analytics ikm` reads files with the streaming, column-wise readers of
+//! `analytics::survey_file` and words their rejections with [`reason`]. The row-wise
+//! readers here ([`read_csv`], [`read_table`]) build whole columns of owned cells;
+//! they stay as the reference the streaming path is checked against, row for row
+//! and group for group (tests/tests/e2e/survey_files.rs).
 
 use std::io::Read;
 
+use analytics::survey_file::{FileError, Layout, PROFILE, RowProblem};
 use analytics::{RuleSet, SurveyColumns, SurveyRow};
-use chrono::NaiveDate;
 
 /// Why a file could not be read at all (as opposed to single bad rows).
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +26,12 @@ pub enum InterchangeError {
     /// No element column was recognised.
     #[error("tidak ada kolom unsur yang dikenali (u1..u{0} atau nama unsur) / no element column recognised")]
     NoElements(usize),
+    /// Not Parquet, cut short, or unreadable.
+    #[error("berkas tidak dapat dibaca / unreadable file: {0}")]
+    Unreadable(String),
+    /// The question cannot be answered on this file.
+    #[error(transparent)]
+    Analytics(#[from] analytics::AnalyticsError),
 }
 
 /// One row that was skipped, with its line number (header = line 1) and reason.
@@ -40,26 +52,30 @@ pub struct InterchangeData {
     pub rejected: Vec<RejectedRow>,
 }
 
-/// Lowercase ASCII letters and digits only: "Sistem, Mekanisme, dan Prosedur" and
-/// "sistem mekanisme dan prosedur" compare equal.
-pub fn normalize(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+pub use analytics::survey_file::{normalize, parse_date};
+
+/// The reason shown for a row the streaming readers skipped, worded as the row-wise
+/// reader words it.
+pub fn reason(problem: &RowProblem, rule_set: &RuleSet) -> String {
+    match problem {
+        RowProblem::Unreadable(e) => format!("baris tidak dapat dibaca: {e}"),
+        RowProblem::BadDate(v) => format!("tanggal tidak valid: {v:?}"),
+        RowProblem::BadScore { element, value } => {
+            format!("nilai {} harus 1-4, bukan {value:?}", rule_set.elements[*element].code)
+        }
+        RowProblem::NoScores => "tidak ada nilai unsur yang diisi".into(),
+    }
 }
 
-/// Profile columns the layout knows.
-const PROFILE: [&str; 3] = ["jenis_kelamin", "pendidikan", "pekerjaan"];
-
-/// Reads a date as ISO (2026-11-22) or Indonesian day-first (22/11/2026, 22-11-2026).
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
-        .or_else(|_| NaiveDate::parse_from_str(t, "%d-%m-%Y"))
-        .ok()
+impl From<FileError> for InterchangeError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::MissingColumn(c) => InterchangeError::MissingColumn(c),
+            FileError::NoElements(k) => InterchangeError::NoElements(k),
+            FileError::Unreadable(why) => InterchangeError::Unreadable(why),
+            FileError::Analytics(e) => InterchangeError::Analytics(e),
+        }
+    }
 }
 
 /// Reads an interchange CSV (comma or semicolon separated) for `rule_set`.
@@ -112,29 +128,10 @@ fn read_records(
     rule_set: &RuleSet,
     default_unit: &str,
 ) -> Result<InterchangeData, InterchangeError> {
-    let headers: Vec<String> = raw_headers.iter().map(|h| normalize(h)).collect();
-    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| normalize(n) == *h));
-    let date_col = find(&["tanggal", "date"]).ok_or_else(|| InterchangeError::MissingColumn("tanggal".into()))?;
-    let unit_col = find(&["unit"]);
-    let service_col = find(&["layanan", "jenis_layanan", "service"]);
-    // (element index, column): by `u1..uN`, code, key or name, via the rule set.
-    let element_cols: Vec<(usize, usize)> = raw_headers
-        .iter()
-        .enumerate()
-        .filter_map(|(col, h)| {
-            let element = rule_set.element_for_header(h)?;
-            rule_set
-                .elements
-                .iter()
-                .position(|e| e.key == element.key)
-                .map(|i| (i, col))
-        })
-        .collect();
-    if element_cols.is_empty() {
-        return Err(InterchangeError::NoElements(rule_set.elements.len()));
-    }
-    let profile_cols: Vec<Option<usize>> = PROFILE.iter().map(|p| find(&[p])).collect();
-    let umur_col = find(&["umur", "usia"]);
+    let layout = Layout::resolve(raw_headers, rule_set)?;
+    let (date_col, unit_col, service_col, umur_col) = (layout.date, layout.unit, layout.service, layout.umur);
+    let element_cols = layout.elements;
+    let profile_cols = layout.profile;
     let keys = rule_set.element_keys();
     let mut columns = SurveyColumns::new(&keys, &PROFILE);
     let mut rejected = Vec::new();
@@ -203,6 +200,7 @@ fn read_records(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn element_names_are_recognised_in_any_order() {

@@ -25,6 +25,7 @@ mod storage;
 mod survey;
 mod survey_admin;
 mod survey_data;
+mod survey_files;
 mod triage;
 mod two_servers;
 mod upgrade;

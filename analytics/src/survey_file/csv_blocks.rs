@@ -1,0 +1,346 @@
+//! CSV survey files in blocks: the calling thread reads the file in blocks of a few
+//! megabytes cut at record boundaries; worker threads parse each block into reused
+//! byte records, check it column by column and add its rows to their sums. Memory is
+//! a few blocks per thread whatever the file's length.
+//!
+//! The dialect is the row-wise reader's: a UTF-8 BOM is skipped, the separator is `;`
+//! when the first line has more semicolons than commas (else `,`), rows may be short
+//! or long, a record that is not UTF-8 is rejected with the CSV reader's own words.
+
+use std::io::Read;
+use std::sync::{Mutex, mpsc};
+
+use csv::{ByteRecord, ReaderBuilder};
+
+use super::cells::{self, DateCache};
+use super::{FileError, FileIkm, Layout, Plan, Rejected, RowProblem, Sums, TEXT_SLOTS, run_workers, threads};
+use crate::ikm::IkmQuery;
+
+/// Bytes per block handed to a worker (a block grows when one record is longer).
+#[cfg(not(test))]
+const BLOCK: usize = 4 << 20;
+/// Records parsed and checked together inside a block.
+#[cfg(not(test))]
+const CHUNK: usize = 8192;
+/// Tiny blocks and chunks in tests, so small files cross many boundaries.
+#[cfg(test)]
+const BLOCK: usize = 256;
+#[cfg(test)]
+const CHUNK: usize = 7;
+
+fn builder(delimiter: u8) -> ReaderBuilder {
+    let mut b = ReaderBuilder::new();
+    b.delimiter(delimiter).flexible(true).has_headers(false);
+    b
+}
+
+/// Reads until `buf` holds `target` bytes; true at the end of the input.
+fn fill(input: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> Result<bool, FileError> {
+    if buf.len() >= target {
+        return Ok(false);
+    }
+    let want = target - buf.len();
+    let got = input
+        .by_ref()
+        .take(want as u64)
+        .read_to_end(buf)
+        .map_err(|e| FileError::Unreadable(e.to_string()))?;
+    Ok(got < want)
+}
+
+/// Where to cut `block` so it ends with whole records: after the last line break when
+/// it holds no quote (every line break then ends a record), else before the last
+/// record the CSV reader finds. `None` when the block holds less than one record.
+fn cut_point(block: &[u8], delimiter: u8) -> Option<usize> {
+    if !block.contains(&b'"') {
+        return block.iter().rposition(|b| *b == b'\n').map(|p| p + 1);
+    }
+    let mut reader = builder(delimiter).from_reader(block);
+    let mut record = ByteRecord::new();
+    let mut last_start = 0;
+    loop {
+        let start = reader.position().byte() as usize;
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => last_start = start,
+            _ => break,
+        }
+    }
+    (last_start > 0).then_some(last_start)
+}
+
+/// A block of whole records and where it starts in the file.
+struct Block {
+    index: usize,
+    /// Offset of the first byte in the text (after the BOM).
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+/// What a worker learnt of one block.
+struct BlockOut {
+    index: usize,
+    offset: u64,
+    records: u64,
+    newlines: u64,
+    /// (record index in the block, problem); an unreadable record's position is
+    /// block-relative until [`finish_lines`].
+    rejected: Vec<(u64, Problem)>,
+}
+
+enum Problem {
+    Row(RowProblem),
+    /// Invalid UTF-8: (record in block, line in block, byte in block, field, valid up to).
+    Utf8(u64, u64, u64, usize, usize),
+}
+
+/// Reads an interchange CSV and computes `query` over its rows (see the module
+/// docs). `default_unit` names the unit of rows without one.
+pub fn ikm_csv(mut input: impl Read, query: &IkmQuery, default_unit: &str) -> Result<FileIkm, FileError> {
+    let plan = Plan::new(query)?;
+    let mut buf = Vec::new();
+    let mut eof = fill(&mut input, &mut buf, BLOCK)?;
+    while !eof && !buf.contains(&b'\n') {
+        let target = buf.len() * 2;
+        eof = fill(&mut input, &mut buf, target)?;
+    }
+    let bom = if buf.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let first_line = buf[bom..].split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| first_line.iter().filter(|b| **b == c).count();
+    let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
+    // The header record, whole (a quoted header may span lines).
+    let (header, data_start) = loop {
+        let text = &buf[bom..];
+        let mut reader = builder(delimiter).from_reader(text);
+        let mut record = ByteRecord::new();
+        let read = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| FileError::Unreadable(e.to_string()))?;
+        let end = reader.position().byte() as usize;
+        if eof || (read && end < text.len()) {
+            break (record, end);
+        }
+        let target = buf.len() * 2;
+        eof = fill(&mut input, &mut buf, target)?;
+    };
+    let headers: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .map(|(field, h)| {
+            std::str::from_utf8(h).map_err(|e| FileError::Unreadable(utf8_message(0, 1, 0, field, e.valid_up_to())))
+        })
+        .collect::<Result<_, _>>()?;
+    let layout = Layout::resolve(&headers, &query.rule_set)?;
+    let header_lines = buf[bom..bom + data_start].iter().filter(|b| **b == b'\n').count() as u64;
+    let k = query.rule_set.elements.len();
+
+    let workers = threads();
+    let (tx, rx) = mpsc::sync_channel::<Block>(workers);
+    let rx = Mutex::new(rx);
+    let produce = move || {
+        let mut carry = buf.split_off(bom + data_start);
+        let (mut index, mut offset) = (0, data_start as u64);
+        let mut target = BLOCK;
+        loop {
+            if !eof {
+                eof = fill(&mut input, &mut carry, target)?;
+            }
+            if carry.is_empty() {
+                return Ok(());
+            }
+            let cut = if eof {
+                carry.len()
+            } else {
+                match cut_point(&carry, delimiter) {
+                    Some(cut) => cut,
+                    None => {
+                        target = carry.len() * 2;
+                        continue;
+                    }
+                }
+            };
+            target = BLOCK;
+            let rest = carry.split_off(cut);
+            let block = Block {
+                index,
+                offset,
+                bytes: std::mem::replace(&mut carry, rest),
+            };
+            index += 1;
+            offset += cut as u64;
+            if tx.send(block).is_err() {
+                return Ok(());
+            }
+        }
+    };
+    let next = || rx.lock().expect("no poisoned lock").recv().ok();
+    let work = |block: Block, sums: &mut Sums| Ok(read_block(&block, delimiter, &layout, k, default_unit, sums));
+    let (sums, mut outs) = run_workers(&plan, workers, produce, next, work)?;
+    outs.sort_by_key(|o| o.index);
+    let rejected = finish_lines(&outs, header_lines);
+    plan.finish(sums, rejected)
+}
+
+/// The CSV reader's words for a record that is not UTF-8.
+fn utf8_message(record: u64, line: u64, byte: u64, field: usize, valid_up_to: usize) -> String {
+    format!(
+        "CSV parse error: record {record} (line {line}, field: {field}, byte: {byte}): \
+         invalid utf-8: invalid UTF-8 in field {field} near byte index {valid_up_to}"
+    )
+}
+
+/// Line numbers over the whole file once every block's record count is known.
+fn finish_lines(outs: &[BlockOut], header_lines: u64) -> Vec<Rejected> {
+    let (mut records_before, mut lines_before) = (0u64, header_lines);
+    let mut rejected = Vec::new();
+    for out in outs {
+        for (i, problem) in &out.rejected {
+            let line = records_before + i + 2;
+            let problem = match problem {
+                Problem::Row(p) => p.clone(),
+                Problem::Utf8(record, l, byte, field, valid) => RowProblem::Unreadable(utf8_message(
+                    records_before + record + 1,
+                    lines_before + l,
+                    out.offset + byte,
+                    *field,
+                    *valid,
+                )),
+            };
+            rejected.push(Rejected { line, problem });
+        }
+        records_before += out.records;
+        lines_before += out.newlines;
+    }
+    rejected
+}
+
+/// Column passes over records of one chunk, reused from chunk to chunk.
+#[derive(Default)]
+struct Scratch {
+    records: Vec<ByteRecord>,
+    readable: Vec<bool>,
+    days: Vec<Option<i32>>,
+    scores: Vec<u8>,
+    bad: Vec<Option<usize>>,
+    dates: DateCache,
+}
+
+/// A cell of a readable record, trimmed.
+fn cell(record: &ByteRecord, col: usize) -> &str {
+    // SAFETY: only called on records checked to be UTF-8 field by field.
+    record
+        .get(col)
+        .map(|c| unsafe { std::str::from_utf8_unchecked(c) }.trim())
+        .unwrap_or_default()
+}
+
+fn read_block(
+    block: &Block,
+    delimiter: u8,
+    layout: &Layout,
+    k: usize,
+    default_unit: &str,
+    sums: &mut Sums,
+) -> BlockOut {
+    let mut reader = builder(delimiter).from_reader(&block.bytes[..]);
+    let mut s = Scratch::default();
+    let mut out = BlockOut {
+        index: block.index,
+        offset: block.offset,
+        records: 0,
+        newlines: block.bytes.iter().filter(|b| **b == b'\n').count() as u64,
+        rejected: Vec::new(),
+    };
+    loop {
+        let mut n = 0;
+        while n < CHUNK {
+            if s.records.len() == n {
+                s.records.push(ByteRecord::new());
+            }
+            match reader.read_byte_record(&mut s.records[n]) {
+                Ok(true) => n += 1,
+                _ => break,
+            }
+        }
+        if n == 0 {
+            return out;
+        }
+        check_chunk(&mut s, n, layout, k);
+        for r in 0..n {
+            let index = out.records + r as u64;
+            let record = &s.records[r];
+            if !s.readable[r] {
+                let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+                let (field, valid) = record
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, f)| std::str::from_utf8(f).err().map(|e| (i, e.valid_up_to())))
+                    .unwrap_or_default();
+                out.rejected
+                    .push((index, Problem::Utf8(pos.record(), pos.line(), pos.byte(), field, valid)));
+                continue;
+            }
+            let problem = match (s.days[r], s.bad[r]) {
+                (None, _) => Some(RowProblem::BadDate(cell(record, layout.date).to_owned())),
+                (_, Some(slot)) => {
+                    let (element, col) = layout.elements[slot];
+                    Some(RowProblem::BadScore {
+                        element,
+                        value: cell(record, col).to_owned(),
+                    })
+                }
+                _ if s.scores[r * k..(r + 1) * k].iter().all(|v| *v == 0) => Some(RowProblem::NoScores),
+                _ => None,
+            };
+            if let Some(p) = problem {
+                out.rejected.push((index, Problem::Row(p)));
+                continue;
+            }
+            let text = |col: Option<usize>| col.map(|c| cell(record, c)).filter(|v| !v.is_empty());
+            let texts: [Option<&str>; TEXT_SLOTS] = [
+                Some(text(layout.unit).unwrap_or(default_unit)),
+                Some(layout.service.map(|c| cell(record, c)).unwrap_or_default()),
+                text(layout.profile[0]),
+                text(layout.profile[1]),
+                text(layout.profile[2]),
+            ];
+            let umur = layout.umur.and_then(|c| cells::umur(cell(record, c)));
+            sums.push(s.days[r].expect("checked"), &s.scores[r * k..(r + 1) * k], &texts, umur);
+        }
+        out.records += n as u64;
+    }
+}
+
+/// Checks `n` records column by column: readable (UTF-8), date, every score.
+fn check_chunk(s: &mut Scratch, n: usize, layout: &Layout, k: usize) {
+    let records = &s.records[..n];
+    s.readable.clear();
+    s.readable.extend(
+        records
+            .iter()
+            .map(|r| r.as_slice().is_ascii() || r.iter().all(|f| std::str::from_utf8(f).is_ok())),
+    );
+    s.days.clear();
+    let dates = &mut s.dates;
+    s.days.extend(
+        records
+            .iter()
+            .zip(&s.readable)
+            .map(|(r, ok)| if *ok { dates.day(cell(r, layout.date)) } else { None }),
+    );
+    s.scores.clear();
+    s.scores.resize(n * k, 0);
+    s.bad.clear();
+    s.bad.resize(n, None);
+    for (slot, (element, col)) in layout.elements.iter().enumerate() {
+        for (r, record) in records.iter().enumerate() {
+            if !s.readable[r] {
+                continue;
+            }
+            match cells::score(cell(record, *col)) {
+                Ok(0) => {}
+                Ok(v) => s.scores[r * k + element] = v,
+                Err(()) => s.bad[r] = Some(slot),
+            }
+        }
+    }
+}

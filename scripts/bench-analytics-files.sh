@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# `tanggap analytics ikm` on survey files side by side with DuckDB (issue 18).
+#
+# 1. Writes survey files in the SKM.md interchange layout with pyarrow: 40 units,
+#    25 services, 12 months of 2025, 2% of scores unanswered, scores as int8 (as
+#    pandas/pyarrow write them), `tanggal` as date32; as Parquet and as CSV.
+# 2. Installs duckdb and pyarrow from PyPI into a venv (once, in $VENV).
+# 3. Times `tanggap analytics ikm --input F --group-by unit,layanan,bulan` (release
+#    build) and the same cube in DuckDB on the same file, alternating, $RUNS times
+#    each, with `/usr/bin/time -f '%e s %M KB'` (wall time, peak resident memory of
+#    the whole process; DuckDB's includes starting Python).
+# 4. Compares every group's n, konversi and mutu between the two (exact: DuckDB gives
+#    integer sums and counts, the index is then computed with fractions) and fails
+#    on any difference.
+#
+# Usage: scripts/bench-analytics-files.sh [rows...]   (default: 1000000 10000000)
+# Environment: RUNS (default 3), VENV (default target/bench-venv), WORK (default a
+# temporary directory, removed at the end), TANGGAP_BIN (default: build
+# target/release/tanggap with `cargo build --release --workspace`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000)
+runs="${RUNS:-3}"
+venv="${VENV:-$PWD/target/bench-venv}"
+if [ -n "${WORK:-}" ]; then
+  work="$WORK"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
+if [ -n "${TANGGAP_BIN:-}" ]; then
+  bin="$TANGGAP_BIN"
+else
+  cargo build -q --release --workspace
+  bin="$PWD/target/release/tanggap"
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q duckdb pyarrow
+fi
+py="$venv/bin/python"
+"$py" -c 'import duckdb, pyarrow; print("duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__)'
+
+cat > "$work/make.py" <<'EOF'
+# Writes N rows in the interchange layout as F.parquet and F.csv.
+import sys
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+n, stem = int(sys.argv[1]), sys.argv[2]
+rng = np.random.default_rng(18)
+units = np.array([f"unit-{i:02d}" for i in range(40)])
+services = np.array([f"layanan-{i:02d}" for i in range(25)])
+start = np.datetime64("2025-01-01")
+columns = {
+    "tanggal": pa.array(start + rng.integers(0, 365, n).astype("timedelta64[D]"), pa.date32()),
+    "unit": pa.array(units[rng.integers(0, 40, n)]),
+    "layanan": pa.array(services[rng.integers(0, 25, n)]),
+}
+for e in range(1, 10):
+    scores = rng.integers(1, 5, n, dtype=np.int8)
+    columns[f"u{e}"] = pa.array(scores, pa.int8(), mask=rng.random(n) < 0.02)
+table = pa.table(columns)
+pq.write_table(table, f"{stem}.parquet")
+pacsv.write_csv(table, f"{stem}.csv", pacsv.WriteOptions(quoting_style="needed"))
+EOF
+
+cat > "$work/duck.py" <<'EOF'
+# The same cube in DuckDB: respondents, and per element the answered count and sum.
+import sys
+import duckdb
+
+path, out = sys.argv[1], sys.argv[2]
+read = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}')"
+elements = ", ".join(f"count(u{e}) c{e}, sum(u{e}) s{e}" for e in range(1, 10))
+duckdb.connect().execute(
+    f"copy (select unit, layanan, strftime(tanggal, '%Y-%m') bulan, count(*) n, {elements} "
+    f"from {read} group by all) to '{out}' (header)"
+)
+EOF
+
+cat > "$work/compare.py" <<'EOF'
+# Every group's n, konversi and mutu: Tanggap's CSV output against DuckDB's sums.
+import csv
+import sys
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+ours, theirs = sys.argv[1], sys.argv[2]
+
+def grade(konversi):
+    return "A" if konversi >= Decimal("88.31") else "B" if konversi >= Decimal("76.61") else \
+        "C" if konversi >= Decimal("65.00") else "D"
+
+want = {}
+with open(theirs) as f:
+    for r in csv.DictReader(f):
+        nrrs = [Fraction(int(r[f"s{e}"]), int(r[f"c{e}"])) for e in range(1, 10) if int(r[f"c{e}"]) > 0]
+        exact = sum(nrrs) / len(nrrs) * 25
+        konversi = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP)
+        want[(r["unit"], r["layanan"], r["bulan"])] = (int(r["n"]), konversi, grade(konversi))
+got = {}
+with open(ours) as f:
+    for r in csv.DictReader(f):
+        got[(r["unit"], r["service"], r["month"])] = (int(r["n"]), Decimal(r["konversi"]), r["mutu"])
+missing = want.keys() - got.keys()
+extra = got.keys() - want.keys()
+differ = [k for k in want.keys() & got.keys() if want[k] != got[k]]
+print(f"groups: duckdb {len(want)}, tanggap {len(got)}; missing {len(missing)}, extra {len(extra)}, "
+      f"different n/konversi/mutu {len(differ)}")
+for k in differ[:5]:
+    print("  ", k, "duckdb", want[k], "tanggap", got[k])
+sys.exit(1 if missing or extra or differ else 0)
+EOF
+
+timed() {
+  # label, then the command; prints "label  12.34 s 123456 KB"
+  local label="$1"; shift
+  /usr/bin/time -f '%e s %M KB' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
+    cat "$work/stderr" >&2
+    exit 1
+  }
+  printf '%-34s %s\n' "$label" "$(cat "$work/time")"
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD)"
+for rows in "${sizes[@]}"; do
+  stem="$work/survey-$rows"
+  [ -f "$stem.parquet" ] || "$py" "$work/make.py" "$rows" "$stem"
+  ls -l "$stem.parquet" "$stem.csv" | awk '{print $5, $9}'
+  for kind in parquet csv; do
+    file="$stem.$kind"
+    for run in $(seq 1 "$runs"); do
+      timed "tanggap $rows $kind #$run" "$bin" analytics ikm --input "$file" --group-by unit,layanan,bulan \
+        --format csv
+      timed "duckdb  $rows $kind #$run" "$py" "$work/duck.py" "$file" "$work/duck.csv"
+    done
+    "$bin" analytics ikm --input "$file" --group-by unit,layanan,bulan --format csv > "$work/ours.csv"
+    "$py" "$work/duck.py" "$file" "$work/duck.csv"
+    "$py" "$work/compare.py" "$work/ours.csv" "$work/duck.csv"
+  done
+done
