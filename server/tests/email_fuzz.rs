@@ -3,7 +3,7 @@
 //! colliding Message-IDs and thread references, truncated and bit-flipped bytes)
 //! never panics the parser, stays within a memory bound, and every message ends
 //! either stored (its raw bytes kept once) or set aside with a reason, never both,
-//! on a real SQLite database.
+//! on a real SQLite database and a real PostgreSQL database.
 //!
 //! Bounded for CI; a longer run: `PROPTEST_CASES=5000 cargo test --workspace --test
 //! email_fuzz`. The corpus in `tests/corpus/mail` (inputs that once failed included)
@@ -348,11 +348,52 @@ fn check_parse(raw: &[u8]) {
     assert_eq!(parsed.content_hash, content_hash(raw));
 }
 
-/// One SQLite database with a unit taking email, shared by the cases of a run.
+/// The database a fixture checks outcomes in, read directly (not through the store).
+enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Db {
+    /// Raw messages kept as attachments with this SHA-256.
+    async fn kept(&self, sha: &str) -> i64 {
+        let sql = "SELECT COUNT(*) FROM attachments WHERE content_type = $1 AND sha256 = $2";
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(RAW_CONTENT_TYPE)
+                    .bind(sha)
+                    .fetch_one(pool)
+                    .await
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(RAW_CONTENT_TYPE)
+                    .bind(sha)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .unwrap()
+    }
+
+    /// Whether the message with this UID was set aside.
+    async fn set_aside(&self, uid: u32) -> bool {
+        let sql = "SELECT COUNT(*) FROM mail_set_aside WHERE uid = $1";
+        let n: i64 = match self {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).bind(i64::from(uid)).fetch_one(pool).await,
+            Db::Postgres(pool) => sqlx::query_scalar(sql).bind(i64::from(uid)).fetch_one(pool).await,
+        }
+        .unwrap();
+        n == 1
+    }
+}
+
+/// One database with a unit taking email, shared by the cases of a run.
 struct Fixture {
     runtime: tokio::runtime::Runtime,
     _store: Arc<dyn Store>,
-    pool: sqlx::SqlitePool,
+    db: Db,
     unit: Unit,
     settings: EmailSettings,
     intake: EmailIntake,
@@ -361,90 +402,151 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-fn fixture() -> &'static Fixture {
+/// Which database a fixture runs on.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The SQLite fixture, made once per run.
+fn sqlite() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
+    FIXTURE.get_or_init(|| make_fixture(Backend::Sqlite).expect("SQLite is always there"))
+}
+
+/// The PostgreSQL fixture, made once per run; `None` (the test is skipped) only
+/// outside CI when `TANGGAP_TEST_POSTGRES_URL` is not set.
+fn postgres() -> Option<&'static Fixture> {
+    static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
+    FIXTURE.get_or_init(|| make_fixture(Backend::Postgres)).as_ref()
+}
+
+/// A fresh PostgreSQL database for this run (databases of earlier runs that nobody
+/// uses any more are dropped first: a static fixture is never dropped itself).
+async fn fresh_postgres(admin_url: &str) -> String {
+    let admin = sqlx::PgPool::connect(admin_url).await.expect("PostgreSQL reachable");
+    let stale: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'tanggap_email_fuzz_%'")
+            .fetch_all(&admin)
+            .await
             .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("fuzz.db").display());
-        let (store, pool, unit, settings) = runtime.block_on(async {
-            let store = tanggap::storage::connect(&url).await.unwrap();
-            store.migrate().await.unwrap();
-            let id = store
-                .create_unit(&NewUnit {
-                    code: "dinas-fuzz".into(),
-                    name: "Dinas Fuzz".into(),
-                    short_name: "FUZZ".into(),
-                    address: String::new(),
-                    city: "Dumai".into(),
-                    phone: String::new(),
-                    email: "humas@dinas.test".into(),
-                    time_zone: "Asia/Jakarta".into(),
-                    letterhead: vec![],
-                    head_title: String::new(),
-                    head_name: String::new(),
-                    head_nip: String::new(),
-                    complaint_channels: vec![Channel::Email],
-                })
-                .await
-                .unwrap();
-            let settings = EmailSettings {
-                imap: ImapSettings {
-                    host: "127.0.0.1".into(),
-                    port: 1,
-                    security: Security::Plain,
-                    user: "pengaduan@dinas.test".into(),
-                    password: "x".into(),
-                    folder: "INBOX".into(),
-                    poll_seconds: 60,
-                },
-                smtp: SmtpSettings {
-                    host: "127.0.0.1".into(),
-                    port: 1,
-                    security: Security::Plain,
-                    user: String::new(),
-                    password: String::new(),
-                },
-                from_address: "pengaduan@dinas.test".into(),
-                from_name: "Pengaduan".into(),
-            };
-            store
-                .set_channel_settings(&ChannelSettings {
-                    unit_id: id,
-                    channel: "email".into(),
-                    config: serde_json::to_value(&settings).unwrap(),
-                    enabled: true,
-                })
-                .await
-                .unwrap();
-            let unit = store.unit_by_code("dinas-fuzz").await.unwrap().unwrap();
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            (store, pool, unit, settings)
-        });
-        let intake = EmailIntake::new(store.clone(), None, "fuzz".into()).with_max_message_bytes(48 * 1024);
-        Fixture {
-            runtime,
-            _store: store,
-            pool,
-            unit,
-            settings,
-            intake,
-            next_uid: Mutex::new(0),
-            stored_hashes: Mutex::new(HashSet::new()),
-            _dir: dir,
+    for name in stale {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .execute(&admin)
+            .await;
+    }
+    let name = format!(
+        "tanggap_email_fuzz_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let mut url = url::Url::parse(admin_url).expect("a PostgreSQL URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+fn make_fixture(backend: Backend) -> Option<Fixture> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite:{}", dir.path().join("fuzz.db").display()),
+        Backend::Postgres => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            match std::env::var("TANGGAP_TEST_POSTGRES_URL") {
+                Ok(admin) => runtime.block_on(fresh_postgres(&admin)),
+                Err(_) if ci => panic!("CI=true: TANGGAP_TEST_POSTGRES_URL must name a PostgreSQL server"),
+                Err(_) => {
+                    eprintln!("skipped: TANGGAP_TEST_POSTGRES_URL is not set");
+                    return None;
+                }
+            }
         }
+    };
+    let (store, db, unit, settings) = runtime.block_on(async {
+        let store = tanggap::storage::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let id = store
+            .create_unit(&NewUnit {
+                code: "dinas-fuzz".into(),
+                name: "Dinas Fuzz".into(),
+                short_name: "FUZZ".into(),
+                address: String::new(),
+                city: "Dumai".into(),
+                phone: String::new(),
+                email: "humas@dinas.test".into(),
+                time_zone: "Asia/Jakarta".into(),
+                letterhead: vec![],
+                head_title: String::new(),
+                head_name: String::new(),
+                head_nip: String::new(),
+                complaint_channels: vec![Channel::Email],
+            })
+            .await
+            .unwrap();
+        let settings = EmailSettings {
+            imap: ImapSettings {
+                host: "127.0.0.1".into(),
+                port: 1,
+                security: Security::Plain,
+                user: "pengaduan@dinas.test".into(),
+                password: "x".into(),
+                folder: "INBOX".into(),
+                poll_seconds: 60,
+            },
+            smtp: SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: 1,
+                security: Security::Plain,
+                user: String::new(),
+                password: String::new(),
+            },
+            from_address: "pengaduan@dinas.test".into(),
+            from_name: "Pengaduan".into(),
+        };
+        store
+            .set_channel_settings(&ChannelSettings {
+                unit_id: id,
+                channel: "email".into(),
+                config: serde_json::to_value(&settings).unwrap(),
+                enabled: true,
+            })
+            .await
+            .unwrap();
+        let unit = store.unit_by_code("dinas-fuzz").await.unwrap().unwrap();
+        let db = match backend {
+            Backend::Sqlite => Db::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap()),
+            Backend::Postgres => Db::Postgres(sqlx::PgPool::connect(&url).await.unwrap()),
+        };
+        (store, db, unit, settings)
+    });
+    let intake = EmailIntake::new(store.clone(), None, "fuzz".into()).with_max_message_bytes(48 * 1024);
+    Some(Fixture {
+        runtime,
+        _store: store,
+        db,
+        unit,
+        settings,
+        intake,
+        next_uid: Mutex::new(0),
+        stored_hashes: Mutex::new(HashSet::new()),
+        _dir: dir,
     })
 }
 
 /// Takes `raw` as the next message of the fuzz mailbox and checks the outcome against
 /// the database: stored (its raw bytes kept once more) or set aside (a row for its
 /// UID), never both, never neither (a repeat must repeat something stored).
-fn check_take(raw: &[u8]) -> Ingested {
-    let f = fixture();
+fn check_take(f: &Fixture, raw: &[u8]) -> Ingested {
     let uid = {
         let mut next = f.next_uid.lock().unwrap();
         *next += 1;
@@ -452,15 +554,7 @@ fn check_take(raw: &[u8]) -> Ingested {
     };
     f.runtime.block_on(async {
         let sha = hex_sha256(raw);
-        let kept = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM attachments WHERE content_type = $1 AND sha256 = $2")
-                .bind(RAW_CONTENT_TYPE)
-                .bind(&sha)
-                .fetch_one(&f.pool)
-                .await
-                .unwrap()
-        };
-        let before = kept().await;
+        let before = f.db.kept(&sha).await;
         let place = MailPlace {
             mailbox: "pengaduan@dinas.test@127.0.0.1:1/INBOX",
             uid_validity: 1,
@@ -472,13 +566,8 @@ fn check_take(raw: &[u8]) -> Ingested {
             .take(&f.unit, &f.settings, &place, raw, Utc::now())
             .await
             .unwrap_or_else(|e| panic!("the database is up, so nothing may fail: {e}"));
-        let after = kept().await;
-        let aside = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM mail_set_aside WHERE uid = $1")
-            .bind(i64::from(uid))
-            .fetch_one(&f.pool)
-            .await
-            .unwrap()
-            == 1;
+        let after = f.db.kept(&sha).await;
+        let aside = f.db.set_aside(uid).await;
         let hash = content_hash(raw);
         match &outcome {
             Ingested::Complaint { .. } | Ingested::Reply { .. } => {
@@ -515,18 +604,29 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-#[test]
-fn the_corpus_parses_within_bounds_and_is_each_stored_or_set_aside() {
+/// Every corpus message, in name order (a redelivery comes after its original).
+fn corpus() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/mail");
     let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
     paths.retain(|p| p.extension().is_some_and(|x| x == "eml"));
-    // In order: a redelivery comes after its original.
     paths.sort();
     assert!(paths.len() >= 30, "the corpus is there");
-    for path in paths {
-        let raw = std::fs::read(&path).unwrap();
+    paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+#[test]
+fn the_corpus_parses_within_bounds_and_is_each_stored_or_set_aside() {
+    for raw in corpus() {
         check_parse(&raw);
-        check_take(&raw);
+        check_take(sqlite(), &raw);
+    }
+}
+
+#[test]
+fn the_corpus_is_each_stored_or_set_aside_on_postgres() {
+    let Some(f) = postgres() else { return };
+    for raw in corpus() {
+        check_take(f, &raw);
     }
 }
 
@@ -549,7 +649,10 @@ fn a_message_over_the_limit_is_set_aside() {
         "From: a@warga.test\r\nMessage-ID: <besar@warga.test>\r\n\r\n{}",
         "x".repeat(64 * 1024)
     );
-    assert_eq!(check_take(raw.as_bytes()), Ingested::SetAside { reason: "too_large" });
+    assert_eq!(
+        check_take(sqlite(), raw.as_bytes()),
+        Ingested::SetAside { reason: "too_large" }
+    );
 }
 
 proptest! {
@@ -571,10 +674,24 @@ proptest! {
 
     #[test]
     fn every_message_is_stored_or_set_aside_never_both(raw in message(), again in any::<bool>()) {
-        let first = check_take(&raw);
+        let first = check_take(sqlite(), &raw);
         if again && matches!(first, Ingested::Complaint { .. } | Ingested::Reply { .. }) {
             // The same bytes delivered again (a new UID): a repeat, nothing stored.
-            prop_assert_eq!(check_take(&raw), Ingested::Duplicate);
+            prop_assert_eq!(check_take(sqlite(), &raw), Ingested::Duplicate);
+        }
+    }
+}
+
+proptest! {
+    // Fewer cases: each one is several round trips to a PostgreSQL server.
+    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_message_is_stored_or_set_aside_never_both_on_postgres(raw in message(), again in any::<bool>()) {
+        let Some(f) = postgres() else { return Ok(()) };
+        let first = check_take(f, &raw);
+        if again && matches!(first, Ingested::Complaint { .. } | Ingested::Reply { .. }) {
+            prop_assert_eq!(check_take(f, &raw), Ingested::Duplicate);
         }
     }
 }
