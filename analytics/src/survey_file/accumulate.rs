@@ -344,7 +344,9 @@ impl IkmAccumulator {
                         total += t as f64 / (a * a * b * b);
                     }
                 }
-                w * w * total
+                // A sum of squares: never below 0 but for the rounding of the float
+                // division above (a group whose answers are all alike gives -1e-18).
+                (w * w * total).max(0.0)
             })
             .collect();
         let periods = self
