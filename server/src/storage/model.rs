@@ -331,6 +331,31 @@ pub struct SurveyRuleSet {
     pub elements: Vec<SurveyElement>,
 }
 
+impl SurveyRuleSet {
+    /// `rules` as the migrations seed it (element ids and positions numbered from 1),
+    /// for tools and tests that check survey files without a database.
+    pub fn seeded(id: i64, rules: &analytics::RuleSet, is_default: bool) -> SurveyRuleSet {
+        SurveyRuleSet {
+            id,
+            code: rules.id.clone(),
+            name: rules.name.clone(),
+            is_default,
+            elements: rules
+                .elements
+                .iter()
+                .zip(1..)
+                .map(|(e, n)| SurveyElement {
+                    id: n,
+                    key: e.key.clone(),
+                    code: e.code.clone(),
+                    position: n,
+                    name: e.name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The optional respondent profile (all fields optional to the respondent).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RespondentProfile {

@@ -506,28 +506,9 @@ pub async fn run_cli(store: &dyn Store, args: &SurveyImportArgs) -> anyhow::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::model::SurveyElement;
 
     fn rule_set() -> SurveyRuleSet {
-        let rs = analytics::RuleSet::permenpan_14_2017();
-        SurveyRuleSet {
-            id: 1,
-            code: rs.id.clone(),
-            name: rs.name.clone(),
-            is_default: true,
-            elements: rs
-                .elements
-                .iter()
-                .enumerate()
-                .map(|(i, e)| SurveyElement {
-                    id: i as i64 + 1,
-                    key: e.key.clone(),
-                    code: e.code.clone(),
-                    position: i as i64 + 1,
-                    name: e.name.clone(),
-                })
-                .collect(),
-        }
+        SurveyRuleSet::seeded(1, &analytics::RuleSet::permenpan_14_2017(), true)
     }
 
     fn unit() -> Unit {

@@ -16,7 +16,7 @@ use analytics::{Dimension, IkmQuery, IkmReport, RuleSet};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use tanggap::i18n::Lang;
-use tanggap::storage::model::{Service, SurveyElement, SurveyRuleSet, Unit};
+use tanggap::storage::model::{Service, SurveyRuleSet, Unit};
 use tanggap::survey::{import, interchange};
 
 /// Header names the generator picks from (each table takes a random subset, in a
@@ -250,25 +250,7 @@ proptest! {
 }
 
 fn rule_set() -> SurveyRuleSet {
-    let rs = RuleSet::permenpan_14_2017();
-    SurveyRuleSet {
-        id: 1,
-        code: rs.id.clone(),
-        name: rs.name.clone(),
-        is_default: true,
-        elements: rs
-            .elements
-            .iter()
-            .enumerate()
-            .map(|(i, e)| SurveyElement {
-                id: i as i64 + 1,
-                key: e.key.clone(),
-                code: e.code.clone(),
-                position: i as i64 + 1,
-                name: e.name.clone(),
-            })
-            .collect(),
-    }
+    SurveyRuleSet::seeded(1, &RuleSet::permenpan_14_2017(), true)
 }
 
 fn unit() -> Unit {
