@@ -252,6 +252,12 @@ async fn backup_while_filing_then_restore_answers_every_code_acknowledged_before
     let last_id = scalar(&mut db, "SELECT max(id) FROM b.complaints").await;
     let mut changed = Vec::new();
     for t in &tables {
+        // The background loops take and renew their leases whenever their timers fire,
+        // so a lease may be newer in the source (a new row or a renewed one): runtime
+        // state, not data. Under load a loop first ran only after the backup.
+        if t == "job_leases" {
+            continue;
+        }
         // The one row intake updates rather than adds: checked below against the
         // copied complaints.
         if t != "agenda_counters" {
