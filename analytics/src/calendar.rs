@@ -82,12 +82,19 @@ impl DateRange {
     }
 
     /// This range shifted back by one `period` (month ends clamp: 31 March minus one
-    /// month is 28/29 February). Open ends stay open.
+    /// month is 28/29 February). An end on the last day of its month stays on the
+    /// last day of the earlier month (30 June minus one quarter is 31 March, not 30
+    /// March), so a whole period is compared with the whole period before it. Open
+    /// ends stay open.
     pub fn shift_back(&self, period: Period) -> DateRange {
         let m = Months::new(period.months());
+        let to = self.to.and_then(|d| match d.succ_opt() {
+            Some(next) if next.day() == 1 => next.checked_sub_months(m).and_then(|n| n.pred_opt()),
+            _ => d.checked_sub_months(m),
+        });
         DateRange {
             from: self.from.and_then(|d| d.checked_sub_months(m)),
-            to: self.to.and_then(|d| d.checked_sub_months(m)),
+            to,
         }
     }
 }
@@ -265,6 +272,31 @@ mod tests {
         assert_eq!(
             DateRange::period_of(Period::Semester, x),
             DateRange::new(d(2026, 7, 1), d(2026, 12, 31))
+        );
+    }
+
+    #[test]
+    fn shifting_back_keeps_month_ends() {
+        let s1 = DateRange::new(d(2026, 1, 1), d(2026, 6, 30));
+        assert_eq!(
+            s1.shift_back(Period::Semester),
+            DateRange::new(d(2025, 7, 1), d(2025, 12, 31))
+        );
+        let q2 = DateRange::new(d(2026, 4, 1), d(2026, 6, 30));
+        assert_eq!(
+            q2.shift_back(Period::Quarter),
+            DateRange::new(d(2026, 1, 1), d(2026, 3, 31))
+        );
+        let march = DateRange::new(d(2026, 3, 1), d(2026, 3, 31));
+        assert_eq!(
+            march.shift_back(Period::Month),
+            DateRange::new(d(2026, 2, 1), d(2026, 2, 28))
+        );
+        // A partial period ends on the same day of the earlier one.
+        let part = DateRange::new(d(2026, 4, 1), d(2026, 5, 15));
+        assert_eq!(
+            part.shift_back(Period::Quarter),
+            DateRange::new(d(2026, 1, 1), d(2026, 2, 15))
         );
     }
 

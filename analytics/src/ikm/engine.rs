@@ -560,7 +560,20 @@ impl GroupStats {
         (a > 0).then(|| self.sum(e) as f64 / a as f64)
     }
 
+    /// The population the group's interval is corrected with, if any.
+    pub(super) fn population(&self) -> Option<u64> {
+        self.population.filter(|&p| p > 0)
+    }
+
+    /// The index figures with the group's own finite population correction (if the
+    /// caller gave its population).
     pub(super) fn index_figures(&self) -> Option<IndexFigures> {
+        self.index_figures_with(self.population)
+    }
+
+    /// The index figures with the finite population correction of `population`
+    /// (`None`: no correction), so two periods can be compared on the same footing.
+    pub(super) fn index_figures_with(&self, population: Option<u64>) -> Option<IndexFigures> {
         let nrrs: Vec<f64> = (0..self.dist.len()).filter_map(|e| self.nrr(e)).collect();
         if nrrs.is_empty() {
             return None;
@@ -576,7 +589,7 @@ impl GroupStats {
         } else {
             f64::NAN
         };
-        if let Some(pop) = self.population
+        if let Some(pop) = population
             && pop > 0
         {
             var *= (1.0 - self.n as f64 / pop as f64).max(0.0);
@@ -620,14 +633,7 @@ impl GroupStats {
                     } else {
                         self.weight
                     };
-                    ElementScore {
-                        nrr: round_half_away(nrr, 2),
-                        nrr_exact: nrr,
-                        nrr_weighted: round_half_away(nrr * w, 4),
-                        konversi: round_half_away(nrr * 25.0, 2),
-                        mutu: rules.grade_nrr(nrr).mutu,
-                        rank: rank[e],
-                    }
+                    ElementScore::new(nrr, w, rank[e], rules)
                 }),
             })
             .collect();

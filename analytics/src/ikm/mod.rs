@@ -297,10 +297,32 @@ pub struct ElementScore {
     pub nrr_weighted: f64,
     /// NRR × 25 rounded to 2 decimals, the element on the 25–100 scale.
     pub konversi: f64,
-    /// Grade of the element (1–4 column of the interval table).
+    /// Grade of the element: the band of the printed (rounded) `konversi`, graded
+    /// exactly as the headline IKM is, so a printed row never contradicts itself.
     pub mutu: Mutu,
     /// 1 = weakest element of the group (ties keep questionnaire order).
     pub rank: u32,
+}
+
+impl ElementScore {
+    /// The figures of one element from its unrounded NRR, the weight it was summed
+    /// with and its rank. The grade is taken from the konversi as printed (NRR × 25
+    /// rounded to 2 decimals) with the konversi column of the interval table: the
+    /// rule the headline IKM follows. Under 14/2017 that column is the 1–4 column
+    /// × 25, so this is SKM.md's "NRR graded with the 1–4 column" at the precision
+    /// the row prints; under 25/2004 the two columns are not a factor 25 apart
+    /// (3.26 vs 81.26) and grading the NRR would print e.g. "81,26 … B" in band A.
+    pub(crate) fn new(nrr: f64, weight: f64, rank: u32, rules: &RuleSet) -> ElementScore {
+        let konversi = round_half_away(nrr * 25.0, 2);
+        ElementScore {
+            nrr: round_half_away(nrr, 2),
+            nrr_exact: nrr,
+            nrr_weighted: round_half_away(nrr * weight, 4),
+            konversi,
+            mutu: rules.grade_konversi(konversi).mutu,
+            rank,
+        }
+    }
 }
 
 /// One element in one group: the counts behind it and, when anybody answered it,
@@ -377,10 +399,14 @@ pub struct Change {
     /// by subtracting the printed figures.
     pub change: Option<f64>,
     /// Half-width of the 95% interval of the difference (t with the smaller group's
-    /// degrees of freedom, independent samples), rounded to 2 decimals.
+    /// degrees of freedom, independent samples), rounded to 2 decimals. Both sides
+    /// carry the finite population correction only when both populations are known
+    /// (time-dimension groups with a population for each period); otherwise neither
+    /// does, so the two periods are treated alike.
     pub noise: Option<f64>,
-    /// Whether the unrounded change is larger than the noise; `None` when either
-    /// side has fewer than 2 respondents.
+    /// Whether the printed change is larger than the printed noise (|`change`| >
+    /// `noise`, both as rounded), so a reader can check the flag from the two printed
+    /// figures; `None` when either side has fewer than 2 respondents.
     pub exceeds_noise: Option<bool>,
 }
 
@@ -438,6 +464,35 @@ pub struct IkmReport {
 }
 
 impl IkmReport {
+    /// The weight a group's index was actually computed with. With the exact weight
+    /// an element nobody in the group answered is left out, so the weight is
+    /// 1/(elements answered) (`1/8` when one of 9 is missing); the legacy printed
+    /// weights (0.111, 0.11) stay as they are, so a missing element adds nothing to
+    /// the sum. A report prints this, not the rule set's nominal 1/k.
+    pub fn group_weight(&self, group: &IkmGroup) -> WeightUsed {
+        let answered = group.elements.len().saturating_sub(group.unanswered_elements.len());
+        match self.weight.mode {
+            WeightMode::Exact if answered > 0 && !group.unanswered_elements.is_empty() => WeightUsed {
+                mode: WeightMode::Exact,
+                value: 1.0 / answered as f64,
+                label: format!("1/{answered}"),
+            },
+            _ => self.weight.clone(),
+        }
+    }
+
+    /// The highest konversi a group can reach with its weight and the elements it
+    /// has: 100.00 with the exact weight, less with a legacy printed weight (99.90
+    /// for 0.111 over 9 elements; 88.80 when one of those 9 was left unanswered).
+    pub fn group_maximum(&self, group: &IkmGroup) -> f64 {
+        let answered = group.elements.len().saturating_sub(group.unanswered_elements.len());
+        let w = self.group_weight(group);
+        match w.mode {
+            WeightMode::Exact => 100.0,
+            _ => round_half_away(answered as f64 * 4.0 * w.value * 25.0, 2),
+        }
+    }
+
     /// The kinerja label of a grade under this report's rule set.
     pub fn kinerja(&self, mutu: Mutu) -> &str {
         self.bands
@@ -562,7 +617,22 @@ pub(crate) fn report(
         let stats = agg.group_stats(g, &weight, population);
         let previous = base.as_ref().map(|base| {
             let prev_labels = previous_labels(&agg, g, &time_dims);
-            compare(&stats, base, &prev_labels, &query.group_by, rules, &weight)
+            // The previous group's population is known only when it is a different
+            // key (an earlier period) that the caller gave a population for.
+            let prev_population = if time_dims.is_empty() || populations.is_empty() {
+                None
+            } else {
+                labels_map(&query.group_by, &prev_labels).and_then(|m| populations.get(&m).copied())
+            };
+            compare(
+                &stats,
+                base,
+                &prev_labels,
+                prev_population,
+                &query.group_by,
+                rules,
+                &weight,
+            )
         });
         let sample = population.map(|n_pop| {
             let required = krejcie_morgan(n_pop);
@@ -607,6 +677,13 @@ fn key_map(key: &[KeyValue]) -> Option<BTreeMap<String, String>> {
         .collect()
 }
 
+fn labels_map(dims: &[Dimension], labels: &[Option<String>]) -> Option<BTreeMap<String, String>> {
+    dims.iter()
+        .zip(labels)
+        .map(|(d, v)| v.clone().map(|v| (d.name().to_string(), v)))
+        .collect()
+}
+
 /// Labels of the group `g` would have one period earlier (time dimensions moved
 /// back one period of the finest of them; other dimensions unchanged).
 fn previous_labels(agg: &Agg, g: usize, time_dims: &[(usize, Period)]) -> Vec<Option<String>> {
@@ -633,6 +710,7 @@ fn compare(
     now: &GroupStats,
     base: &Baseline<'_>,
     prev_labels: &[Option<String>],
+    prev_population: Option<u64>,
     dims: &[Dimension],
     rules: &RuleSet,
     weight: &WeightUsed,
@@ -660,7 +738,12 @@ fn compare(
             exceeds_noise: None,
         };
     };
-    let (a, b) = (now.index_figures(), then.index_figures());
+    // The finite population correction for both periods or for neither.
+    let (pop_now, pop_then) = match (now.population(), prev_population.filter(|&p| p > 0)) {
+        (Some(x), Some(y)) => (Some(x), Some(y)),
+        _ => (None, None),
+    };
+    let (a, b) = (now.index_figures_with(pop_now), then.index_figures_with(pop_then));
     let change = match (&a, &b) {
         (Some(a), Some(b)) => Some(round_half_away(
             round_half_away(a.konversi, 2) - round_half_away(b.konversi, 2),
@@ -668,14 +751,11 @@ fn compare(
         )),
         _ => None,
     };
-    let (noise, exceeds) = match (&a, &b) {
-        (Some(a), Some(b)) if now.n >= 2 && then.n >= 2 => {
+    let (noise, exceeds) = match (&a, &b, change) {
+        (Some(a), Some(b), Some(change)) if now.n >= 2 && then.n >= 2 => {
             let df = now.n.min(then.n) - 1;
-            let half = t_critical_95(df) * (a.se * a.se + b.se * b.se).sqrt();
-            (
-                Some(round_half_away(half, 2)),
-                Some((a.konversi - b.konversi).abs() > half),
-            )
+            let noise = round_half_away(t_critical_95(df) * (a.se * a.se + b.se * b.se).sqrt(), 2);
+            (Some(noise), Some(exceeds_printed(change, noise)))
         }
         _ => (None, None),
     };
@@ -690,5 +770,14 @@ fn compare(
     }
 }
 
+/// Whether a printed change is larger than its printed noise: both are rounded to 2
+/// decimals, so they are compared as printed (a hair of tolerance for binary noise),
+/// and "1,50 ± 1,50" is never flagged.
+pub(crate) fn exceeds_printed(change: f64, noise: f64) -> bool {
+    change.abs() > noise + 1e-9
+}
+
+#[cfg(test)]
+mod fidelity_tests;
 #[cfg(test)]
 mod tests;

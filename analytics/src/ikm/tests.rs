@@ -5,12 +5,12 @@ use super::Dimension;
 use super::*;
 use crate::frame::{SurveyColumns, SurveyRow};
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+pub(super) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 /// A frame for `rules` with one row per `(unit, service, date, all-elements score)`.
-fn frame(rules: &RuleSet, rows: &[(&str, &str, NaiveDate, Vec<Option<u8>>)]) -> SurveyFrame {
+pub(super) fn frame(rules: &RuleSet, rows: &[(&str, &str, NaiveDate, Vec<Option<u8>>)]) -> SurveyFrame {
     let mut b = SurveyColumns::new(&rules.element_keys(), &["jenis_kelamin"]);
     for (i, (u, s, date, scores)) in rows.iter().enumerate() {
         b.push(SurveyRow {
@@ -151,28 +151,26 @@ fn an_element_nobody_answered_is_listed_and_left_out() {
     assert_eq!(g.weakest_first.len(), 8);
 }
 
+/// The report of one group of everybody in `f`, computed with `weight`.
+pub(super) fn weighted(f: &SurveyFrame, weight: WeightMode) -> IkmReport {
+    ikm(
+        f,
+        &IkmQuery {
+            weight,
+            ..IkmQuery::default()
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn legacy_printed_weights_reproduce_old_reports_and_say_so() {
     let rules = RuleSet::permenpan_14_2017();
     let f = frame(&rules, &[("U", "S", d(2026, 1, 5), all(9, 4))]);
-    let r = ikm(
-        &f,
-        &IkmQuery {
-            weight: WeightMode::Printed3,
-            ..IkmQuery::default()
-        },
-    )
-    .unwrap();
+    let r = weighted(&f, WeightMode::Printed3);
     assert_eq!(r.weight.label, "0.111");
     assert_eq!(r.groups[0].index.as_ref().unwrap().konversi, 99.9);
-    let r = ikm(
-        &f,
-        &IkmQuery {
-            weight: WeightMode::Printed2,
-            ..IkmQuery::default()
-        },
-    )
-    .unwrap();
+    let r = weighted(&f, WeightMode::Printed2);
     assert_eq!(r.weight.label, "0.11");
     assert_eq!(r.groups[0].index.as_ref().unwrap().konversi, 99.0);
     let r = ikm(&f, &IkmQuery::default()).unwrap();

@@ -298,6 +298,14 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
         })
         .await?;
     let populations = store.report_survey_populations(unit.id, &period.key()).await?;
+    // Where this period's responses came from, for BAB II's collection methods.
+    let sources = store
+        .survey_source_counts(unit.id, &rule_set.id, period.from(), period.to())
+        .await?
+        .into_iter()
+        .map(|(source, responses)| reports::skm::SourceCount { source, responses })
+        .collect();
+    let questionnaire = rule_set.elements.clone();
     let follow_up = store.follow_up_plans(unit.id, &period.key()).await?;
     let previous = period.previous();
     let previous_follow_up = store.follow_up_plans(unit.id, &previous.key()).await?;
@@ -353,16 +361,21 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
                 )
             })
             .collect::<analytics::Result<Vec<_>>>()?;
+        // Each period against the one before it: BAB IV prints the change, its noise
+        // and whether the change exceeds it.
         let trend = analytics::ikm(
             &frame,
-            &query(
-                vec![period.dimension()],
-                analytics::DateRange {
-                    from: Some(start.from()),
-                    to: Some(period.to()),
-                },
-                Vec::new(),
-            ),
+            &analytics::IkmQuery {
+                compare: Some(analytics::Comparison::Previous),
+                ..query(
+                    vec![period.dimension()],
+                    analytics::DateRange {
+                        from: Some(start.from()),
+                        to: Some(period.to()),
+                    },
+                    Vec::new(),
+                )
+            },
         )?;
         Ok((overall, by_service, profiles, trend))
     })
@@ -379,6 +392,8 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
         trend,
         follow_up: follow_up.into_iter().map(to_follow_up).collect(),
         previous_follow_up: previous_follow_up.into_iter().map(to_follow_up).collect(),
+        sources,
+        questionnaire,
         previous_period_label: Some(previous.label(options.lang)),
         preparer_note: options.note,
         approval: options.approval,

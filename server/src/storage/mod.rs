@@ -18,6 +18,7 @@ pub mod reports;
 mod shared;
 mod sqlite;
 pub mod survey_admin;
+pub mod survey_sources;
 pub mod triage;
 
 use std::borrow::Cow;
@@ -83,6 +84,7 @@ pub trait Store:
     + reports::ReportStore
     + accounts::AccountStore
     + calendar::CalendarStore
+    + survey_sources::SurveySourceStore
     + mail::MailStore
     + Send
     + Sync

@@ -336,6 +336,8 @@ pub struct ElementView {
     pub answered: u64,
     /// NRR, formatted.
     pub nrr: String,
+    /// NRR × 25, formatted: the figure the mutu beside it is the grade of.
+    pub konversi: String,
     /// Mutu letter.
     pub mutu: String,
 }
@@ -413,6 +415,11 @@ pub async fn survey(
                             .score
                             .as_ref()
                             .map(|s| reports::fmt::dec(s.nrr, 2))
+                            .unwrap_or_else(|| "—".into()),
+                        konversi: e
+                            .score
+                            .as_ref()
+                            .map(|s| reports::fmt::dec(s.konversi, 2))
                             .unwrap_or_else(|| "—".into()),
                         mutu: e.score.as_ref().map(|s| s.mutu.as_str().to_owned()).unwrap_or_default(),
                     }

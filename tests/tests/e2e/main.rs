@@ -20,6 +20,7 @@ mod reports_browser;
 mod reports_rules;
 mod reports_server;
 mod serve_wiring;
+mod skm_sources;
 mod stats;
 mod storage;
 mod survey;

@@ -493,6 +493,27 @@ async fn every_dashboard_figure_links_to_its_rows() {
             .await;
         assert_eq!(status, 200);
         assert!(survey.contains("id=\"elements\""));
+        // Each element row prints its score on the 25-100 scale beside the grade,
+        // and the grade is that printed score's (issue 20).
+        let table = &survey[survey.find("id=\"elements\"").unwrap()..];
+        let body = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+        let rules = analytics::RuleSet::permenpan_14_2017();
+        let mut rows = 0;
+        for row in body.split("<tr>").skip(1) {
+            let cells: Vec<&str> = row
+                .split("<td")
+                .skip(1)
+                .map(|c| c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()].trim())
+                .collect();
+            assert_eq!(cells.len(), 5, "{row}");
+            if cells[3] == "—" {
+                continue;
+            }
+            let konversi: f64 = cells[3].replace('.', "").replace(',', ".").parse().unwrap();
+            assert_eq!(cells[4], rules.grade_konversi(konversi).mutu.as_str(), "{row}");
+            rows += 1;
+        }
+        assert!(rows > 0, "no graded element rows");
     }
 }
 

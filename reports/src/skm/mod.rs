@@ -12,6 +12,11 @@ use crate::charts::{Band, BarChart, Chart, LineChart};
 use crate::doc::{Block, Cell, Document, Figure, Letterhead, Table};
 use crate::{Labels, ReportError, fmt};
 
+mod appendix;
+mod method;
+
+pub use method::SourceCount;
+
 /// One action of a rencana tindak lanjut, with its realisation when reported.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FollowUp {
@@ -55,6 +60,14 @@ pub struct SkmReport {
     pub follow_up: Vec<FollowUp>,
     /// The previous period's plan and how it was carried out.
     pub previous_follow_up: Vec<FollowUp>,
+    /// The period's responses per collection source, for BAB II's collection
+    /// methods (empty in versions stored before it was kept).
+    #[serde(default)]
+    pub sources: Vec<SourceCount>,
+    /// The period rule set's elements with their questions and four answers, for
+    /// Lampiran 1 (empty in versions stored before it was kept).
+    #[serde(default)]
+    pub questionnaire: Vec<analytics::Element>,
     /// Name of the previous period, for the Lampiran heading.
     pub previous_period_label: Option<String>,
     /// Preparer's notes.
@@ -254,18 +267,9 @@ impl SkmReport {
             // BAB II
             Block::PageBreak,
             Block::Heading(1, t("reports.skm.bab2")),
-            Block::Para(labels.f(
-                "reports.skm.bab2_text",
-                &[
-                    ("unit", unit),
-                    ("rule_set", &self.overall.rule_set_name),
-                    ("elements", &self.overall.elements.len().to_string()),
-                    ("range", &range),
-                    ("place", &self.letterhead.address),
-                    ("weight", &self.overall.weight.label),
-                    ("ci_method", &self.overall.ci_method),
-                ],
-            )),
+        ];
+        b.extend(self.method_blocks(labels, &range));
+        b.extend([
             Block::Table(Table {
                 sheet: Some(t("reports.skm.sheet_sample")),
                 caption: t("reports.skm.sample_table"),
@@ -330,7 +334,7 @@ impl SkmReport {
                 small: false,
                 empty: t("reports.skm.no_responses"),
             }),
-        ];
+        ]);
         b.extend(chart("ikm_unsur"));
         b.push(Block::Table(Table {
             sheet: Some(t("reports.skm.sheet_services")),
@@ -424,23 +428,43 @@ impl SkmReport {
         b.push(Block::Table(Table {
             sheet: Some(t("reports.skm.sheet_trend")),
             caption: t("reports.skm.trend_table"),
-            columns: ["period", "respondents", "konversi", "mutu"]
-                .iter()
-                .map(|k| t(&format!("reports.skm.col_{k}")))
-                .collect(),
-            widths: vec![3, 2, 2, 1],
+            columns: [
+                "period",
+                "respondents",
+                "konversi",
+                "mutu",
+                "change",
+                "noise",
+                "exceeds",
+            ]
+            .iter()
+            .map(|k| t(&format!("reports.skm.col_{k}")))
+            .collect(),
+            widths: vec![3, 2, 2, 1, 2, 2, 3],
             rows: self
                 .trend
                 .groups
                 .iter()
                 .map(|tg| {
                     let i = tg.index.as_ref();
+                    let p = tg.previous.as_ref();
                     vec![
                         key_text(tg, labels).into(),
                         tg.respondents.into(),
                         i.map(|i| Cell::Num(i.konversi, 2)).unwrap_or(Cell::Missing),
                         i.map(|i| Cell::Text(i.mutu.as_str().to_owned()))
                             .unwrap_or(Cell::Missing),
+                        p.and_then(|p| p.change)
+                            .map(|c| Cell::Num(c, 2))
+                            .unwrap_or(Cell::Missing),
+                        p.and_then(|p| p.noise)
+                            .map(|n| Cell::Num(n, 2))
+                            .unwrap_or(Cell::Missing),
+                        match p.and_then(|p| p.exceeds_noise) {
+                            Some(true) => t("reports.common.yes").into(),
+                            Some(false) => t("reports.common.no").into(),
+                            None => Cell::Missing,
+                        },
                     ]
                 })
                 .collect(),
@@ -480,20 +504,7 @@ impl SkmReport {
         // Lampiran
         b.push(Block::PageBreak);
         b.push(Block::Heading(1, t("reports.skm.appendix")));
-        b.push(Block::Table(Table {
-            sheet: None,
-            caption: t("reports.skm.questionnaire_table"),
-            columns: vec![t("reports.skm.col_code"), t("reports.skm.col_element")],
-            widths: vec![1, 8],
-            rows: self
-                .overall
-                .elements
-                .iter()
-                .map(|e| vec![e.code.clone().into(), e.name.clone().into()])
-                .collect(),
-            small: false,
-            empty: t("reports.common.none"),
-        }));
+        b.push(Block::Table(self.questionnaire_table(labels)));
         b.push(Block::Table(Table {
             sheet: Some(t("reports.skm.sheet_distribution")),
             caption: t("reports.skm.distribution_table"),
