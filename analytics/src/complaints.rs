@@ -126,6 +126,10 @@ pub struct SlaCounts {
     pub pending: u64,
     /// No target could be set (no bobot and no due date).
     pub no_target: u64,
+    /// Done on a date nobody recorded (an imported report closed on SP4N-LAPOR!
+    /// without a status date): not judged, counted here instead.
+    #[serde(default)]
+    pub unknown_date: u64,
     /// met / (met + missed + open_overdue) in percent, 2 decimals.
     pub compliance_pct: Option<f64>,
 }
@@ -179,6 +183,10 @@ pub struct ComplaintStats {
     pub total: u64,
     /// Of which closed (by `as_of`).
     pub closed: u64,
+    /// Of which closed on a date nobody recorded (imported history without a
+    /// status date): in no period's closings, no backlog and no timeliness figure.
+    #[serde(default)]
+    pub closed_date_unknown: u64,
     /// By channel.
     pub by_channel: Vec<Count>,
     /// By bobot.
@@ -291,11 +299,14 @@ struct Clock {
     open_overdue: u64,
     pending: u64,
     no_target: u64,
+    unknown_date: u64,
 }
 
 impl Clock {
-    fn add(&mut self, due: Option<i32>, done: Option<i32>, as_of: i32) {
+    /// Judges one clock; `done_unknown`: it stopped on a date nobody recorded.
+    fn add(&mut self, due: Option<i32>, done: Option<i32>, done_unknown: bool, as_of: i32) {
         match (due, done) {
+            _ if done.is_none() && done_unknown => self.unknown_date += 1,
             (None, _) => self.no_target += 1,
             (Some(due), Some(done)) if done <= due => self.met += 1,
             (Some(_), Some(_)) => self.missed += 1,
@@ -313,9 +324,15 @@ impl Clock {
             open_overdue: self.open_overdue,
             pending: self.pending,
             no_target: self.no_target,
+            unknown_date: self.unknown_date,
             compliance_pct: (judged > 0).then(|| round_half_away(100.0 * self.met as f64 / judged as f64, 2)),
         }
     }
+}
+
+/// Whether a status key is a closed one (selesai, bukan wewenang, diarsipkan).
+fn is_closed_status(status: &str) -> bool {
+    matches!(status, "selesai" | "bukan_wewenang" | "diarsipkan")
 }
 
 /// Computes [`ComplaintStats`] for `query` over `frame`.
@@ -359,6 +376,10 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
     let as_of = to_epoch_days(query.as_of);
     let (lo, hi) = query.range.epoch_bounds();
     let closed_by = |i: usize, day: i32| rows.closed[i].filter(|c| *c <= day);
+    // Closed (or answered) by status, on a day nobody recorded: imported history.
+    let closed_unknown = |i: usize| rows.closed[i].is_none() && rows.status[i].is_some_and(is_closed_status);
+    let answered_unknown =
+        |i: usize| rows.first_answer[i].is_none() && (closed_unknown(i) || rows.status[i] == Some("dijawab"));
     let in_scope: Vec<usize> = all
         .iter()
         .copied()
@@ -388,7 +409,7 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
                 .count() as u64;
             let backlog = all
                 .iter()
-                .filter(|&&i| rows.received[i] <= b && closed_by(i, b).is_none())
+                .filter(|&&i| rows.received[i] <= b && closed_by(i, b).is_none() && !closed_unknown(i))
                 .count() as u64;
             flow.push(PeriodFlow {
                 period: p.label(idx),
@@ -409,11 +430,13 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
         let entry = per_bobot.entry(rows.bobot[i]).or_default();
         entry.complaints += 1;
         let due = rows.due[i].or_else(|| target.map(|t| cal.add_working_days_epoch(rows.received[i], t.resolve_days)));
-        entry.resolve.add(due, closed_by(i, as_of), as_of);
+        entry.resolve.add(due, closed_by(i, as_of), closed_unknown(i), as_of);
         if let Some(fa_days) = target.and_then(|t| t.first_answer_days) {
             let due_fa = cal.add_working_days_epoch(rows.received[i], fa_days);
             let answered = rows.first_answer[i].or(rows.closed[i]).filter(|d| *d <= as_of);
-            entry.first_answer.add(Some(due_fa), answered, as_of);
+            entry
+                .first_answer
+                .add(Some(due_fa), answered, answered_unknown(i), as_of);
         }
     }
     let order = |b: &Option<&str>| -> (usize, String) {
@@ -458,6 +481,7 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
     ComplaintStats {
         total: in_scope.len() as u64,
         closed: in_scope.iter().filter(|&&i| closed_by(i, as_of).is_some()).count() as u64,
+        closed_date_unknown: in_scope.iter().filter(|&&i| closed_unknown(i)).count() as u64,
         by_channel: owned(&rows.channel),
         by_bobot: owned(&rows.bobot),
         by_jenis: owned(&rows.jenis),
@@ -851,6 +875,46 @@ mod tests {
         let last = s.sla.last().unwrap();
         assert_eq!(last.bobot, None);
         assert_eq!(last.resolve.no_target, 1);
+    }
+
+    #[test]
+    fn closings_without_a_date_are_counted_apart() {
+        // The sedang complaint of 16 March was imported as "Selesai" without a
+        // status date: it closed, nobody knows when.
+        let mut c = ComplaintColumns::default();
+        for (i, (status, closed)) in [("selesai", Some(d(3, 6))), ("selesai", None), ("diterima", None)]
+            .into_iter()
+            .enumerate()
+        {
+            c.id.push(i as i64 + 1);
+            c.unit.push("Dinsos".into());
+            c.service.push(None);
+            c.division.push(None);
+            c.channel.push("span_lapor".into());
+            c.bobot.push(Some("ringan".into()));
+            c.jenis.push(None);
+            c.klasifikasi.push("pengaduan".into());
+            c.status.push(status.into());
+            c.received_at.push(d(3, 2));
+            c.first_answer_at.push(None);
+            c.closed_at.push(closed);
+            c.due_at.push(None);
+        }
+        let frame = c.into_frame().unwrap();
+        let q = ComplaintQuery::new(d(4, 30));
+        let s = complaint_stats(&frame, &q).unwrap();
+        assert_eq!((s.total, s.closed, s.closed_date_unknown), (3, 1, 1));
+        // No month closed it, and it is in no backlog.
+        let flow: Vec<(u64, u64, u64)> = s.flow.iter().map(|f| (f.opened, f.closed, f.backlog)).collect();
+        assert_eq!(flow, vec![(3, 1, 1), (0, 0, 1)]);
+        // Timeliness judges only the dated ones.
+        let r = &s.sla[0].resolve;
+        assert_eq!((r.met, r.missed, r.open_overdue, r.unknown_date), (1, 0, 1, 1));
+        assert_eq!(r.compliance_pct, Some(50.0));
+        let fa = s.sla[0].first_answer.as_ref().unwrap();
+        // (the dated one counts its closing on 6 March as its answer: 1 working day
+        // was due on 3 March)
+        assert_eq!((fa.missed, fa.open_overdue, fa.unknown_date), (1, 1, 1));
     }
 
     fn events() -> EventFrame {

@@ -17,6 +17,7 @@ mod postgres;
 pub mod reports;
 mod shared;
 mod sqlite;
+pub mod stages;
 pub mod survey_admin;
 pub mod triage;
 
@@ -83,6 +84,7 @@ pub trait Store:
     + reports::ReportStore
     + accounts::AccountStore
     + calendar::CalendarStore
+    + stages::StageStore
     + mail::MailStore
     + Send
     + Sync

@@ -89,4 +89,5 @@ impl_triage_store!(PgStore);
 super::reports::impl_report_store!(PgStore);
 super::accounts::impl_account_store!(PgStore);
 super::calendar::impl_calendar_store!(PgStore);
+super::stages::impl_stage_store!(PgStore);
 super::mail::impl_mail_store!(PgStore);

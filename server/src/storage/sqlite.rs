@@ -140,6 +140,7 @@ impl_triage_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore);
 super::accounts::impl_account_store!(SqliteStore);
 super::calendar::impl_calendar_store!(SqliteStore);
+super::stages::impl_stage_store!(SqliteStore);
 super::mail::impl_mail_store!(SqliteStore);
 
 #[cfg(test)]
