@@ -1,19 +1,20 @@
 //! Complaint statistics for the monthly report and the dashboard: counts by every
 //! classification, flow per period (opened, closed, backlog), SLA compliance per
-//! bobot, time to first answer and to close in working days, time spent in each
-//! control-card step, and complaints per SKM element beside that element's NRR.
+//! bobot, time to first answer and to close in working days, and complaints per SKM
+//! element beside that element's NRR. Time spent in each control-card step is
+//! [`crate::control_card`]'s.
 //!
 //! Complaint volumes are small next to survey volumes, so these are plain passes
 //! over the frame's columns.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{DateRange, Period, WorkingCalendar, from_epoch_days, to_epoch_days};
 use crate::error::Result;
-use crate::frame::{ComplaintFrame, EventFrame, SurveyFrame, date_values, datetime_millis, i64_values, str_values};
+use crate::frame::{ComplaintFrame, SurveyFrame, date_values, str_values};
 use crate::ikm::{Dimension, Filter, IkmQuery, ikm};
 use crate::numeric::{percentile_sorted, round_half_away};
 use crate::rules::{Mutu, RuleSet};
@@ -163,7 +164,7 @@ pub struct DurationStats {
 }
 
 impl DurationStats {
-    fn from_values(mut v: Vec<f64>) -> Self {
+    pub(crate) fn from_values(mut v: Vec<f64>) -> Self {
         v.sort_by(f64::total_cmp);
         let r = |x: Option<f64>| x.map(|x| round_half_away(x, 2));
         DurationStats {
@@ -496,124 +497,6 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
     }
 }
 
-/// Time spent in one control-card state over many complaints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepStats {
-    /// State name.
-    pub state: String,
-    /// Stays in this state that have ended (a later event followed).
-    pub completed: u64,
-    /// Complaints whose latest event is this state (still there, or a final state).
-    pub current: u64,
-    /// Hours (calendar) of the ended stays.
-    pub hours: DurationStats,
-    /// Total hours of the ended stays, 2 decimals.
-    pub total_hours: f64,
-}
-
-/// One step of one complaint's control card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Step {
-    /// State entered.
-    pub state: String,
-    /// When.
-    pub entered_at: DateTime<Utc>,
-    /// When the next event came, if one did.
-    pub left_at: Option<DateTime<Utc>>,
-    /// Hours in the state, 2 decimals, if it ended.
-    pub hours: Option<f64>,
-}
-
-struct Events<'a> {
-    id: Vec<i64>,
-    state: Vec<Option<&'a str>>,
-    at: Vec<i64>,
-    /// Row order sorted by (complaint, time, original order).
-    order: Vec<usize>,
-}
-
-impl<'a> Events<'a> {
-    fn load(f: &'a EventFrame) -> Result<Self> {
-        let df = &f.df;
-        let id: Vec<i64> = i64_values(df, "complaint_id")?
-            .into_iter()
-            .map(|v| v.unwrap_or_default())
-            .collect();
-        let at = datetime_millis(df, "at")?;
-        let mut order: Vec<usize> = (0..id.len()).collect();
-        order.sort_by_key(|&i| (id[i], at[i], i));
-        Ok(Events {
-            id,
-            state: str_values(df, "state")?,
-            at,
-            order,
-        })
-    }
-}
-
-fn millis_to_utc(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// The control card of one complaint: each state it entered, when, and how long it
-/// stayed there (until the next event), oldest first.
-pub fn control_card(events: &EventFrame, complaint_id: i64) -> Result<Vec<Step>> {
-    let ev = Events::load(events)?;
-    let rows: Vec<usize> = ev.order.iter().copied().filter(|&i| ev.id[i] == complaint_id).collect();
-    Ok(rows
-        .iter()
-        .enumerate()
-        .map(|(p, &i)| {
-            let next = rows.get(p + 1).map(|&j| ev.at[j]);
-            Step {
-                state: ev.state[i].unwrap_or_default().to_string(),
-                entered_at: millis_to_utc(ev.at[i]),
-                left_at: next.map(millis_to_utc),
-                hours: next.map(|n| round_half_away((n - ev.at[i]) as f64 / 3.6e6, 2)),
-            }
-        })
-        .collect())
-}
-
-/// Time spent in each control-card state, over all complaints in `events`: the
-/// duration of an event is the time until the complaint's next event. States are
-/// listed in the order they are first reached. So a delay can be traced to the step
-/// where it happened.
-pub fn step_durations(events: &EventFrame) -> Result<Vec<StepStats>> {
-    let ev = Events::load(events)?;
-    let mut states: Vec<&str> = Vec::new();
-    let mut per: HashMap<&str, (Vec<f64>, u64)> = HashMap::new();
-    let o = &ev.order;
-    for p in 0..o.len() {
-        let i = o[p];
-        let state = ev.state[i].unwrap_or_default();
-        if !per.contains_key(state) {
-            states.push(state);
-        }
-        let entry = per.entry(state).or_default();
-        match o.get(p + 1) {
-            Some(&j) if ev.id[j] == ev.id[i] => {
-                entry.0.push((ev.at[j] - ev.at[i]) as f64 / 3.6e6);
-            }
-            _ => entry.1 += 1,
-        }
-    }
-    Ok(states
-        .into_iter()
-        .map(|s| {
-            let (hours, current) = per.remove(s).unwrap_or_default();
-            let total = hours.iter().sum::<f64>();
-            StepStats {
-                state: s.to_string(),
-                completed: hours.len() as u64,
-                current,
-                total_hours: round_half_away(total, 2),
-                hours: DurationStats::from_values(hours),
-            }
-        })
-        .collect())
-}
-
 /// Complaints about one SKM element beside that element's NRR, for one service or,
 /// with `service: None`, for all services together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -742,10 +625,8 @@ pub fn complaints_by_element(
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
     use super::*;
-    use crate::frame::{ComplaintColumns, EventColumns, SurveyColumns, SurveyRow};
+    use crate::frame::{ComplaintColumns, SurveyColumns, SurveyRow};
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, day).unwrap()
@@ -915,41 +796,6 @@ mod tests {
         // (the dated one counts its closing on 6 March as its answer: 1 working day
         // was due on 3 March)
         assert_eq!((fa.missed, fa.open_overdue, fa.unknown_date), (1, 1, 1));
-    }
-
-    fn events() -> EventFrame {
-        let t = |day: u32, h: u32| Utc.with_ymd_and_hms(2026, 3, day, h, 0, 0).unwrap();
-        let mut e = EventColumns::default();
-        for (id, state, at) in [
-            (1, "diterima", t(2, 8)),
-            (1, "terverifikasi", t(2, 12)),
-            (1, "selesai", t(3, 12)),
-            (2, "terverifikasi", t(4, 10)),
-            (2, "diterima", t(4, 8)),
-        ] {
-            e.complaint_id.push(id);
-            e.state.push(state.into());
-            e.at.push(at);
-        }
-        e.into_frame().unwrap()
-    }
-
-    #[test]
-    fn time_in_each_step() {
-        let s = step_durations(&events()).unwrap();
-        let names: Vec<&str> = s.iter().map(|x| x.state.as_str()).collect();
-        assert_eq!(names, ["diterima", "terverifikasi", "selesai"]);
-        assert_eq!(s[0].completed, 2);
-        assert_eq!(s[0].hours.median, Some(3.0));
-        assert_eq!(s[0].total_hours, 6.0);
-        assert_eq!((s[1].completed, s[1].current), (1, 1));
-        assert_eq!(s[1].hours.max, Some(24.0));
-        assert_eq!(s[2].current, 1);
-
-        let card = control_card(&events(), 1).unwrap();
-        assert_eq!(card.len(), 3);
-        assert_eq!(card[0].hours, Some(4.0));
-        assert_eq!(card[2].left_at, None);
     }
 
     #[test]
