@@ -206,21 +206,6 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            for (channel, stage, position, days, regulation, valid_from) in super::stages::DEFAULT_STAGES {
-                sqlx::query(
-                    "INSERT INTO channel_stages (unit_id, channel, stage, position, working_days, regulation, valid_from) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(id)
-                .bind(*channel)
-                .bind(*stage)
-                .bind(*position)
-                .bind(*days)
-                .bind(*regulation)
-                .bind(chrono::NaiveDate::parse_from_str(valid_from, "%Y-%m-%d").expect("a valid default date"))
-                .execute(&mut *tx)
-                .await?;
-            }
             for (position, (key, name, kind, element)) in shared::DEFAULT_JENIS.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO jenis_pengaduan (unit_id, key, name, kind, skm_element_key, position) \

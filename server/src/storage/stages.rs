@@ -4,6 +4,8 @@
 //! each with the regulation it comes from and the day from which it applies, so a
 //! new regulation is a new row rather than a code change.
 //!
+//! A unit without rows of its own has [`DEFAULT_STAGES`] (migration 0019 wrote the
+//! same rows for the units that existed then).
 //! [`StageStore::stage_complaints`] gives what the clocks need of each complaint of
 //! such a channel (receipt, end of verification, first answer); `triage::stages`
 //! counts the working days. The SQL is written once in [`impl_stage_store!`].
@@ -31,9 +33,9 @@ pub struct ChannelStage {
     pub valid_from: NaiveDate,
 }
 
-/// The limits every new unit starts with (the same rows migration 0019 gives the
-/// units that existed then): channel, stage, position, working days, regulation,
-/// valid from.
+/// The limits of a unit that has no rows of its own (the same rows migration 0019
+/// gave the units that existed then): channel, stage, position, working days,
+/// regulation, valid from. Rows a unit saves replace them all.
 pub const DEFAULT_STAGES: &[(&str, &str, i64, i64, &str, &str)] = &[
     (
         "span_lapor",
@@ -52,6 +54,23 @@ pub const DEFAULT_STAGES: &[(&str, &str, i64, i64, &str, &str)] = &[
         "2018-01-01",
     ),
 ];
+
+/// [`DEFAULT_STAGES`] as rows.
+pub fn default_stages() -> Vec<ChannelStage> {
+    DEFAULT_STAGES
+        .iter()
+        .map(
+            |(channel, stage, position, days, regulation, valid_from)| ChannelStage {
+                channel: (*channel).to_owned(),
+                stage: (*stage).to_owned(),
+                position: *position,
+                working_days: *days,
+                regulation: (*regulation).to_owned(),
+                valid_from: NaiveDate::parse_from_str(valid_from, "%Y-%m-%d").expect("a valid default date"),
+            },
+        )
+        .collect()
+}
 
 /// What the stage clocks need of one complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,16 +97,18 @@ pub struct StageComplaint {
 /// What the stage clocks ask of the database (a supertrait of `Store`).
 #[async_trait]
 pub trait StageStore {
-    /// The stage limits of a unit, by channel, position and `valid_from`.
+    /// The stage limits of a unit, by channel, position and `valid_from`:
+    /// [`DEFAULT_STAGES`] when the unit has no rows of its own.
     async fn channel_stages(&self, unit_id: i64) -> Result<Vec<ChannelStage>, StoreError>;
     /// Adds a unit's stage limit or changes the one with the same channel, stage and
-    /// `valid_from`.
+    /// `valid_from` (a unit on the defaults keeps them beside it).
     async fn save_channel_stage(&self, unit_id: i64, stage: &ChannelStage) -> Result<(), StoreError>;
-    /// The unit's complaints received in `[from, to)` through a channel that has
-    /// stage limits, in receipt order.
+    /// The unit's complaints received in `[from, to)` through one of `channels`
+    /// (those with stage limits), in receipt order.
     async fn stage_complaints(
         &self,
         unit_id: i64,
+        channels: &[String],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<StageComplaint>, StoreError>;
@@ -109,6 +130,9 @@ macro_rules! impl_stage_store {
                 .bind(unit_id)
                 .fetch_all(&self.pool)
                 .await?;
+                if rows.is_empty() {
+                    return Ok($crate::storage::stages::default_stages());
+                }
                 Ok(rows
                     .into_iter()
                     .map(
@@ -131,38 +155,54 @@ macro_rules! impl_stage_store {
                 unit_id: i64,
                 s: &$crate::storage::stages::ChannelStage,
             ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO channel_stages (unit_id, channel, stage, position, working_days, regulation, valid_from) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, channel, stage, valid_from) DO UPDATE SET \
-                     position = excluded.position, working_days = excluded.working_days, regulation = excluded.regulation",
-                )
-                .bind(unit_id)
-                .bind(&s.channel)
-                .bind(&s.stage)
-                .bind(s.position)
-                .bind(s.working_days)
-                .bind(&s.regulation)
-                .bind(s.valid_from)
-                .execute(&self.pool)
-                .await?;
+                let mut tx = self.pool.begin().await?;
+                let own: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM channel_stages WHERE unit_id = $1")
+                    .bind(unit_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                // A unit on the defaults keeps them beside the row it saves.
+                let defaults = if own == 0 {
+                    $crate::storage::stages::default_stages()
+                } else {
+                    Vec::new()
+                };
+                for row in defaults.iter().chain(std::iter::once(s)) {
+                    sqlx::query(
+                        "INSERT INTO channel_stages (unit_id, channel, stage, position, working_days, regulation, valid_from) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, channel, stage, valid_from) DO UPDATE SET \
+                         position = excluded.position, working_days = excluded.working_days, regulation = excluded.regulation",
+                    )
+                    .bind(unit_id)
+                    .bind(&row.channel)
+                    .bind(&row.stage)
+                    .bind(row.position)
+                    .bind(row.working_days)
+                    .bind(&row.regulation)
+                    .bind(row.valid_from)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn stage_complaints(
                 &self,
                 unit_id: i64,
+                channels: &[String],
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<$crate::storage::stages::StageComplaint>, StoreError> {
-                let rows = sqlx::query(
+                let rows = sqlx::query(&format!(
                     "SELECT c.id, c.nomor_agenda, c.channel, c.status, c.received_at, c.verified_at, c.first_answered_at, c.closed_at \
                      FROM complaints c WHERE c.unit_id = $1 AND c.received_at >= $2 AND c.received_at < $3 \
-                     AND c.channel IN (SELECT s.channel FROM channel_stages s WHERE s.unit_id = $1) \
-                     ORDER BY c.received_at, c.id",
-                )
+                     AND c.channel IN ({}) ORDER BY c.received_at, c.id",
+                    shared::json_texts(DIALECT, 4)
+                ))
                 .bind(unit_id)
                 .bind(from)
                 .bind(to)
+                .bind(serde_json::to_string(channels).expect("strings serialize"))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter()

@@ -196,7 +196,10 @@ pub async fn month_tally(
     as_of: NaiveDate,
 ) -> Result<Vec<StageRow>, StoreError> {
     let stages = store.channel_stages(unit.id).await?;
-    let complaints = store.stage_complaints(unit.id, from, to).await?;
+    let mut channels: Vec<String> = stages.iter().map(|s| s.channel.clone()).collect();
+    channels.sort();
+    channels.dedup();
+    let complaints = store.stage_complaints(unit.id, &channels, from, to).await?;
     let (Some(first), Some(last)) = (complaints.first(), complaints.last()) else {
         return Ok(Vec::new());
     };

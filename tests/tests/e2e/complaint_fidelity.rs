@@ -182,6 +182,27 @@ on_both_databases!(
                 .iter()
                 .all(|s| s.regulation.contains("62/2018") && s.regulation.contains("5/2025"))
         );
+        // A later regulation is a new row from its day; the other limits stay.
+        store
+            .save_channel_stage(
+                unit.id,
+                &tanggap::storage::stages::ChannelStage {
+                    channel: "span_lapor".into(),
+                    stage: "tindak_lanjut".into(),
+                    position: 2,
+                    working_days: 7,
+                    regulation: "PermenPAN-RB 5/2025 (uji)".into(),
+                    valid_from: d(2027, 1, 1),
+                },
+            )
+            .await
+            .unwrap();
+        let stages = store.channel_stages(unit.id).await.unwrap();
+        assert_eq!(stages.len(), 3, "{stages:?}");
+        let in_2027 = tanggap::triage::stages::applicable(&stages, "span_lapor", d(2027, 1, 4));
+        assert_eq!(in_2027.iter().map(|s| s.working_days).collect::<Vec<_>>(), vec![3, 7]);
+        let in_2026 = tanggap::triage::stages::applicable(&stages, "span_lapor", d(2026, 11, 2));
+        assert_eq!(in_2026.iter().map(|s| s.working_days).collect::<Vec<_>>(), vec![3, 5]);
 
         // Monday 2 November 2026: verification due Thursday 5, follow-up Thursday 12.
         let received = wib(2026, 11, 2, 9, 0);
@@ -406,7 +427,12 @@ on_both_databases!(imported_history_keeps_the_dates_of_its_file, |db: TestDb| as
         .await;
     assert_eq!((report.new_count(), report.rejected.len()), (3, 0), "{report:?}");
     let rows = store
-        .stage_complaints(unit.id, wib(2025, 1, 1, 0, 0), wib(2026, 1, 1, 0, 0))
+        .stage_complaints(
+            unit.id,
+            &["span_lapor".to_owned()],
+            wib(2025, 1, 1, 0, 0),
+            wib(2026, 1, 1, 0, 0),
+        )
         .await
         .unwrap();
     let local = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&wib_zone()).date_naive());
