@@ -475,6 +475,7 @@ fn life_cycle(
         }
     }
     let mut closed = None;
+    let mut last_answer = answered;
     if let Some(at) = answered {
         let reply = rng.random::<f64>();
         let window = u32::try_from(crate::triage::answers::REPLY_WINDOW_WORKING_DAYS).unwrap_or(10);
@@ -507,8 +508,32 @@ fn life_cycle(
                 closed = Some(close_at);
             }
         }
+        // A reopened complaint is worked on again, answered anew within a few
+        // working days and then accepted, as far as `now` allows.
+        if status == DibukaKembali {
+            let again = [
+                (Ditindaklanjuti, 1, "Ditindaklanjuti kembali"),
+                (Dijawab, 3, "Jawaban lanjutan disampaikan kepada pelapor"),
+                (Selesai, 4, "Pelapor menerima jawaban"),
+            ];
+            let mut last = close_at;
+            for (next, days, note) in again {
+                let at = office_time(rng, cal, cal.due_date(close_at, days)).max(last + Duration::minutes(5));
+                if at > now {
+                    break;
+                }
+                events.push(event(at, Some(status), next, note));
+                status = next;
+                last = at;
+                match next {
+                    Dijawab => last_answer = Some(at),
+                    Selesai => closed = Some(at),
+                    _ => {}
+                }
+            }
+        }
     }
-    (status, events, answered, answered, closed, due)
+    (status, events, answered, last_answer, closed, due)
 }
 
 /// Makes `options.responses` SKM responses. Each unit and service has its own
