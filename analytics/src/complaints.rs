@@ -1,19 +1,20 @@
 //! Complaint statistics for the monthly report and the dashboard: counts by every
 //! classification, flow per period (opened, closed, backlog), SLA compliance per
-//! bobot, time to first answer and to close in working days, time spent in each
-//! control-card step, and complaints per SKM element beside that element's NRR.
+//! bobot, time to first answer and to close in working days, and complaints per SKM
+//! element beside that element's NRR. Time spent in each control-card step is
+//! [`crate::control_card`]'s.
 //!
 //! Complaint volumes are small next to survey volumes, so these are plain passes
 //! over the frame's columns.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{DateRange, Period, WorkingCalendar, from_epoch_days, to_epoch_days};
 use crate::error::Result;
-use crate::frame::{ComplaintFrame, EventFrame, SurveyFrame, date_values, datetime_millis, i64_values, str_values};
+use crate::frame::{ComplaintFrame, SurveyFrame, date_values, str_values};
 use crate::ikm::{Dimension, Filter, IkmQuery, ikm};
 use crate::numeric::{percentile_sorted, round_half_away};
 use crate::rules::{Mutu, RuleSet};
@@ -126,6 +127,10 @@ pub struct SlaCounts {
     pub pending: u64,
     /// No target could be set (no bobot and no due date).
     pub no_target: u64,
+    /// Done on a date nobody recorded (an imported report closed on SP4N-LAPOR!
+    /// without a status date): not judged, counted here instead.
+    #[serde(default)]
+    pub unknown_date: u64,
     /// met / (met + missed + open_overdue) in percent, 2 decimals.
     pub compliance_pct: Option<f64>,
 }
@@ -159,7 +164,7 @@ pub struct DurationStats {
 }
 
 impl DurationStats {
-    fn from_values(mut v: Vec<f64>) -> Self {
+    pub(crate) fn from_values(mut v: Vec<f64>) -> Self {
         v.sort_by(f64::total_cmp);
         let r = |x: Option<f64>| x.map(|x| round_half_away(x, 2));
         DurationStats {
@@ -179,6 +184,10 @@ pub struct ComplaintStats {
     pub total: u64,
     /// Of which closed (by `as_of`).
     pub closed: u64,
+    /// Of which closed on a date nobody recorded (imported history without a
+    /// status date): in no period's closings, no backlog and no timeliness figure.
+    #[serde(default)]
+    pub closed_date_unknown: u64,
     /// By channel.
     pub by_channel: Vec<Count>,
     /// By bobot.
@@ -291,11 +300,14 @@ struct Clock {
     open_overdue: u64,
     pending: u64,
     no_target: u64,
+    unknown_date: u64,
 }
 
 impl Clock {
-    fn add(&mut self, due: Option<i32>, done: Option<i32>, as_of: i32) {
+    /// Judges one clock; `done_unknown`: it stopped on a date nobody recorded.
+    fn add(&mut self, due: Option<i32>, done: Option<i32>, done_unknown: bool, as_of: i32) {
         match (due, done) {
+            _ if done.is_none() && done_unknown => self.unknown_date += 1,
             (None, _) => self.no_target += 1,
             (Some(due), Some(done)) if done <= due => self.met += 1,
             (Some(_), Some(_)) => self.missed += 1,
@@ -313,9 +325,15 @@ impl Clock {
             open_overdue: self.open_overdue,
             pending: self.pending,
             no_target: self.no_target,
+            unknown_date: self.unknown_date,
             compliance_pct: (judged > 0).then(|| round_half_away(100.0 * self.met as f64 / judged as f64, 2)),
         }
     }
+}
+
+/// Whether a status key is a closed one (selesai, bukan wewenang, diarsipkan).
+fn is_closed_status(status: &str) -> bool {
+    matches!(status, "selesai" | "bukan_wewenang" | "diarsipkan")
 }
 
 /// Computes [`ComplaintStats`] for `query` over `frame`.
@@ -359,6 +377,10 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
     let as_of = to_epoch_days(query.as_of);
     let (lo, hi) = query.range.epoch_bounds();
     let closed_by = |i: usize, day: i32| rows.closed[i].filter(|c| *c <= day);
+    // Closed (or answered) by status, on a day nobody recorded: imported history.
+    let closed_unknown = |i: usize| rows.closed[i].is_none() && rows.status[i].is_some_and(is_closed_status);
+    let answered_unknown =
+        |i: usize| rows.first_answer[i].is_none() && (closed_unknown(i) || rows.status[i] == Some("dijawab"));
     let in_scope: Vec<usize> = all
         .iter()
         .copied()
@@ -388,7 +410,7 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
                 .count() as u64;
             let backlog = all
                 .iter()
-                .filter(|&&i| rows.received[i] <= b && closed_by(i, b).is_none())
+                .filter(|&&i| rows.received[i] <= b && closed_by(i, b).is_none() && !closed_unknown(i))
                 .count() as u64;
             flow.push(PeriodFlow {
                 period: p.label(idx),
@@ -409,11 +431,13 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
         let entry = per_bobot.entry(rows.bobot[i]).or_default();
         entry.complaints += 1;
         let due = rows.due[i].or_else(|| target.map(|t| cal.add_working_days_epoch(rows.received[i], t.resolve_days)));
-        entry.resolve.add(due, closed_by(i, as_of), as_of);
+        entry.resolve.add(due, closed_by(i, as_of), closed_unknown(i), as_of);
         if let Some(fa_days) = target.and_then(|t| t.first_answer_days) {
             let due_fa = cal.add_working_days_epoch(rows.received[i], fa_days);
             let answered = rows.first_answer[i].or(rows.closed[i]).filter(|d| *d <= as_of);
-            entry.first_answer.add(Some(due_fa), answered, as_of);
+            entry
+                .first_answer
+                .add(Some(due_fa), answered, answered_unknown(i), as_of);
         }
     }
     let order = |b: &Option<&str>| -> (usize, String) {
@@ -458,6 +482,7 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
     ComplaintStats {
         total: in_scope.len() as u64,
         closed: in_scope.iter().filter(|&&i| closed_by(i, as_of).is_some()).count() as u64,
+        closed_date_unknown: in_scope.iter().filter(|&&i| closed_unknown(i)).count() as u64,
         by_channel: owned(&rows.channel),
         by_bobot: owned(&rows.bobot),
         by_jenis: owned(&rows.jenis),
@@ -470,124 +495,6 @@ fn stats_of(rows: &Rows<'_>, query: &ComplaintQuery, all: &[usize]) -> Complaint
         first_answer_days,
         close_days,
     }
-}
-
-/// Time spent in one control-card state over many complaints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepStats {
-    /// State name.
-    pub state: String,
-    /// Stays in this state that have ended (a later event followed).
-    pub completed: u64,
-    /// Complaints whose latest event is this state (still there, or a final state).
-    pub current: u64,
-    /// Hours (calendar) of the ended stays.
-    pub hours: DurationStats,
-    /// Total hours of the ended stays, 2 decimals.
-    pub total_hours: f64,
-}
-
-/// One step of one complaint's control card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Step {
-    /// State entered.
-    pub state: String,
-    /// When.
-    pub entered_at: DateTime<Utc>,
-    /// When the next event came, if one did.
-    pub left_at: Option<DateTime<Utc>>,
-    /// Hours in the state, 2 decimals, if it ended.
-    pub hours: Option<f64>,
-}
-
-struct Events<'a> {
-    id: Vec<i64>,
-    state: Vec<Option<&'a str>>,
-    at: Vec<i64>,
-    /// Row order sorted by (complaint, time, original order).
-    order: Vec<usize>,
-}
-
-impl<'a> Events<'a> {
-    fn load(f: &'a EventFrame) -> Result<Self> {
-        let df = &f.df;
-        let id: Vec<i64> = i64_values(df, "complaint_id")?
-            .into_iter()
-            .map(|v| v.unwrap_or_default())
-            .collect();
-        let at = datetime_millis(df, "at")?;
-        let mut order: Vec<usize> = (0..id.len()).collect();
-        order.sort_by_key(|&i| (id[i], at[i], i));
-        Ok(Events {
-            id,
-            state: str_values(df, "state")?,
-            at,
-            order,
-        })
-    }
-}
-
-fn millis_to_utc(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// The control card of one complaint: each state it entered, when, and how long it
-/// stayed there (until the next event), oldest first.
-pub fn control_card(events: &EventFrame, complaint_id: i64) -> Result<Vec<Step>> {
-    let ev = Events::load(events)?;
-    let rows: Vec<usize> = ev.order.iter().copied().filter(|&i| ev.id[i] == complaint_id).collect();
-    Ok(rows
-        .iter()
-        .enumerate()
-        .map(|(p, &i)| {
-            let next = rows.get(p + 1).map(|&j| ev.at[j]);
-            Step {
-                state: ev.state[i].unwrap_or_default().to_string(),
-                entered_at: millis_to_utc(ev.at[i]),
-                left_at: next.map(millis_to_utc),
-                hours: next.map(|n| round_half_away((n - ev.at[i]) as f64 / 3.6e6, 2)),
-            }
-        })
-        .collect())
-}
-
-/// Time spent in each control-card state, over all complaints in `events`: the
-/// duration of an event is the time until the complaint's next event. States are
-/// listed in the order they are first reached. So a delay can be traced to the step
-/// where it happened.
-pub fn step_durations(events: &EventFrame) -> Result<Vec<StepStats>> {
-    let ev = Events::load(events)?;
-    let mut states: Vec<&str> = Vec::new();
-    let mut per: HashMap<&str, (Vec<f64>, u64)> = HashMap::new();
-    let o = &ev.order;
-    for p in 0..o.len() {
-        let i = o[p];
-        let state = ev.state[i].unwrap_or_default();
-        if !per.contains_key(state) {
-            states.push(state);
-        }
-        let entry = per.entry(state).or_default();
-        match o.get(p + 1) {
-            Some(&j) if ev.id[j] == ev.id[i] => {
-                entry.0.push((ev.at[j] - ev.at[i]) as f64 / 3.6e6);
-            }
-            _ => entry.1 += 1,
-        }
-    }
-    Ok(states
-        .into_iter()
-        .map(|s| {
-            let (hours, current) = per.remove(s).unwrap_or_default();
-            let total = hours.iter().sum::<f64>();
-            StepStats {
-                state: s.to_string(),
-                completed: hours.len() as u64,
-                current,
-                total_hours: round_half_away(total, 2),
-                hours: DurationStats::from_values(hours),
-            }
-        })
-        .collect())
 }
 
 /// Complaints about one SKM element beside that element's NRR, for one service or,
@@ -718,10 +625,8 @@ pub fn complaints_by_element(
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
     use super::*;
-    use crate::frame::{ComplaintColumns, EventColumns, SurveyColumns, SurveyRow};
+    use crate::frame::{ComplaintColumns, SurveyColumns, SurveyRow};
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, day).unwrap()
@@ -853,39 +758,44 @@ mod tests {
         assert_eq!(last.resolve.no_target, 1);
     }
 
-    fn events() -> EventFrame {
-        let t = |day: u32, h: u32| Utc.with_ymd_and_hms(2026, 3, day, h, 0, 0).unwrap();
-        let mut e = EventColumns::default();
-        for (id, state, at) in [
-            (1, "diterima", t(2, 8)),
-            (1, "terverifikasi", t(2, 12)),
-            (1, "selesai", t(3, 12)),
-            (2, "terverifikasi", t(4, 10)),
-            (2, "diterima", t(4, 8)),
-        ] {
-            e.complaint_id.push(id);
-            e.state.push(state.into());
-            e.at.push(at);
-        }
-        e.into_frame().unwrap()
-    }
-
     #[test]
-    fn time_in_each_step() {
-        let s = step_durations(&events()).unwrap();
-        let names: Vec<&str> = s.iter().map(|x| x.state.as_str()).collect();
-        assert_eq!(names, ["diterima", "terverifikasi", "selesai"]);
-        assert_eq!(s[0].completed, 2);
-        assert_eq!(s[0].hours.median, Some(3.0));
-        assert_eq!(s[0].total_hours, 6.0);
-        assert_eq!((s[1].completed, s[1].current), (1, 1));
-        assert_eq!(s[1].hours.max, Some(24.0));
-        assert_eq!(s[2].current, 1);
-
-        let card = control_card(&events(), 1).unwrap();
-        assert_eq!(card.len(), 3);
-        assert_eq!(card[0].hours, Some(4.0));
-        assert_eq!(card[2].left_at, None);
+    fn closings_without_a_date_are_counted_apart() {
+        // The sedang complaint of 16 March was imported as "Selesai" without a
+        // status date: it closed, nobody knows when.
+        let mut c = ComplaintColumns::default();
+        for (i, (status, closed)) in [("selesai", Some(d(3, 6))), ("selesai", None), ("diterima", None)]
+            .into_iter()
+            .enumerate()
+        {
+            c.id.push(i as i64 + 1);
+            c.unit.push("Dinsos".into());
+            c.service.push(None);
+            c.division.push(None);
+            c.channel.push("span_lapor".into());
+            c.bobot.push(Some("ringan".into()));
+            c.jenis.push(None);
+            c.klasifikasi.push("pengaduan".into());
+            c.status.push(status.into());
+            c.received_at.push(d(3, 2));
+            c.first_answer_at.push(None);
+            c.closed_at.push(closed);
+            c.due_at.push(None);
+        }
+        let frame = c.into_frame().unwrap();
+        let q = ComplaintQuery::new(d(4, 30));
+        let s = complaint_stats(&frame, &q).unwrap();
+        assert_eq!((s.total, s.closed, s.closed_date_unknown), (3, 1, 1));
+        // No month closed it, and it is in no backlog.
+        let flow: Vec<(u64, u64, u64)> = s.flow.iter().map(|f| (f.opened, f.closed, f.backlog)).collect();
+        assert_eq!(flow, vec![(3, 1, 1), (0, 0, 1)]);
+        // Timeliness judges only the dated ones.
+        let r = &s.sla[0].resolve;
+        assert_eq!((r.met, r.missed, r.open_overdue, r.unknown_date), (1, 0, 1, 1));
+        assert_eq!(r.compliance_pct, Some(50.0));
+        let fa = s.sla[0].first_answer.as_ref().unwrap();
+        // (the dated one counts its closing on 6 March as its answer: 1 working day
+        // was due on 3 March)
+        assert_eq!((fa.missed, fa.open_overdue, fa.unknown_date), (1, 1, 1));
     }
 
     #[test]

@@ -63,6 +63,7 @@
 
 pub mod calendar;
 pub mod complaints;
+pub mod control_card;
 pub mod error;
 pub mod frame;
 pub mod ikm;
@@ -77,8 +78,9 @@ pub mod table;
 pub use calendar::{DateRange, Period, WorkingCalendar};
 pub use complaints::{
     ComplaintQuery, ComplaintStats, Count, DurationStats, ElementComplaints, PeriodFlow, SlaCounts, SlaRow, SlaTarget,
-    Step, StepStats, complaint_stats, complaint_stats_many, complaints_by_element, control_card, step_durations,
+    complaint_stats, complaint_stats_many, complaints_by_element,
 };
+pub use control_card::{Step, StepStats, control_card, step_durations};
 pub use error::{AnalyticsError, Result};
 pub use frame::{
     ComplaintColumns, ComplaintFrame, EventColumns, EventFrame, SurveyColumns, SurveyFrame, SurveyRow, age_band,

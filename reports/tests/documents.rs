@@ -69,6 +69,7 @@ fn monthly() -> MonthlyReport {
                 closed: 25 + k as u64,
                 backlog: 5,
                 compliance_pct: if k == 3 { None } else { Some(80.0 + k as f64) },
+                closed_date_unknown: 0,
             })
             .collect(),
         stats,
@@ -81,6 +82,18 @@ fn monthly() -> MonthlyReport {
             bobot: Some("sedang".into()),
             division: None,
             status: "ditindaklanjuti".into(),
+        }],
+        stages: vec![reports::monthly::StageRow {
+            channel: "span_lapor".into(),
+            stage: "verifikasi".into(),
+            working_days: 3,
+            regulation: "PermenPAN-RB 62/2018".into(),
+            complaints: 6,
+            met: 3,
+            missed: 1,
+            open_overdue: 1,
+            pending: 0,
+            unknown_date: 1,
         }],
         preparer_note: "Lonjakan pengaduan SMS pada minggu kedua.".into(),
         approval: Approval {
@@ -195,7 +208,9 @@ fn monthly_report_in_three_formats_agrees_with_analytics() {
     for (i, r) in report.stats.sla.iter().enumerate() {
         assert_eq!(num(&sla, i + 2, 3), r.resolve.met as f64);
         if let Some(p) = r.resolve.compliance_pct {
-            assert_eq!(num(&sla, i + 2, 8), p);
+            // column 8 is "Tanggal tidak diketahui", then the percentage
+            assert_eq!(num(&sla, i + 2, 8), r.resolve.unknown_date as f64);
+            assert_eq!(num(&sla, i + 2, 9), p);
         }
     }
     let register = sheet(&xlsx, "Buku pengaduan");
@@ -204,6 +219,48 @@ fn monthly_report_in_three_formats_agrees_with_analytics() {
     let pdf = report.pdf(&labels).unwrap();
     let pages = pages_non_blank(&pdf, "monthly");
     assert!(pages == 0 || pages >= 3, "expected several pages, got {pages}");
+}
+
+/// Issue 20: counts and the on-time percentage never share an axis: the trend of
+/// counts has no percentage series, and the percentage has its own 0-100 chart, in
+/// the HTML (and so the PDF, which draws the same charts) and the chart list.
+#[test]
+fn monthly_trend_draws_the_percentage_on_its_own_chart() {
+    let labels = labels();
+    let report = monthly();
+    let charts = report.charts(&labels);
+    let line = |stem: &str| match charts.iter().find(|(name, _)| name == stem) {
+        Some((_, reports::charts::Chart::Line(l))) => l.clone(),
+        other => panic!("{stem}: {other:?}"),
+    };
+    let counts = line("tren");
+    let names: Vec<&str> = counts.series.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Masuk", "Selesai"]);
+    let percent = line("tren_tepat_waktu");
+    assert_eq!(percent.series.len(), 1);
+    assert_eq!(percent.series[0].0, "Tepat waktu (%)");
+    assert_eq!(percent.range, Some((0.0, 100.0)));
+    let html = report.html(&labels).unwrap();
+    assert!(html.contains("id=\"chart-tren\"") && html.contains("id=\"chart-tren_tepat_waktu\""));
+    // The SP4N-LAPOR! stage table is printed with its limit and regulation.
+    let xlsx = report.xlsx(&labels).unwrap();
+    let stages = sheet(&xlsx, "Tahap SP4N-LAPOR!");
+    let row: Vec<String> = (0..10).map(|c| stages.get((2, c)).unwrap().to_string()).collect();
+    assert_eq!(
+        row,
+        [
+            "SP4N-LAPOR!",
+            "Verifikasi dan penerusan",
+            "3",
+            "PermenPAN-RB 62/2018",
+            "6",
+            "3",
+            "1",
+            "1",
+            "0",
+            "1"
+        ]
+    );
 }
 
 #[test]

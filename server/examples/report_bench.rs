@@ -120,6 +120,7 @@ fn main() -> anyhow::Result<()> {
         trend,
         register,
         overdue: Vec::new(),
+        stages: Vec::new(),
         preparer_note: String::new(),
         approval: reports::Approval {
             version: 1,

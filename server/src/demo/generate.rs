@@ -1,6 +1,14 @@
 //! Synthetic complaints and survey responses that look like a real year.
+//!
+//! Complaints are dated through the server's own clocks: office hours in the unit's
+//! zone, due dates from `triage::sla` on the unit's working-day calendar (national
+//! holidays, cuti bersama and its own days off, as stored), handling times drawn in
+//! working days of that calendar. Most complaints are answered within their target
+//! and closed when the complainant accepts the answer; some are answered late, some
+//! wait the 10 working days of the reply window, and the youngest are still open,
+//! a few of them past their deadline: a month that looks like a real office's.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -11,6 +19,8 @@ use crate::storage::format_nomor_agenda;
 use crate::storage::model::{
     BulkComplaint, Complainant, ComplaintEvent, NewComplaint, NewSurveyResponse, RespondentProfile, SurveyRuleSet,
 };
+use crate::storage::triage::SlaTarget;
+use crate::triage::calendar::UnitCalendar;
 
 /// Picks from `(item, weight)` pairs.
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
@@ -168,22 +178,59 @@ const PLACES: &[&str] = &[
     "Kantor kelurahan",
 ];
 
-/// Adds `days` working days (Monday to Friday) to a date.
-fn add_working_days(mut day: NaiveDate, days: i64) -> NaiveDate {
-    let mut left = days;
-    while left > 0 {
-        day = day.succ_opt().expect("date in range");
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    day
+/// The clocks of one demo unit: its working-day calendar and SLA targets, as the
+/// server uses them for its due dates.
+#[derive(Debug, Clone)]
+pub struct UnitClock {
+    /// The unit's calendar (zone and days off).
+    pub calendar: UnitCalendar,
+    /// Its targets per bobot.
+    pub targets: Vec<SlaTarget>,
 }
 
-/// Office hours in WIB (UTC+7) expressed in UTC: 08:00-16:00 local is 01:00-09:00 UTC.
-fn office_time(rng: &mut ChaCha8Rng, day: NaiveDate) -> DateTime<Utc> {
-    let seconds = rng.random_range(3_600..9 * 3_600);
-    day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() + Duration::seconds(seconds)
+impl UnitClock {
+    /// A WIB calendar without holidays and the default targets (PENGADUAN.md), for
+    /// generators that run without a database (benchmarks).
+    pub fn plain() -> UnitClock {
+        UnitClock {
+            calendar: UnitCalendar::from_days(chrono_tz::Asia::Jakarta, []),
+            targets: SlaTarget::defaults(),
+        }
+    }
+}
+
+/// The clocks of the demo units as stored: each unit's zone, days off (national and
+/// its own) over the demo's year and the months after it, and targets.
+pub async fn unit_clocks(
+    store: &dyn crate::storage::Store,
+    units: &[DemoUnit],
+    options: &DemoOptions,
+) -> Result<Vec<UnitClock>, crate::storage::StoreError> {
+    let mut out = Vec::with_capacity(units.len());
+    for u in units {
+        let zone = match store.unit_by_code(&u.code).await? {
+            Some(unit) => crate::triage::calendar::zone_of(&unit.time_zone),
+            None => chrono_tz::Asia::Jakarta,
+        };
+        let from = options.end_date - Duration::days(370);
+        out.push(UnitClock {
+            calendar: UnitCalendar::load(store, u.id, zone, from, 370 + 200).await?,
+            targets: store.sla_targets(u.id).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// A moment in office hours (08:00-16:00) of a local day in the unit's zone.
+fn office_time(rng: &mut ChaCha8Rng, calendar: &UnitCalendar, day: NaiveDate) -> DateTime<Utc> {
+    let seconds = rng.random_range(8 * 3_600..16 * 3_600);
+    let local = day.and_hms_opt(0, 0, 0).expect("midnight") + Duration::seconds(seconds);
+    calendar
+        .zone()
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| local.and_utc())
 }
 
 fn random_day(rng: &mut ChaCha8Rng, end: NaiveDate, span_days: i64) -> NaiveDate {
@@ -204,8 +251,17 @@ pub struct ComplaintPlan {
 }
 
 /// Makes `options.complaints` complaints spread over the twelve months before
-/// `options.end_date`, numbered per unit and year in order of arrival.
+/// `options.end_date`, numbered per unit and year in order of arrival, on a plain
+/// WIB calendar with the default targets (see [`generate_complaints_on`]).
 pub fn generate_complaints(units: &[DemoUnit], options: &DemoOptions) -> Vec<BulkComplaint> {
+    let clocks = vec![UnitClock::plain(); units.len()];
+    generate_complaints_on(units, &clocks, options)
+}
+
+/// [`generate_complaints`] on each unit's own clocks (`clocks[i]` is `units[i]`'s,
+/// from [`unit_clocks`]): the same calendar and SLA code the server dates real
+/// complaints with.
+pub fn generate_complaints_on(units: &[DemoUnit], clocks: &[UnitClock], options: &DemoOptions) -> Vec<BulkComplaint> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let weights: Vec<(usize, u32)> = units
         .iter()
@@ -218,8 +274,9 @@ pub fn generate_complaints(units: &[DemoUnit], options: &DemoOptions) -> Vec<Bul
         let unit = &units[ui];
         let (service_id, service_name, division_id) = unit.services[rng.random_range(0..unit.services.len())].clone();
         let channel = *pick(&mut rng, CHANNELS);
+        let clock = &clocks[ui];
         let day = random_day(&mut rng, options.end_date, 365);
-        let received_at = office_time(&mut rng, day);
+        let received_at = office_time(&mut rng, &clock.calendar, day);
         let topic_weights: Vec<(usize, u32)> = TOPICS.iter().enumerate().map(|(i, t)| (i, t.1)).collect();
         let (jenis, _, subject, description) = TOPICS[*pick(&mut rng, &topic_weights)];
         let anonim = rng.random_bool(0.08);
@@ -246,9 +303,10 @@ pub fn generate_complaints(units: &[DemoUnit], options: &DemoOptions) -> Vec<Bul
             _ => None,
         };
         let bobot = *pick(&mut rng, BOBOT);
-        let age_days = (options.end_date - day).num_days();
+        // Nothing happens after the end of the demo's last day in the unit's zone.
+        let now = clock.calendar.end_of_day(options.end_date);
         let (status, events, first_answered_at, answered_at, closed_at, due_at) =
-            life_cycle(&mut rng, received_at, bobot, age_days);
+            life_cycle(&mut rng, clock, received_at, bobot, now);
         let complaint = NewComplaint {
             unit_id: unit.id,
             channel,
@@ -324,17 +382,30 @@ type LifeCycle = (
     Option<DateTime<Utc>>,
 );
 
-/// Walks a complaint through its states; older complaints are further along.
-fn life_cycle(rng: &mut ChaCha8Rng, received: DateTime<Utc>, bobot: Bobot, age_days: i64) -> LifeCycle {
+/// Walks a complaint through its states on the unit's clocks; older complaints
+/// are further along, and nothing is dated after `now`.
+fn life_cycle(
+    rng: &mut ChaCha8Rng,
+    clock: &UnitClock,
+    received: DateTime<Utc>,
+    bobot: Bobot,
+    now: DateTime<Utc>,
+) -> LifeCycle {
     use ComplaintStatus::*;
-    let target = match bobot {
-        Bobot::Ringan => 5,
-        Bobot::Sedang => 14,
-        Bobot::Berat => 60,
+    let cal = &clock.calendar;
+    let (_, due) = crate::triage::sla::due_dates(cal, &clock.targets, bobot, received);
+    let target = clock
+        .targets
+        .iter()
+        .find(|t| t.bobot == bobot.key())
+        .map_or(5, |t| u32::try_from(t.resolve_days.max(1)).unwrap_or(5));
+    // A moment in office hours `n` working days after receipt (later than receipt).
+    let after = |n: u32, rng: &mut ChaCha8Rng| -> DateTime<Utc> {
+        if n == 0 {
+            return received + Duration::minutes(rng.random_range(30..240));
+        }
+        office_time(rng, cal, cal.due_date(received, n))
     };
-    let due = add_working_days(received.date_naive(), target)
-        .and_time(received.time())
-        .and_utc();
     let event = |at: DateTime<Utc>, from: Option<ComplaintStatus>, to: ComplaintStatus, note: &str| ComplaintEvent {
         at,
         actor_id: None,
@@ -351,80 +422,118 @@ fn life_cycle(rng: &mut ChaCha8Rng, received: DateTime<Utc>, bobot: Bobot, age_d
     // A few are spam or incomplete.
     let roll: f64 = rng.random();
     if roll < 0.03 {
-        let at = received + Duration::hours(rng.random_range(2..48));
+        let at = after(rng.random_range(0..2), rng).min(now.max(received));
         events.push(event(at, Some(Diterima), Diarsipkan, "Spam atau duplikat"));
         return (Diarsipkan, events, None, None, Some(at), None);
     }
     if roll < 0.06 {
-        let at = received + Duration::hours(rng.random_range(2..72));
+        let at = after(rng.random_range(0..3), rng).min(now.max(received));
         events.push(event(at, Some(Diterima), Dikembalikan, "Data pelapor belum lengkap"));
         return (Dikembalikan, events, None, None, None, None);
     }
-    // Slow complaints take longer than the target: about one in six is late.
-    let speed = if rng.random_bool(0.17) {
-        rng.random_range(1.1..2.5)
-    } else {
-        rng.random_range(0.2..0.95)
-    };
-    let total_hours = (target as f64 * 24.0 * 7.0 / 5.0 * speed).max(6.0);
-    let steps = [
-        (Terverifikasi, 0.10, "Kelengkapan data diverifikasi"),
-        (Didisposisikan, 0.20, "Didisposisikan ke bidang terkait"),
-        (Ditindaklanjuti, 0.45, "Sedang ditindaklanjuti"),
-        (Dijawab, 1.0, "Jawaban disampaikan kepada pelapor"),
-    ];
-    let mut status = Diterima;
-    let mut answered = None;
-    let limit = received + Duration::days(age_days.max(0)) + Duration::hours(20);
     if roll < 0.08 {
-        let at = received + Duration::hours(rng.random_range(4..72));
-        if at < limit {
+        let at = after(rng.random_range(0..3), rng);
+        if at <= now {
             events.push(event(
                 at,
                 Some(Diterima),
                 BukanWewenang,
                 "Diteruskan ke instansi yang berwenang",
             ));
-            return (BukanWewenang, events, Some(at), Some(at), Some(at), Some(due));
+            return (BukanWewenang, events, Some(at), Some(at), Some(at), due);
         }
     }
-    for (next, share, note) in steps {
-        let at = received + Duration::minutes((total_hours * share * 60.0) as i64);
-        if at > limit {
+    // Working days to the answer: most well within the target, about one in ten
+    // after it.
+    let answer_days = if rng.random_bool(0.10) {
+        target + rng.random_range(1..=target.div_ceil(2).max(2))
+    } else {
+        rng.random_range(0..target.max(2) * 3 / 4)
+    };
+    let verify_days = rng.random_range(0..=answer_days.min(2));
+    let dispose_days = verify_days + rng.random_range(0..=(answer_days - verify_days).min(2));
+    let work_days = dispose_days + (answer_days - dispose_days) / 2;
+    let steps = [
+        (Terverifikasi, verify_days, "Kelengkapan data diverifikasi"),
+        (Didisposisikan, dispose_days, "Didisposisikan ke bidang terkait"),
+        (Ditindaklanjuti, work_days, "Sedang ditindaklanjuti"),
+        (Dijawab, answer_days, "Jawaban disampaikan kepada pelapor"),
+    ];
+    let mut status = Diterima;
+    let mut answered = None;
+    let mut last = received;
+    for (next, days, note) in steps {
+        let at = after(days, rng).max(last + Duration::minutes(5));
+        if at > now {
             break;
         }
         events.push(event(at, Some(status), next, note));
         status = next;
+        last = at;
         if next == Dijawab {
             answered = Some(at);
         }
     }
     let mut closed = None;
+    let mut last_answer = answered;
     if let Some(at) = answered {
-        let close_at = at + Duration::days(14);
-        if close_at <= limit {
-            if rng.random_bool(0.05) {
-                let reopen = at + Duration::days(rng.random_range(1..8));
-                events.push(event(
-                    reopen,
-                    Some(Dijawab),
-                    DibukaKembali,
-                    "Pelapor belum puas dengan jawaban",
-                ));
-                status = DibukaKembali;
-            } else {
-                events.push(event(
-                    close_at,
-                    Some(Dijawab),
-                    Selesai,
-                    "Ditutup otomatis: tidak ada tanggapan 10 hari kerja",
-                ));
-                status = Selesai;
+        let reply = rng.random::<f64>();
+        let window = u32::try_from(crate::triage::answers::REPLY_WINDOW_WORKING_DAYS).unwrap_or(10);
+        // Most complainants accept the answer at once; some never reply (the
+        // auto-close job closes those after the reply window); a few reopen.
+        let (close_at, next, note) = if reply < 0.04 {
+            let on = cal.due_date(at, rng.random_range(1..window));
+            (
+                office_time(rng, cal, on),
+                DibukaKembali,
+                "Pelapor belum puas dengan jawaban",
+            )
+        } else if reply < 0.12 {
+            // No reply: closed by the auto-close job after the reply window.
+            (
+                office_time(rng, cal, cal.due_date(at, window + 1)),
+                Selesai,
+                "Ditutup otomatis: tidak ada tanggapan 10 hari kerja",
+            )
+        } else {
+            // The complainant accepts the answer the same or the next working day.
+            let on = cal.due_date(at, rng.random_range(0..=1));
+            let at_close = office_time(rng, cal, on).max(at + Duration::minutes(30));
+            (at_close, Selesai, "Pelapor menerima jawaban")
+        };
+        if close_at <= now {
+            events.push(event(close_at, Some(Dijawab), next, note));
+            status = next;
+            if next == Selesai {
                 closed = Some(close_at);
             }
         }
+        // A reopened complaint is worked on again, answered anew within a few
+        // working days and then accepted, as far as `now` allows.
+        if status == DibukaKembali {
+            let again = [
+                (Ditindaklanjuti, 1, "Ditindaklanjuti kembali"),
+                (Dijawab, 3, "Jawaban lanjutan disampaikan kepada pelapor"),
+                (Selesai, 4, "Pelapor menerima jawaban"),
+            ];
+            let mut last = close_at;
+            for (next, days, note) in again {
+                let at = office_time(rng, cal, cal.due_date(close_at, days)).max(last + Duration::minutes(5));
+                if at > now {
+                    break;
+                }
+                events.push(event(at, Some(status), next, note));
+                status = next;
+                last = at;
+                match next {
+                    Dijawab => last_answer = Some(at),
+                    Selesai => closed = Some(at),
+                    _ => {}
+                }
+            }
+        }
     }
-    (status, events, answered, answered, closed, Some(due))
+    (status, events, answered, last_answer, closed, due)
 }
 
 /// Makes `options.responses` SKM responses. Each unit and service has its own
@@ -528,16 +637,44 @@ pub fn generate_responses(
 mod tests {
     use super::*;
 
+    fn unit() -> DemoUnit {
+        DemoUnit {
+            id: 1,
+            code: "dinsos".into(),
+            agenda_format: "ADU/{year}/{number:06}".into(),
+            services: vec![(1, "Rekomendasi KIS".into(), None)],
+        }
+    }
+
     #[test]
-    fn working_days_skip_weekends() {
-        let friday = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        assert_eq!(
-            add_working_days(friday, 1),
-            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-        );
-        assert_eq!(
-            add_working_days(friday, 5),
-            NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
-        );
+    fn due_dates_are_the_servers_on_the_units_calendar() {
+        // 18 August 2025 is cuti bersama in this calendar.
+        let clock = UnitClock {
+            calendar: UnitCalendar::from_days(
+                chrono_tz::Asia::Makassar,
+                [NaiveDate::from_ymd_opt(2025, 8, 18).unwrap()],
+            ),
+            targets: SlaTarget::defaults(),
+        };
+        let options = DemoOptions {
+            seed: 3,
+            complaints: 400,
+            responses: 0,
+            end_date: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+        };
+        let all = generate_complaints_on(&[unit()], std::slice::from_ref(&clock), &options);
+        for c in &all {
+            let received = c.complaint.received_at;
+            // Received in office hours of the unit's zone (WITA).
+            let local = received.with_timezone(&chrono_tz::Asia::Makassar);
+            assert!((8..16).contains(&chrono::Timelike::hour(&local)), "{local}");
+            let (_, due) = crate::triage::sla::due_dates(&clock.calendar, &clock.targets, c.bobot.unwrap(), received);
+            if c.status != "diarsipkan" && c.status != "dikembalikan" {
+                assert_eq!(c.due_at, due, "{}", c.nomor_agenda);
+            }
+            for pair in c.events.windows(2) {
+                assert!(pair[0].at <= pair[1].at, "{} events in order", c.nomor_agenda);
+            }
+        }
     }
 }

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use crate::storage::model::{NewService, NewUnit};
 use crate::storage::{Store, StoreError};
 
-pub use generate::{ComplaintPlan, generate_complaints, generate_responses};
+pub use generate::{
+    ComplaintPlan, UnitClock, generate_complaints, generate_complaints_on, generate_responses, unit_clocks,
+};
 
 /// The seed agencies, transcribed from ../shared/seeds (see the file's comments).
 const AGENCIES_TOML: &str = include_str!("agencies.toml");
@@ -136,7 +138,8 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         });
     }
 
-    let complaints = generate_complaints(&units, options);
+    let clocks = generate::unit_clocks(store, &units, options).await?;
+    let complaints = generate::generate_complaints_on(&units, &clocks, options);
     store.bulk_load_complaints(&complaints).await?;
     summary.complaints = complaints.len();
     drop(complaints);

@@ -53,6 +53,8 @@ pub enum Field {
     Telepon,
     /// Reporter's email.
     Email,
+    /// When the report reached its current status (e.g. the day it was closed).
+    TanggalStatus,
 }
 
 /// Every field with its mapping-file key and built-in header aliases.
@@ -170,6 +172,18 @@ pub const FIELDS: &[(Field, &str, &[&str])] = &[
         &["telepon", "telepon pelapor", "no telepon", "no hp", "nomor hp", "hp"],
     ),
     (Field::Email, "email", &["email", "email pelapor", "surel"]),
+    (
+        Field::TanggalStatus,
+        "tanggal_status",
+        &[
+            "tanggal status",
+            "tanggal perubahan status",
+            "tanggal selesai",
+            "tgl selesai",
+            "tanggal diperbarui",
+            "terakhir diperbarui",
+        ],
+    ),
 ];
 
 /// Built-in LAPOR! status texts and where they land in our life cycle (see
@@ -347,6 +361,7 @@ pub fn field_label(f: Field) -> &'static str {
         Field::NamaPelapor => "nama pelapor",
         Field::Telepon => "telepon",
         Field::Email => "email",
+        Field::TanggalStatus => "tanggal status",
     }
 }
 
@@ -507,6 +522,7 @@ pub fn report_from_row(cells: &[String], cx: &RowContext<'_>) -> Result<LaporRep
     };
     let event_date = date_of(Field::TanggalKejadian).and_then(|v| parse_day(&v));
     let follow_up_date = date_of(Field::TanggalTindakLanjut).and_then(|v| parse_datetime(&v, cx.zone));
+    let status_at = date_of(Field::TanggalStatus).and_then(|v| parse_datetime(&v, cx.zone));
     let mut flag = |f: Field| -> bool {
         let v = get(f);
         yes_no(v).unwrap_or_else(|| {
@@ -598,6 +614,7 @@ pub fn report_from_row(cells: &[String], cx: &RowContext<'_>) -> Result<LaporRep
         kategori: opt(Field::Kategori),
         instansi: opt(Field::Instansi),
         follow_ups: follow,
+        status_at,
     })
 }
 

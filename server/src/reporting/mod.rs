@@ -107,6 +107,14 @@ pub async fn monthly_report(
         .overdue_complaints(unit.id, local_midnight(zone, options.as_of))
         .await?;
     let as_of = options.as_of;
+    let stages = crate::triage::stages::month_tally(
+        store,
+        unit,
+        local_midnight(zone, from),
+        local_midnight(zone, to + chrono::Duration::days(1)),
+        as_of,
+    )
+    .await?;
     let local = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
     let register = register_rows
         .into_iter()
@@ -125,13 +133,19 @@ pub async fn monthly_report(
             status: r.status,
         })
         .collect();
+    // Days late count the unit's working days, like its targets: due on a Friday,
+    // 1 day late on Monday.
+    let late_calendar = match overdue_rows.iter().map(|r| local(r.due_at)).min() {
+        Some(first_due) => analytics::WorkingCalendar::new(store.days_off(unit.id, first_due, as_of).await?),
+        None => analytics::WorkingCalendar::default(),
+    };
     let overdue = overdue_rows
         .into_iter()
         .map(|r| OverdueEntry {
             nomor_agenda: r.nomor_agenda,
             received_on: local(r.received_at),
             due_on: local(r.due_at),
-            days_late: (as_of - local(r.due_at)).num_days(),
+            days_late: late_calendar.working_days_between(local(r.due_at), as_of),
             bobot: r.bobot,
             division: r.division,
             status: r.status,
@@ -145,6 +159,7 @@ pub async fn monthly_report(
         trend,
         register,
         overdue,
+        stages,
         preparer_note: options.note,
         approval: options.approval,
     })
@@ -223,6 +238,7 @@ pub fn monthly_stats(
             closed: flow.map(|f| f.closed).unwrap_or(stats.closed),
             backlog: flow.map(|f| f.backlog).unwrap_or(0),
             compliance_pct: reports::monthly::overall_compliance(&stats.sla),
+            closed_date_unknown: stats.closed_date_unknown,
         });
         if p == month {
             this_month = Some(stats);

@@ -17,6 +17,7 @@ mod postgres;
 pub mod reports;
 mod shared;
 mod sqlite;
+pub mod stages;
 pub mod survey_admin;
 pub mod survey_sources;
 pub mod triage;
@@ -85,6 +86,7 @@ pub trait Store:
     + accounts::AccountStore
     + calendar::CalendarStore
     + survey_sources::SurveySourceStore
+    + stages::StageStore
     + mail::MailStore
     + Send
     + Sync

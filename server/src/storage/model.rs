@@ -795,6 +795,37 @@ pub struct LaporReport {
     pub instansi: Option<String>,
     /// The agency's follow-ups, oldest first, without duplicates.
     pub follow_ups: Vec<LaporFollowUp>,
+    /// When the report reached its status, if the export says (`tanggal status`).
+    pub status_at: Option<DateTime<Utc>>,
+}
+
+impl LaporReport {
+    /// The dates an import records for the report's status, from the file only
+    /// (never the day of the import): the first answer is the earliest dated
+    /// follow-up, the last answer the latest, and the closing the status date. A
+    /// date the file does not give stays unknown (None), and the statistics count
+    /// such a complaint apart instead of in the month it was imported.
+    pub fn file_dates(&self) -> LaporDates {
+        use crate::domain::ComplaintStatus as S;
+        let dated = || self.follow_ups.iter().filter_map(|f| f.at);
+        let answered = matches!(self.status, S::Dijawab | S::Selesai);
+        LaporDates {
+            first_answered_at: dated().min(),
+            answered_at: if answered { dated().max() } else { None },
+            closed_at: if self.status.is_closed() { self.status_at } else { None },
+        }
+    }
+}
+
+/// The answer and closing dates of an imported report, as its file gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LaporDates {
+    /// Earliest dated follow-up (the agency's first answer).
+    pub first_answered_at: Option<DateTime<Utc>>,
+    /// Latest dated follow-up.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The status date of a closed report.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// What an import did (or, in a dry run, would do) with one report.

@@ -1144,7 +1144,7 @@ macro_rules! impl_store {
                 let mut insert = sqlx::QueryBuilder::<Db>::new(shared::LAPOR_COMPLAINT_INSERT);
                 insert.push_values(chunk, |mut b, row| {
                     let c = &row.report.complaint;
-                    let answered = row.answered.then_some(now);
+                    let dates = row.report.file_dates();
                     b.push_bind(c.unit_id)
                         .push_bind(row.year)
                         .push_bind(row.number)
@@ -1169,9 +1169,9 @@ macro_rules! impl_store {
                         .push_bind(c.klasifikasi.key())
                         .push_bind(c.service_id)
                         .push_bind(row.report.status.key())
-                        .push_bind(answered)
-                        .push_bind(answered)
-                        .push_bind(row.closed.then_some(now))
+                        .push_bind(dates.first_answered_at)
+                        .push_bind(dates.answered_at)
+                        .push_bind(dates.closed_at)
                         .push_bind(now);
                 });
                 insert.push(" RETURNING id, channel_ref");
@@ -1181,21 +1181,24 @@ macro_rules! impl_store {
             }
             let numbers: HashMap<&str, &str> =
                 new_rows.iter().map(|n| (n.report.tracking_id.as_str(), n.nomor_agenda.as_str())).collect();
-            // Status changes on known complaints.
-            for p in &plans {
+            // Status changes on known complaints, dated from the file (never the day
+            // of the import: an undated change leaves the date unknown).
+            for (p, r) in plans.iter().zip(reports) {
                 if let (Some(id), Some(to)) = (p.existing_id, p.set_status) {
-                    let (answered, closed) = shared::status_marks(to);
+                    let dates = r.file_dates();
                     sqlx::query(
                         "UPDATE complaints SET status = $1, updated_at = $2, \
-                         first_answered_at = CASE WHEN $3 THEN COALESCE(first_answered_at, $2) ELSE first_answered_at END, \
-                         answered_at = CASE WHEN $3 THEN COALESCE(answered_at, $2) ELSE answered_at END, \
-                         closed_at = CASE WHEN $4 THEN COALESCE(closed_at, $2) ELSE closed_at END \
-                         WHERE id = $5",
+                         first_answered_at = COALESCE(first_answered_at, $3), \
+                         answered_at = COALESCE($4, answered_at), \
+                         closed_at = CASE WHEN $5 THEN COALESCE(closed_at, $6) ELSE closed_at END \
+                         WHERE id = $7",
                     )
                     .bind(to.key())
                     .bind(now)
-                    .bind(answered)
-                    .bind(closed)
+                    .bind(dates.first_answered_at)
+                    .bind(dates.answered_at)
+                    .bind(to.is_closed())
+                    .bind(dates.closed_at)
                     .bind(id)
                     .execute(&mut **conn)
                     .await?;
@@ -1859,6 +1862,7 @@ pub(super) const BULK_COMPLAINT_COLUMNS: &[(&str, &str)] = &[
     ("answered_at", "timestamptz"),
     ("closed_at", "timestamptz"),
     ("due_at", "timestamptz"),
+    ("verified_at", "timestamptz"),
     ("updated_at", "timestamptz"),
     ("jenis_key", "text"),
 ];
@@ -1881,6 +1885,23 @@ pub(super) fn bulk_complaint_sql(d: Dialect) -> String {
         d.field(n, "text"),
         d.json_rows()
     )
+}
+
+/// When a bulk-loaded complaint was first moved past `diterima` (the end of its
+/// verification stage), from its control card, as a status move records it.
+fn bulk_verified_at(b: &super::model::BulkComplaint) -> Option<DateTime<Utc>> {
+    b.events
+        .iter()
+        .filter(|e| {
+            e.from_status
+                .as_deref()
+                .is_some_and(|f| f == "diterima" || f == "dikembalikan")
+                && e.to_status
+                    .as_deref()
+                    .is_some_and(|t| !matches!(t, "diterima" | "dikembalikan" | "diarsipkan"))
+        })
+        .map(|e| e.at)
+        .min()
 }
 
 /// One complaint as a JSON array in [`BULK_COMPLAINT_COLUMNS`] order.
@@ -1918,6 +1939,7 @@ pub(super) fn complaint_json_row(id: i64, b: &super::model::BulkComplaint) -> se
         ts(&b.answered_at),
         ts(&b.closed_at),
         ts(&b.due_at),
+        ts(&bulk_verified_at(b)),
         ts_text(
             b.closed_at
                 .as_ref()
@@ -2301,13 +2323,6 @@ pub(super) fn json_texts(d: Dialect, param: usize) -> String {
     }
 }
 
-/// Whether a status means the complaint has been answered, and whether it is closed
-/// (which timestamps an import sets when it moves a complaint there).
-pub(super) fn status_marks(status: crate::domain::ComplaintStatus) -> (bool, bool) {
-    use crate::domain::ComplaintStatus as S;
-    (matches!(status, S::Dijawab | S::Selesai), status.is_closed())
-}
-
 /// The pooled connection a run of bulk batches writes through (kept in a
 /// [`super::BulkSession`]). The batches may change the connection for the run
 /// (SQLite: no checkpoint at their commits); when the run is abandoned before
@@ -2410,24 +2425,17 @@ pub(super) struct LaporComplaintRow<'a> {
     pub nomor_agenda: String,
     /// A fresh public tracking code.
     pub tracking_code: String,
-    /// Whether the imported status means answered / closed (timestamps set to now).
-    pub answered: bool,
-    /// See `answered`.
-    pub closed: bool,
 }
 
 impl<'a> LaporComplaintRow<'a> {
     /// Numbers a report that is new to this unit.
     pub fn new(report: &'a super::model::LaporReport, year: i64, number: i64, nomor_agenda: String) -> Self {
-        let (answered, closed) = status_marks(report.status);
         Self {
             report,
             year,
             number,
             nomor_agenda,
             tracking_code: super::new_tracking_code(),
-            answered,
-            closed,
         }
     }
 }

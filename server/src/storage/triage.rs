@@ -183,6 +183,21 @@ pub struct SlaTarget {
     pub resolve_days: i64,
 }
 
+impl SlaTarget {
+    /// The targets every new unit starts with (PENGADUAN.md's defaults), for code
+    /// that dates complaints without a database (the demo generator's benchmarks).
+    pub fn defaults() -> Vec<SlaTarget> {
+        super::shared::DEFAULT_SLA
+            .iter()
+            .map(|(bobot, first, resolve)| SlaTarget {
+                bobot: (*bobot).to_owned(),
+                first_answer_days: *first,
+                resolve_days: *resolve,
+            })
+            .collect()
+    }
+}
+
 /// A control-card entry with the names of who did it and who held the complaint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventDetail {
@@ -666,11 +681,15 @@ macro_rules! impl_triage_store {
                 }
                 let answered = m.to == S::Dijawab;
                 let closed = m.to.is_closed();
+                // The first move past `diterima` ends the verification stage
+                // (SP4N-LAPOR!'s first clock, `triage::stages`).
+                let verified = !matches!(m.to, S::Diterima | S::Dikembalikan | S::Diarsipkan);
                 sqlx::query(
                     "UPDATE complaints SET status = $1, updated_at = $2, \
                      first_answered_at = CASE WHEN $3 THEN COALESCE(first_answered_at, $2) ELSE first_answered_at END, \
                      answered_at = CASE WHEN $3 THEN $2 ELSE answered_at END, \
-                     closed_at = CASE WHEN $4 THEN $2 ELSE closed_at END \
+                     closed_at = CASE WHEN $4 THEN $2 ELSE closed_at END, \
+                     verified_at = CASE WHEN $7 THEN COALESCE(verified_at, $2) ELSE verified_at END \
                      WHERE id = $5 AND status = $6",
                 )
                 .bind(m.to.key())
@@ -679,6 +698,7 @@ macro_rules! impl_triage_store {
                 .bind(closed)
                 .bind(m.complaint_id)
                 .bind(from.key())
+                .bind(verified)
                 .execute(&mut *tx)
                 .await?;
                 let event_id: i64 = sqlx::query_scalar(

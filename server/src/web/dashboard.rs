@@ -41,6 +41,24 @@ pub struct TrendRow {
     pub closed: u64,
     /// Compliance, formatted.
     pub compliance: String,
+    /// Received that month and closed on an unrecorded date.
+    pub closed_unknown: u64,
+}
+
+/// What each headline figure counts and over which period, in the reader's
+/// language: read side by side, "100 % on time" and "95 overdue" must not seem to
+/// contradict each other (one is this month's complaints, the other every open one).
+pub struct FigureLabels {
+    /// Received this month.
+    pub new: String,
+    /// Of those, closed by today.
+    pub closed: String,
+    /// Of those, closed on an unrecorded date.
+    pub closed_unknown: String,
+    /// Open past their deadline today, whenever received.
+    pub overdue: String,
+    /// Compliance of this month's complaints judged by today.
+    pub sla: String,
 }
 
 #[derive(Template)]
@@ -55,10 +73,13 @@ struct DashboardPage {
     closed: u64,
     overdue: usize,
     compliance: String,
+    closed_unknown: u64,
+    labels: FigureLabels,
     services: Vec<ServiceIkm>,
     year: i32,
     trend: Vec<TrendRow>,
     chart: String,
+    compliance_chart: String,
 }
 
 fn survey_filter(unit: &Unit, from: NaiveDate, to: NaiveDate) -> SurveyFilter {
@@ -77,17 +98,18 @@ fn internal<E: std::fmt::Display>(e: E) -> ErrorPage {
     ErrorPage::Internal
 }
 
-/// The 12-month trend chart as SVG, drawn exactly as the monthly report draws it:
-/// the report's chart list is built from the figures alone (an empty register and
-/// overdue list), and only the trend is drawn.
-fn trend_chart(
+/// The 12-month trend charts as SVG (counts, then the on-time percentage on its
+/// own axis), drawn exactly as the monthly report draws them: the report's chart
+/// list is built from the figures alone (an empty register and overdue list), and
+/// only the trends are drawn.
+fn trend_charts(
     unit: &Unit,
     month: Period,
     today: NaiveDate,
     stats: analytics::ComplaintStats,
     trend: &[reports::monthly::TrendMonth],
     labels: &reports::Labels,
-) -> Result<String, reports::ReportError> {
+) -> Result<(String, String), reports::ReportError> {
     let figures = reports::MonthlyReport {
         letterhead: crate::reporting::letterhead(unit),
         month: month.from(),
@@ -96,16 +118,20 @@ fn trend_chart(
         trend: trend.to_vec(),
         register: Vec::new(),
         overdue: Vec::new(),
+        stages: Vec::new(),
         preparer_note: String::new(),
         approval: reports::Approval::default(),
     };
-    Ok(figures
-        .charts(labels)
-        .into_iter()
-        .find(|(name, _)| name == "tren")
-        .map(|(_, c)| c.svg())
-        .transpose()?
-        .unwrap_or_default())
+    let charts = figures.charts(labels);
+    let svg = |stem: &str| -> Result<String, reports::ReportError> {
+        Ok(charts
+            .iter()
+            .find(|(name, _)| name == stem)
+            .map(|(_, c)| c.svg())
+            .transpose()?
+            .unwrap_or_default())
+    };
+    Ok((svg("tren")?, svg("tren_tepat_waktu")?))
 }
 
 /// The dashboard of the unit's current month (figures as of today).
@@ -148,8 +174,20 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
     let compliance = reports::monthly::overall_compliance(&stats.sla)
         .map(|c| reports::fmt::dec(c, 2))
         .unwrap_or_else(|| "—".into());
-    let (new, closed) = (stats.total, stats.closed);
-    let chart = trend_chart(&unit, month, today, stats, &trend_months, &labels).map_err(internal)?;
+    let (new, closed, closed_unknown) = (stats.total, stats.closed, stats.closed_date_unknown);
+    let (chart, compliance_chart) =
+        trend_charts(&unit, month, today, stats, &trend_months, &labels).map_err(internal)?;
+    let lang = reader.tr.lang;
+    let month_name = month.label(lang);
+    let today_text = today.format("%d-%m-%Y").to_string();
+    let period = [("month", month_name.as_str()), ("today", today_text.as_str())];
+    let figure_labels = FigureLabels {
+        new: crate::i18n::tf(lang, "dashboard.fig_new", &period),
+        closed: crate::i18n::tf(lang, "dashboard.fig_closed", &period),
+        closed_unknown: crate::i18n::tf(lang, "dashboard.fig_closed_unknown", &period),
+        overdue: crate::i18n::tf(lang, "dashboard.fig_overdue", &period),
+        sla: crate::i18n::tf(lang, "dashboard.fig_sla", &period),
+    };
     let services = by_service
         .groups
         .iter()
@@ -183,6 +221,7 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
                 .compliance_pct
                 .map(|c| reports::fmt::dec(c, 2))
                 .unwrap_or_else(|| "—".into()),
+            closed_unknown: t.closed_date_unknown,
         })
         .collect();
     let html = DashboardPage {
@@ -192,10 +231,13 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
         closed,
         overdue,
         compliance,
+        closed_unknown,
+        labels: figure_labels,
         services,
         year: today.year(),
         trend,
         chart,
+        compliance_chart,
         tr: reader.tr,
         page: reader.page,
         unit,

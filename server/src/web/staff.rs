@@ -137,6 +137,11 @@ pub struct ListRow {
     pub overdue: bool,
     /// Holder's name.
     pub assignee: String,
+    /// The running stage clock of its channel (SP4N-LAPOR!), e.g. "Verifikasi dan
+    /// penerusan: 05-11-2026 23:59" ("" when none).
+    pub stage: String,
+    /// That stage's limit has passed.
+    pub stage_overdue: bool,
 }
 
 #[derive(Template)]
@@ -181,9 +186,26 @@ pub async fn complaint_list(
     let tr = reader.tr;
     let zone = zone_of(&staff.unit);
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%d-%m-%Y %H:%M").to_string();
+    let keys: Vec<(&str, &str, chrono::DateTime<chrono::Utc>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.summary.channel.as_str(),
+                r.summary.status.as_str(),
+                r.summary.received_at,
+            )
+        })
+        .collect();
+    let stage_clocks = crate::triage::stages::running_clocks(state.store.as_ref(), &staff.unit, &keys).await?;
+    let now = chrono::Utc::now();
     let rows = rows
         .into_iter()
-        .map(|r| ListRow {
+        .zip(stage_clocks)
+        .map(|(r, clock)| ListRow {
+            stage: clock
+                .map(|(stage, due)| format!("{}: {}", tr.t(&format!("reports.stage.{stage}")), local(due)))
+                .unwrap_or_default(),
+            stage_overdue: clock.is_some_and(|(_, due)| due < now),
             received: local(r.summary.received_at),
             status: tr.t(&format!("status.{}", r.summary.status)),
             channel: tr.t(&format!("channel.{}", r.summary.channel)),

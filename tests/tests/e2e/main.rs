@@ -5,6 +5,7 @@ mod authz;
 mod authz_cross_unit;
 mod backup;
 mod browser;
+mod complaint_fidelity;
 mod holidays;
 mod hostile;
 mod http;
