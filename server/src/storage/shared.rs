@@ -1511,6 +1511,8 @@ macro_rules! impl_store {
             }
             let response_sql = shared::bulk_response_sql(DIALECT);
             let mut tx = self.pool.begin().await?;
+            // The survey statistics: what each chunk stored, added once for the call.
+            let mut inserted = Vec::with_capacity(responses.len());
             for chunk in responses.chunks(shared::BULK_CHUNK) {
                 let rows: Vec<serde_json::Value> = chunk.iter().map(shared::response_json_row).collect();
                 let known = Self::survey_import_keys_present(&mut tx, chunk).await?;
@@ -1518,8 +1520,9 @@ macro_rules! impl_store {
                     .bind(serde_json::Value::Array(rows).to_string())
                     .execute(&mut *tx)
                     .await?;
-                Self::add_to_survey_stats(&mut tx, $crate::storage::survey_stats::inserted_by_bulk(chunk, &known)).await?;
+                inserted.extend($crate::storage::survey_stats::inserted_by_bulk(chunk, &known));
             }
+            Self::add_to_survey_stats(&mut tx, inserted).await?;
             tx.commit().await?;
             Ok(())
         }

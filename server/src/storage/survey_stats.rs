@@ -504,7 +504,7 @@ macro_rules! impl_survey_stats_store {
 
             async fn survey_has_ages(&self, f: &SurveyFilter) -> Result<bool, StoreError> {
                 let found: Option<i64> = sqlx::query_scalar(
-                    "SELECT 1 FROM survey_profile_stats c JOIN survey_rule_sets rs ON rs.id = c.rule_set_id \
+                    "SELECT c.respondents FROM survey_profile_stats c JOIN survey_rule_sets rs ON rs.id = c.rule_set_id \
                      WHERE rs.code = $1 AND ($2 IS NULL OR c.unit_id = $2) \
                      AND ($3 IS NULL OR c.month >= $3) AND ($4 IS NULL OR c.month <= $4) \
                      AND c.dimension = 'umur_kelompok' AND c.value <> '' AND c.respondents > 0 LIMIT 1",
