@@ -18,7 +18,13 @@ t "demo load ($responses responses)" "$bin" --database-url "$url" demo --complai
   --responses "$responses" --end-date 2026-11-20 >/dev/null
 t "survei statistik (check)" "$bin" --database-url "$url" survei statistik
 for fmt in html pdf,xlsx,html; do
-  t "report skm dinsospm-dumai 2026 ($fmt)" "$bin" --database-url "$url" report skm \
-    --unit dinsospm-dumai --period 2026 --format "$fmt" --out "$work/out" --as-of 2026-11-20 >/dev/null
+  t "report skm dinsospm-dumai 2026 ($fmt), from the cells" "$bin" --database-url "$url" report skm \
+    --unit dinsospm-dumai --period 2026 --format "$fmt" --out "$work/cells" --as-of 2026-11-20 >/dev/null
+  TANGGAP_IKM_FROM_RESPONSES=1 t "report skm dinsospm-dumai 2026 ($fmt), from the responses" "$bin" \
+    --database-url "$url" report skm --unit dinsospm-dumai --period 2026 --format "$fmt" --out "$work/rows" \
+    --as-of 2026-11-20 >/dev/null
 done
+# Both ways print the same report.
+cmp <(sed 's/[0-9]\{4\}-[0-9-]*T[0-9:.]*Z//g' "$work"/cells/*.html) <(sed 's/[0-9]\{4\}-[0-9-]*T[0-9:.]*Z//g' "$work"/rows/*.html) \
+  && echo "same HTML report both ways"
 t "survei statistik --bangun-ulang" "$bin" --database-url "$url" survei statistik --bangun-ulang

@@ -44,8 +44,15 @@ fn whole_months(filter: &SurveyFilter) -> bool {
     filter.from.is_none_or(|d| d.day() == 1) && filter.to.is_none_or(|d| d.succ_opt().is_none_or(|n| n.day() == 1))
 }
 
+/// Set to `1` to answer every IKM from the responses, as before the statistics
+/// existed: a diagnostic switch, and the "before" of `scripts/bench-survey-stats.sh`.
+pub const FROM_RESPONSES_ENV: &str = "TANGGAP_IKM_FROM_RESPONSES";
+
 /// How `query` over the responses `filter` selects will be answered.
 pub fn path(filter: &SurveyFilter, query: &IkmQuery) -> Path {
+    if std::env::var(FROM_RESPONSES_ENV).is_ok_and(|v| v == "1") {
+        return Path::Responses;
+    }
     match analytics::cell_source(query) {
         Some(CellSource::Days) => Path::DayCells,
         // Month cells hold whole months: the responses the filter selects must be too.
