@@ -20,6 +20,7 @@ mod sqlite;
 pub mod stages;
 pub mod survey_admin;
 pub mod survey_sources;
+pub mod survey_stats;
 pub mod triage;
 
 use std::borrow::Cow;
@@ -81,6 +82,7 @@ pub enum Backend {
 #[async_trait]
 pub trait Store:
     survey_admin::SurveyAdminStore
+    + survey_stats::SurveyStatsStore
     + triage::TriageStore
     + reports::ReportStore
     + accounts::AccountStore

@@ -147,6 +147,8 @@ macro_rules! impl_store {
 
         async fn migrate(&self) -> Result<(), StoreError> {
             migrator().run(&self.pool).await?;
+            // A database from before the survey statistics gets them built now.
+            $crate::storage::survey_stats::SurveyStatsStore::ensure_survey_stats(self).await?;
             Ok(())
         }
 
@@ -571,6 +573,7 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
             shared::check_scores(&r.scores, &keys)?;
+            let mut tx = self.pool.begin().await?;
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO survey_responses (unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
                  import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran, scores) \
@@ -590,8 +593,12 @@ macro_rules! impl_store {
             .bind(&r.profile.pekerjaan)
             .bind(&r.saran)
             .bind(shared::scores_json(&r.scores))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+            if id.is_some() {
+                Self::add_to_survey_stats(&mut tx, [r]).await?;
+            }
+            tx.commit().await?;
             Ok(id)
         }
 
@@ -1507,13 +1514,18 @@ macro_rules! impl_store {
             }
             let response_sql = shared::bulk_response_sql(DIALECT);
             let mut tx = self.pool.begin().await?;
+            // The survey statistics: what each chunk stored, added once for the call.
+            let mut inserted = Vec::with_capacity(responses.len());
             for chunk in responses.chunks(shared::BULK_CHUNK) {
                 let rows: Vec<serde_json::Value> = chunk.iter().map(shared::response_json_row).collect();
+                let known = Self::survey_import_keys_present(&mut tx, chunk).await?;
                 sqlx::query(&response_sql)
                     .bind(serde_json::Value::Array(rows).to_string())
                     .execute(&mut *tx)
                     .await?;
+                inserted.extend($crate::storage::survey_stats::inserted_by_bulk(chunk, &known));
             }
+            Self::add_to_survey_stats(&mut tx, inserted).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -1585,6 +1597,8 @@ macro_rules! impl_store {
                 .await?;
                 ids.push(id);
             }
+            let inserted = intakes.iter().zip(&ids).filter(|(_, id)| id.is_some());
+            Self::add_to_survey_stats(&mut tx, inserted.map(|(i, _)| &i.response)).await?;
             tx.commit().await?;
             Ok(ids)
         }
