@@ -7,16 +7,26 @@
 # 2. Installs duckdb and pyarrow from PyPI into a venv (once, in $VENV).
 # 3. Times `tanggap analytics ikm --input F --group-by unit,layanan,bulan` (release
 #    build) and the same cube in DuckDB on the same file, alternating, $RUNS times
-#    each, with `/usr/bin/time -f '%e s %M KB'` (wall time, peak resident memory of
-#    the whole process; DuckDB's includes starting Python).
+#    each, with `/usr/bin/time` (wall time, peak resident memory of the whole
+#    process, user and system CPU seconds; DuckDB's include starting Python). The
+#    machine's load average is printed before and after, since a shared machine's
+#    wall times depend on it while CPU seconds much less so.
 # 4. Compares every group's n, konversi and mutu between the two (exact: DuckDB gives
 #    integer sums and counts, the index is then computed with fractions) and fails
 #    on any difference.
 #
-# Usage: scripts/bench-analytics-files.sh [rows...]   (default: 1000000 10000000)
+# 5. With IMPORT_ROWS=N, also times `tanggap import survei` (the survey import) on N
+#    rows for one unit, as CSV and as Parquet, each into a fresh SQLite file: a tiny
+#    demo database gives the unit (dinsospm-dumai) and its service catalog, pyarrow
+#    writes the rows (that unit, its services, dates in 2025, nine int8 scores with
+#    2% unanswered, jenis_kelamin, umur); then the same file again (every row already
+#    imported). Fails when a summary is not what it must be.
+#
+# Usage: scripts/bench-analytics-files.sh [rows...]   (default: 1000000 10000000;
+# 0 to skip the IKM part)
 # Environment: RUNS (default 3), VENV (default target/bench-venv), WORK (default a
 # temporary directory, removed at the end), TANGGAP_BIN (default: build
-# target/release/tanggap with `cargo build --release --workspace`).
+# target/release/tanggap with `cargo build --release --workspace`), IMPORT_ROWS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -119,17 +129,18 @@ sys.exit(1 if missing or extra or differ else 0)
 EOF
 
 timed() {
-  # label, then the command; prints "label  12.34 s 123456 KB"
+  # label, then the command; prints "label  12.34 s 123456 KB 1.20 s user 0.10 s sys"
   local label="$1"; shift
-  /usr/bin/time -f '%e s %M KB' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
+  /usr/bin/time -f '%e s %M KB %U s user %S s sys' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
     cat "$work/stderr" >&2
     exit 1
   }
   printf '%-34s %s\n' "$label" "$(cat "$work/time")"
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD); load: $(uptime | sed 's/.*load average: //')"
 for rows in "${sizes[@]}"; do
+  [ "$rows" -gt 0 ] || continue
   stem="$work/survey-$rows"
   [ -f "$stem.parquet" ] || "$py" "$work/make.py" "$rows" "$stem"
   ls -l "$stem.parquet" "$stem.csv" | awk '{print $5, $9}'
@@ -145,3 +156,69 @@ for rows in "${sizes[@]}"; do
     "$py" "$work/compare.py" "$work/ours.csv" "$work/duck.csv"
   done
 done
+
+# The survey import: the same files twice into a fresh SQLite file each.
+setup() {
+  rm -f "$1"
+  "$bin" --database-url "sqlite:$1" demo --complaints 1 --responses 1 --end-date 2026-11-20 >/dev/null
+}
+
+step() {
+  # label, database, file, expected summary
+  local label="$1" db="$2" file="$3" want="$4" out
+  out=$(/usr/bin/time -f '%e s %M KB %U s user %S s sys' -o "$work/time" "$bin" --database-url "sqlite:$db" \
+    import survei "$file" --unit dinsospm-dumai 2>"$work/stderr" | tail -n 1) || {
+    cat "$work/stderr" >&2
+    exit 1
+  }
+  printf '%-34s %s   %s\n' "$label" "$(cat "$work/time")" "$out"
+  case "$out" in *"$want"*) ;; *) echo "expected: $want" >&2; exit 1 ;; esac
+}
+
+if [ -n "${IMPORT_ROWS:-}" ]; then
+cat > "$work/make-import.py" <<'PY'
+# N rows for one unit, its services taken from the database.
+import sqlite3
+import sys
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+n, db, stem = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+con = sqlite3.connect(db)
+services = np.array([r[0] for r in con.execute(
+    "select s.code from services s join units u on u.id = s.unit_id where u.code = 'dinsospm-dumai'")])
+rng = np.random.default_rng(18)
+start = np.datetime64("2025-01-01")
+columns = {
+    "tanggal": pa.array(start + rng.integers(0, 365, n).astype("timedelta64[D]"), pa.date32()),
+    "unit": pa.array(np.full(n, "dinsospm-dumai")),
+    "layanan": pa.array(services[rng.integers(0, len(services), n)]),
+}
+for e in range(1, 10):
+    columns[f"u{e}"] = pa.array(rng.integers(1, 5, n, dtype=np.int8), pa.int8(), mask=rng.random(n) < 0.02)
+columns["jenis_kelamin"] = pa.array(np.array(["L", "P"])[rng.integers(0, 2, n)])
+columns["umur"] = pa.array(rng.integers(17, 80, n, dtype=np.int16))
+table = pa.table(columns)
+pq.write_table(table, f"{stem}.parquet")
+pacsv.write_csv(table, f"{stem}.csv", pacsv.WriteOptions(quoting_style="needed"))
+PY
+
+  rows="$IMPORT_ROWS"
+  stem="$work/import-$rows"
+  if [ ! -f "$stem.parquet" ]; then
+    setup "$work/catalog.db"
+    "$py" "$work/make-import.py" "$rows" "$work/catalog.db" "$stem"
+  fi
+  ls -l "$stem.parquet" "$stem.csv" | awk '{print $5, $9}'
+  for kind in csv parquet; do
+    db="$work/import-$kind.db"
+    setup "$db"
+    step "import $rows $kind" "$db" "$stem.$kind" \
+      "$rows baris dibaca: $rows ditambahkan, 0 sudah pernah diimpor, 0 ditolak."
+    step "again $rows $kind" "$db" "$stem.$kind" \
+      "$rows baris dibaca: 0 ditambahkan, $rows sudah pernah diimpor, 0 ditolak."
+  done
+fi
+echo "load after: $(uptime | sed 's/.*load average: //')"

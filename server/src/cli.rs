@@ -112,7 +112,7 @@ pub enum ImportCommand {
     /// same file twice changes nothing; a newer export adds status changes and
     /// follow-ups to the complaints imported before.
     Lapor(LaporArgs),
-    /// Import historical SKM survey data (CSV or XLSX, interchange layout). The same file twice adds nothing.
+    /// Import historical SKM survey data (CSV, XLSX or Parquet, interchange layout). The same file twice adds nothing.
     Survei(crate::survey::import::SurveyImportArgs),
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Mutex, mpsc};
 
 use csv::{ByteRecord, ReaderBuilder};
 
+use super::batch::{self, Coder, Labels, Rows};
 use super::cells::{self, DateCache};
 use super::{FileError, FileIkm, Layout, Plan, Rejected, RowProblem, Sums, TEXT_SLOTS, run_workers, threads};
 use crate::ikm::IkmQuery;
@@ -221,6 +222,8 @@ struct Scratch {
     days: Vec<Option<i32>>,
     scores: Vec<u8>,
     bad: Vec<Option<usize>>,
+    keep: Vec<bool>,
+    ages: Vec<Option<u32>>,
     dates: DateCache,
 }
 
@@ -265,6 +268,7 @@ fn read_block(
             return out;
         }
         check_chunk(&mut s, n, layout, k);
+        s.keep.clear();
         for r in 0..n {
             let index = out.records + r as u64;
             let record = &s.records[r];
@@ -277,6 +281,7 @@ fn read_block(
                     .unwrap_or_default();
                 out.rejected
                     .push((index, Problem::Utf8(pos.record(), pos.line(), pos.byte(), field, valid)));
+                s.keep.push(false);
                 continue;
             }
             let problem = match (s.days[r], s.bad[r]) {
@@ -291,21 +296,54 @@ fn read_block(
                 _ if s.scores[r * k..(r + 1) * k].iter().all(|v| *v == 0) => Some(RowProblem::NoScores),
                 _ => None,
             };
+            s.keep.push(problem.is_none());
             if let Some(p) = problem {
                 out.rejected.push((index, Problem::Row(p)));
-                continue;
             }
-            let text = |col: Option<usize>| col.map(|c| cell(record, c)).filter(|v| !v.is_empty());
-            let texts: [Option<&str>; TEXT_SLOTS] = [
-                Some(text(layout.unit).unwrap_or(default_unit)),
-                Some(layout.service.map(|c| cell(record, c)).unwrap_or_default()),
-                text(layout.profile[0]),
-                text(layout.profile[1]),
-                text(layout.profile[2]),
-            ];
-            let umur = layout.umur.and_then(|c| cells::umur(cell(record, c)));
-            sums.push(s.days[r].expect("checked"), &s.scores[r * k..(r + 1) * k], &texts, umur);
         }
+        // Labels coded per chunk: each distinct text is looked up once by the sums.
+        let records = &s.records[..n];
+        let readable = &s.readable;
+        let empty = [Some(default_unit), Some(""), None, None, None];
+        let cols = [
+            layout.unit,
+            layout.service,
+            layout.profile[0],
+            layout.profile[1],
+            layout.profile[2],
+        ];
+        let coders: [Option<Coder<'_, &str>>; TEXT_SLOTS] = std::array::from_fn(|j| {
+            cols[j].map(|c| {
+                let mut coder = Coder::default();
+                for (record, ok) in records.iter().zip(readable) {
+                    let text = if *ok { cell(record, c) } else { "" };
+                    coder.push(text, || batch::label(text).or(empty[j]));
+                }
+                coder
+            })
+        });
+        let texts: [Labels<'_>; TEXT_SLOTS] = std::array::from_fn(|j| match &coders[j] {
+            Some(c) => c.labels(),
+            None => Labels::Same(empty[j]),
+        });
+        s.ages.clear();
+        if let Some(c) = layout.umur {
+            s.ages.extend(
+                records
+                    .iter()
+                    .zip(readable)
+                    .map(|(r, ok)| if *ok { cells::umur(cell(r, c)) } else { None }),
+            );
+        }
+        let days: Vec<i32> = s.days.iter().map(|d| d.unwrap_or(0)).collect();
+        sums.push_rows(&Rows {
+            len: n,
+            keep: &s.keep,
+            days: &days,
+            scores: &s.scores[..n * k],
+            texts,
+            umur: layout.umur.map(|_| &s.ages[..]),
+        });
         out.records += n as u64;
     }
 }

@@ -16,6 +16,7 @@
 //! file, or bytes in memory) for Parquet.
 
 mod accumulate;
+mod batch;
 mod cells;
 mod csv_blocks;
 mod parquet_groups;
@@ -24,7 +25,7 @@ use std::sync::Mutex;
 
 pub use cells::{normalize, parse_date};
 pub use csv_blocks::ikm_csv;
-pub use parquet_groups::{ReadAt, ikm_parquet};
+pub use parquet_groups::{Cell, ParquetColumn, ReadAt, ikm_parquet, parquet_slices};
 
 use crate::calendar::DateRange;
 use crate::error::AnalyticsError;
@@ -231,14 +232,15 @@ pub(crate) struct Sums {
 }
 
 impl Sums {
-    /// Adds one accepted row.
-    #[inline]
-    pub(crate) fn push(&mut self, day: i32, scores: &[u8], texts: &[Option<&str>; TEXT_SLOTS], umur: Option<u32>) {
-        self.accepted += 1;
-        self.ages |= umur.is_some();
-        self.now.push(day, scores, texts, umur);
+    /// Adds the kept rows of a typed batch.
+    pub(crate) fn push_rows(&mut self, rows: &batch::Rows<'_>) {
+        self.accepted += rows.keep.iter().filter(|k| **k).count() as u64;
+        if let Some(ages) = rows.umur {
+            self.ages |= ages.iter().zip(rows.keep).any(|(a, k)| *k && a.is_some());
+        }
+        self.now.push_rows(rows);
         if let Some(b) = self.base.as_mut() {
-            b.push(day, scores, texts, umur);
+            b.push_rows(rows);
         }
     }
 }

@@ -14,9 +14,11 @@ use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
 use polars_compute::cast::{CastOptionsImpl, cast};
 use polars_parquet::read::{
-    BasicDecompressor, FileMetadata, PageReader, PhysicalType, column_iter_to_arrays, infer_schema, read_metadata,
+    BasicDecompressor, FileMetadata, Filter, PageReader, PhysicalType, column_iter_to_arrays, infer_schema,
+    read_metadata,
 };
 
+use super::batch::{self, Coder, Labels, Rows};
 use super::cells::{self, DateCache};
 use super::{FileError, FileIkm, Layout, Plan, Rejected, RowProblem, Sums, TEXT_SLOTS, run_workers, threads};
 use crate::calendar::from_epoch_days;
@@ -115,8 +117,55 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> 
 /// module docs). `default_unit` names the unit of rows without one.
 pub fn ikm_parquet<R: ReadAt + ?Sized>(source: &R, query: &IkmQuery, default_unit: &str) -> Result<FileIkm, FileError> {
     let plan = Plan::new(query)?;
+    let (metadata, fields) = open(source)?;
+    let headers: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let layout = Layout::resolve(&headers, &query.rule_set)?;
+    // Work items are row ranges of row groups, so that a file of one large row group
+    // still keeps every thread busy; a thread decodes only the pages of its range.
+    let workers = threads();
+    let total: usize = metadata.row_groups.iter().map(|g| g.num_rows()).sum();
+    let piece = (total / (workers * 4)).max(SLICE);
+    let mut pieces = Vec::new();
+    let mut start = 0u64;
+    for (g, group) in metadata.row_groups.iter().enumerate() {
+        let rows = group.num_rows();
+        let parts = rows.div_ceil(piece).max(1);
+        for p in 0..parts {
+            let (from, to) = (rows * p / parts, rows * (p + 1) / parts);
+            pieces.push(Piece {
+                group: g,
+                from,
+                to,
+                first_line: start + from as u64 + 2,
+            });
+        }
+        start += rows as u64;
+    }
+    let next_piece = AtomicUsize::new(0);
+    let next = || {
+        let i = next_piece.fetch_add(1, Ordering::Relaxed);
+        (i < pieces.len()).then_some(i)
+    };
+    let read = Reader {
+        metadata: &metadata,
+        fields: &fields,
+        layout: &layout,
+        k: query.rule_set.elements.len(),
+        default_unit,
+    };
+    let work = |i: usize, sums: &mut Sums| {
+        let rejected = guarded(|| read.piece(source, &pieces[i], sums))?;
+        Ok((i, rejected))
+    };
+    let (sums, mut outs) = run_workers(&plan, workers.min(pieces.len().max(1)), || Ok(()), next, work)?;
+    outs.sort_by_key(|(i, _)| *i);
+    plan.finish(sums, outs.into_iter().flat_map(|(_, r)| r).collect())
+}
+
+/// The footer of a Parquet file: its row groups and columns.
+fn open<R: ReadAt + ?Sized>(source: &R) -> Result<(FileMetadata, Vec<Field>), FileError> {
     let len = source.size().map_err(unreadable)?;
-    let (metadata, fields) = guarded(|| {
+    guarded(|| {
         let metadata = read_metadata(&mut At {
             src: source,
             pos: 0,
@@ -126,88 +175,124 @@ pub fn ikm_parquet<R: ReadAt + ?Sized>(source: &R, query: &IkmQuery, default_uni
         let schema = infer_schema(&metadata).map_err(unreadable)?;
         let fields: Vec<Field> = schema.iter().map(|(_, f)| f.clone()).collect();
         Ok((metadata, fields))
-    })?;
-    let headers: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    let layout = Layout::resolve(&headers, &query.rule_set)?;
-    let starts: Vec<u64> = metadata
-        .row_groups
-        .iter()
-        .scan(0u64, |at, g| {
-            let start = *at;
-            *at += g.num_rows() as u64;
-            Some(start)
-        })
-        .collect();
-    let next_group = AtomicUsize::new(0);
-    let groups = metadata.row_groups.len();
-    let next = || {
-        let g = next_group.fetch_add(1, Ordering::Relaxed);
-        (g < groups).then_some(g)
-    };
-    let read = Reader {
-        metadata: &metadata,
-        fields: &fields,
-        layout: &layout,
-        k: query.rule_set.elements.len(),
-        default_unit,
-    };
-    let work = |g: usize, sums: &mut Sums| {
-        let rejected = guarded(|| read.group(source, g, starts[g], sums))?;
-        Ok((g, rejected))
-    };
-    let (sums, mut outs) = run_workers(&plan, threads().min(groups.max(1)), || Ok(()), next, work)?;
-    outs.sort_by_key(|(g, _)| *g);
-    plan.finish(sums, outs.into_iter().flat_map(|(_, r)| r).collect())
+    })
 }
 
-/// One cell of a typed column.
-#[derive(Clone, Copy)]
-enum Value<'a> {
+/// One decoded column of a slice of a Parquet file.
+pub struct ParquetColumn<'a>(Cells<'a>);
+
+impl<'a> ParquetColumn<'a> {
+    /// The cell of row `i` of the slice.
+    #[inline]
+    pub fn get(&self, i: usize) -> Cell<'a> {
+        self.0.get(i)
+    }
+}
+
+/// Reads chosen columns of a Parquet file a slice of rows at a time, on the calling
+/// thread, with the decoders of the IKM path (any integer width, integral floats,
+/// dates, text): for readers that keep each row, such as the survey import.
+/// `select` gets the column names and answers the columns to decode (`None` stops
+/// before any row is read); `each` gets the line of the slice's first row (header =
+/// line 1), its number of rows and the selected columns, and answers whether to go on.
+pub fn parquet_slices<R: ReadAt + ?Sized>(
+    source: &R,
+    select: impl FnOnce(&[&str]) -> Option<Vec<usize>>,
+    mut each: impl FnMut(u64, usize, &[ParquetColumn<'_>]) -> bool,
+) -> Result<(), FileError> {
+    let (metadata, fields) = open(source)?;
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let Some(columns) = select(&names) else {
+        return Ok(());
+    };
+    if let Some(c) = columns.iter().find(|c| **c >= fields.len()) {
+        return Err(unreadable(format!("no column {c}")));
+    }
+    let mut line = 2u64;
+    for (g, group) in metadata.row_groups.iter().enumerate() {
+        let rows = group.num_rows();
+        for from in (0..rows).step_by(SLICE) {
+            let to = (from + SLICE).min(rows);
+            let go_on = guarded(|| {
+                let arrays = columns
+                    .iter()
+                    .map(|c| decode(&metadata, &fields, source, g, *c, from..to))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let cells: Vec<ParquetColumn<'_>> =
+                    arrays.iter().map(|a| ParquetColumn(Cells::of(a.as_ref()))).collect();
+                Ok(each(line + from as u64, to - from, &cells))
+            })?;
+            if !go_on {
+                return Ok(());
+            }
+        }
+        line += rows as u64;
+    }
+    Ok(())
+}
+
+/// Rows `from..to` of one row group; its first row is on `first_line`.
+struct Piece {
+    group: usize,
+    from: usize,
+    to: usize,
+    first_line: u64,
+}
+
+/// One cell of a typed Parquet column.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    /// Null.
     Null,
+    /// Any integer width.
     Int(i128),
+    /// A float.
     Float(f64),
+    /// A date, as epoch day.
     Day(i32),
+    /// Text (not trimmed).
     Text(&'a str),
 }
 
-impl Value<'_> {
+impl Cell<'_> {
     /// 0 when unanswered, 1–4, or `Err` (as the text of the cell would be read).
     fn score(self) -> Result<u8, ()> {
         match self {
-            Value::Null => Ok(0),
-            Value::Int(v @ 1..=4) => Ok(v as u8),
-            Value::Float(f) if f.fract() == 0.0 && (1.0..=4.0).contains(&f) => Ok(f as u8),
-            Value::Text(t) => cells::score(t),
+            Cell::Null => Ok(0),
+            Cell::Int(v @ 1..=4) => Ok(v as u8),
+            Cell::Float(f) if f.fract() == 0.0 && (1.0..=4.0).contains(&f) => Ok(f as u8),
+            Cell::Text(t) => cells::score(t),
             _ => Err(()),
         }
     }
 
     fn umur(self) -> Option<u32> {
         match self {
-            Value::Int(v) => u32::try_from(v).ok(),
-            Value::Float(f) if f.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&f) => Some(f as u32),
-            Value::Text(t) => cells::umur(t),
+            Cell::Int(v) => u32::try_from(v).ok(),
+            Cell::Float(f) if f.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&f) => Some(f as u32),
+            Cell::Text(t) => cells::umur(t),
             _ => None,
         }
     }
 
     fn day(self, cache: &mut DateCache) -> Option<i32> {
         match self {
-            Value::Day(d) => Some(d),
-            Value::Text(t) => cache.day(t.trim()),
+            Cell::Day(d) => Some(d),
+            Cell::Text(t) => cache.day(t.trim()),
             _ => None,
         }
     }
 
-    /// The cell as a spreadsheet shows it, for a rejection.
-    fn text(self) -> String {
+    /// The cell as a spreadsheet shows it (a whole float without ".0", a date as
+    /// ISO text).
+    pub fn text(self) -> String {
         match self {
-            Value::Null => String::new(),
-            Value::Int(v) => v.to_string(),
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
-            Value::Float(f) => f.to_string(),
-            Value::Day(d) => from_epoch_days(d).to_string(),
-            Value::Text(t) => t.trim().to_owned(),
+            Cell::Null => String::new(),
+            Cell::Int(v) => v.to_string(),
+            Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            Cell::Float(f) => f.to_string(),
+            Cell::Day(d) => from_epoch_days(d).to_string(),
+            Cell::Text(t) => t.trim().to_owned(),
         }
     }
 }
@@ -273,36 +358,191 @@ impl<'a> Cells<'a> {
     }
 
     #[inline]
-    fn get(&self, i: usize) -> Value<'a> {
+    fn get(&self, i: usize) -> Cell<'a> {
         fn at<T: NativeType>(a: &PrimitiveArray<T>, i: usize) -> Option<T> {
             a.is_valid(i).then(|| a.value(i))
         }
         let v = match self {
-            Cells::I8(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::U8(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::I16(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::U16(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::I32(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::U32(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::I64(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::U64(a) => at(a, i).map(|v| Value::Int(v.into())),
-            Cells::F32(a) => at(a, i).map(|v| Value::Float(v.into())),
-            Cells::F64(a) => at(a, i).map(Value::Float),
-            Cells::Date32(a) => at(a, i).map(Value::Day),
-            Cells::Date64(a) => at(a, i).map(|ms| Value::Day(ms.div_euclid(86_400_000) as i32)),
-            Cells::Text(a) => a.get(i).map(Value::Text),
+            Cells::I8(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::U8(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::I16(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::U16(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::I32(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::U32(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::I64(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::U64(a) => at(a, i).map(|v| Cell::Int(v.into())),
+            Cells::F32(a) => at(a, i).map(|v| Cell::Float(v.into())),
+            Cells::F64(a) => at(a, i).map(Cell::Float),
+            Cells::Date32(a) => at(a, i).map(Cell::Day),
+            Cells::Date64(a) => at(a, i).map(|ms| Cell::Day(ms.div_euclid(86_400_000) as i32)),
+            Cells::Text(a) => a.get(i).map(Cell::Text),
         };
-        v.unwrap_or(Value::Null)
+        v.unwrap_or(Cell::Null)
+    }
+}
+
+/// Scores of rows `from..to` of a column, one call of `put(row - from, score)` each:
+/// 0 when unanswered, 1-4, or `Err` (as the text of the cell would be read). Typed
+/// columns are read in tight loops, without a [`Cell`] per cell.
+fn scores_of(cells: &Cells<'_>, from: usize, to: usize, mut put: impl FnMut(usize, Result<u8, ()>)) {
+    fn typed<T: NativeType>(
+        a: &PrimitiveArray<T>,
+        from: usize,
+        to: usize,
+        score: impl Fn(T) -> Result<u8, ()>,
+        put: &mut impl FnMut(usize, Result<u8, ()>),
+    ) {
+        let values = &a.values()[from..to];
+        match a.validity().filter(|v| v.unset_bits() > 0) {
+            None => values.iter().enumerate().for_each(|(r, v)| put(r, score(*v))),
+            Some(valid) => values
+                .iter()
+                .enumerate()
+                .for_each(|(r, v)| put(r, if valid.get_bit(from + r) { score(*v) } else { Ok(0) })),
+        }
+    }
+    macro_rules! int {
+        ($a:expr) => {
+            typed(
+                *$a,
+                from,
+                to,
+                |v| {
+                    if (1..=4).contains(&v) {
+                        Ok(v as u8)
+                    } else {
+                        Err(())
+                    }
+                },
+                &mut put,
+            )
+        };
+    }
+    let float = |f: f64| Cell::Float(f).score();
+    match cells {
+        Cells::I8(a) => int!(a),
+        Cells::U8(a) => int!(a),
+        Cells::I16(a) => int!(a),
+        Cells::U16(a) => int!(a),
+        Cells::I32(a) => int!(a),
+        Cells::U32(a) => int!(a),
+        Cells::I64(a) => int!(a),
+        Cells::U64(a) => int!(a),
+        Cells::F32(a) => typed(*a, from, to, |v| float(v.into()), &mut put),
+        Cells::F64(a) => typed(*a, from, to, float, &mut put),
+        _ => (from..to).for_each(|i| put(i - from, cells.get(i).score())),
+    }
+}
+
+/// The codes of one label column over a slice of rows.
+enum SlotCodes<'a> {
+    /// The column is absent: every row has this label.
+    Same(Option<&'a str>),
+    /// A text column: cells with the same view have the same text.
+    Views(Coder<'a, Option<u128>>),
+    /// Numbers or dates, as a spreadsheet shows them (4.0 is "4").
+    Shown(Coder<'a, Option<u128>>, Vec<String>),
+}
+
+impl<'a> SlotCodes<'a> {
+    /// Codes rows `from..to` of `cells` (or none when absent); an empty cell is
+    /// `empty`.
+    fn new(cells: Option<&Cells<'a>>, from: usize, to: usize, empty: Option<&'a str>) -> SlotCodes<'a> {
+        let Some(cells) = cells else {
+            return SlotCodes::Same(empty);
+        };
+        let mut coder = Coder::default();
+        if let Cells::Text(a) = cells {
+            let views = a.views();
+            for i in from..to {
+                let key = a.is_valid(i).then(|| views[i].as_u128());
+                coder.push(key, || key.and_then(|_| batch::label(a.value(i))).or(empty));
+            }
+            return SlotCodes::Views(coder);
+        }
+        let mut shown = Vec::new();
+        for i in from..to {
+            let value = cells.get(i);
+            let key = match value {
+                Cell::Null => None,
+                Cell::Int(v) => Some(v as u128),
+                Cell::Float(f) => Some(u128::from(f.to_bits())),
+                Cell::Day(d) => Some(d as u128),
+                Cell::Text(_) => unreachable!("text columns are coded by view"),
+            };
+            // The label is filled in below, once the texts are stored.
+            coder.push(key, || {
+                shown.push(value.text());
+                None
+            });
+        }
+        SlotCodes::Shown(coder, shown)
     }
 
-    /// A text cell for a label: trimmed, `None` when empty.
-    #[inline]
-    fn label(&self, i: usize) -> Option<&'a str> {
-        match self.get(i) {
-            Value::Text(t) => Some(t.trim()).filter(|t| !t.is_empty()),
+    /// The labels of the codes.
+    fn labels(&self, empty: Option<&'a str>) -> Option<Vec<Option<&str>>> {
+        match self {
+            SlotCodes::Shown(_, shown) => Some(shown.iter().map(|t| batch::label(t).or(empty)).collect()),
             _ => None,
         }
     }
+}
+
+/// Decodes rows `rows` of one column of row group `g` into one array of a
+/// [`known`] type (anything else is cast to text, as a spreadsheet would show
+/// it). Pages outside the rows are neither decompressed nor decoded.
+fn decode<R: ReadAt + ?Sized>(
+    metadata: &FileMetadata,
+    fields: &[Field],
+    source: &R,
+    g: usize,
+    col: usize,
+    rows: std::ops::Range<usize>,
+) -> Result<Box<dyn Array>, FileError> {
+    let group = &metadata.row_groups[g];
+    let field = &fields[col];
+    let wanted_rows = rows.len();
+    let chunks: Vec<_> = group
+        .columns_under_root_iter(&field.name)
+        .map(|c| c.collect())
+        .unwrap_or_default();
+    let mut decompressors = Vec::with_capacity(chunks.len());
+    let mut types = Vec::with_capacity(chunks.len());
+    for meta in &chunks {
+        let range = meta.byte_range();
+        let len = usize::try_from(range.end.saturating_sub(range.start)).map_err(unreadable)?;
+        let mut bytes = vec![0u8; len];
+        source.read_exact_at(range.start, &mut bytes).map_err(unreadable)?;
+        let pages = PageReader::new(Cursor::new(Buffer::from(bytes)), meta, vec![], usize::MAX);
+        decompressors.push(BasicDecompressor::new(pages, vec![]));
+        types.push(&meta.descriptor().descriptor.primitive_type);
+    }
+    let text_column = types.len() == 1 && types[0].physical_type == PhysicalType::ByteArray;
+    let wanted = if text_column {
+        Field::new(field.name.clone(), ArrowDataType::Utf8View, true)
+    } else {
+        field.clone()
+    };
+    let whole = rows.start == 0 && rows.end == group.num_rows();
+    let filter = (!whole).then(|| Filter::new_ranged(rows.start, rows.end));
+    let (mut arrays, _) = column_iter_to_arrays(decompressors, types, wanted, filter).map_err(unreadable)?;
+    let array = match arrays.len() {
+        1 => arrays.pop().expect("one array"),
+        _ => {
+            let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+            polars_arrow::compute::concatenate::concatenate(&parts).map_err(unreadable)?
+        }
+    };
+    if array.len() != wanted_rows {
+        return Err(unreadable(format!(
+            "kolom {} tidak lengkap / column cut short",
+            field.name
+        )));
+    }
+    if !known(array.dtype()) {
+        return cast(array.as_ref(), &ArrowDataType::Utf8View, CastOptionsImpl::default()).map_err(unreadable);
+    }
+    Ok(array)
 }
 
 /// What every row group's worker needs to know of the file.
@@ -315,138 +555,113 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Decodes one column of row group `g` into one array of a [`known`] type
-    /// (anything else is cast to text, as a spreadsheet would show it).
     fn decode<R: ReadAt + ?Sized>(
         &self,
         source: &R,
         g: usize,
         col: usize,
-        labels: bool,
+        rows: std::ops::Range<usize>,
     ) -> Result<Box<dyn Array>, FileError> {
-        let group = &self.metadata.row_groups[g];
-        let field = &self.fields[col];
-        let rows = group.num_rows();
-        let chunks: Vec<_> = group
-            .columns_under_root_iter(&field.name)
-            .map(|c| c.collect())
-            .unwrap_or_default();
-        let mut decompressors = Vec::with_capacity(chunks.len());
-        let mut types = Vec::with_capacity(chunks.len());
-        for meta in &chunks {
-            let range = meta.byte_range();
-            let len = usize::try_from(range.end.saturating_sub(range.start)).map_err(unreadable)?;
-            let mut bytes = vec![0u8; len];
-            source.read_exact_at(range.start, &mut bytes).map_err(unreadable)?;
-            let pages = PageReader::new(Cursor::new(Buffer::from(bytes)), meta, vec![], usize::MAX);
-            decompressors.push(BasicDecompressor::new(pages, vec![]));
-            types.push(&meta.descriptor().descriptor.primitive_type);
-        }
-        let text_column = types.len() == 1 && types[0].physical_type == PhysicalType::ByteArray;
-        let wanted = if text_column {
-            Field::new(field.name.clone(), ArrowDataType::Utf8View, true)
-        } else {
-            field.clone()
-        };
-        let (mut arrays, _) = column_iter_to_arrays(decompressors, types, wanted, None).map_err(unreadable)?;
-        let array = match arrays.len() {
-            1 => arrays.pop().expect("one array"),
-            _ => {
-                let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
-                polars_arrow::compute::concatenate::concatenate(&parts).map_err(unreadable)?
-            }
-        };
-        if array.len() != rows {
-            return Err(unreadable(format!(
-                "kolom {} tidak lengkap / column cut short",
-                field.name
-            )));
-        }
-        if (labels && array.dtype() != &ArrowDataType::Utf8View) || !known(array.dtype()) {
-            return cast(array.as_ref(), &ArrowDataType::Utf8View, CastOptionsImpl::default()).map_err(unreadable);
-        }
-        Ok(array)
+        decode(self.metadata, self.fields, source, g, col, rows)
     }
 
-    /// Checks and adds the rows of row group `g` (its first row is data row `start`);
-    /// returns the rejected rows.
-    fn group<R: ReadAt + ?Sized>(
+    /// Checks and adds the rows of one piece; returns the rejected rows.
+    fn piece<R: ReadAt + ?Sized>(
         &self,
         source: &R,
-        g: usize,
-        start: u64,
+        piece: &Piece,
         sums: &mut Sums,
     ) -> Result<Vec<Rejected>, FileError> {
         let layout = self.layout;
         let k = self.k;
-        let label_cols: Vec<usize> = [layout.unit, layout.service]
-            .into_iter()
-            .chain(layout.profile)
-            .flatten()
-            .collect();
         let mut arrays: Vec<Option<Box<dyn Array>>> = (0..self.fields.len()).map(|_| None).collect();
         for col in layout.columns() {
-            arrays[col] = Some(self.decode(source, g, col, label_cols.contains(&col))?);
+            arrays[col] = Some(self.decode(source, piece.group, col, piece.from..piece.to)?);
         }
         let column = |col: usize| Cells::of(arrays[col].as_deref().expect("decoded above"));
         let date = column(layout.date);
         let elements: Vec<(usize, Cells<'_>)> = layout.elements.iter().map(|(e, c)| (*e, column(*c))).collect();
-        let label = |col: Option<usize>| col.map(column);
-        let (unit, service) = (label(layout.unit), label(layout.service));
-        let profile = layout.profile.map(label);
-        let umur = label(layout.umur);
+        let slots: [Option<Cells<'_>>; TEXT_SLOTS] = [
+            layout.unit,
+            layout.service,
+            layout.profile[0],
+            layout.profile[1],
+            layout.profile[2],
+        ]
+        .map(|c| c.map(column));
+        let empty: [Option<&str>; TEXT_SLOTS] = [Some(self.default_unit), Some(""), None, None, None];
+        let umur = layout.umur.map(column);
 
-        let rows = self.metadata.row_groups[g].num_rows();
+        let rows = piece.to - piece.from;
         let mut rejected = Vec::new();
         let mut dates = DateCache::default();
-        let (mut days, mut scores, mut bad) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut days, mut scores, mut bad, mut keep, mut ages) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for from in (0..rows).step_by(SLICE) {
             let to = (from + SLICE).min(rows);
             let n = to - from;
             // Column by column: the dates, then each element's scores.
             days.clear();
-            days.extend((from..to).map(|i| date.get(i).day(&mut dates)));
+            match &date {
+                Cells::Date32(a) => days.extend((from..to).map(|i| a.is_valid(i).then(|| a.value(i)))),
+                _ => days.extend((from..to).map(|i| date.get(i).day(&mut dates))),
+            }
             scores.clear();
             scores.resize(n * k, 0u8);
             bad.clear();
             bad.resize(n, None);
             for (slot, (e, cells)) in elements.iter().enumerate() {
-                for (r, i) in (from..to).enumerate() {
-                    match cells.get(i).score() {
-                        Ok(0) => {}
-                        Ok(v) => scores[r * k + e] = v,
-                        Err(()) => bad[r] = Some(slot),
-                    }
-                }
+                scores_of(cells, from, to, |r, v| match v {
+                    Ok(v) => scores[r * k + e] = v,
+                    Err(()) => bad[r] = Some(slot),
+                });
             }
-            for (r, i) in (from..to).enumerate() {
-                let row_scores = &scores[r * k..(r + 1) * k];
+            keep.clear();
+            for r in 0..n {
+                let i = from + r;
                 let problem = match (days[r], bad[r]) {
                     (None, _) => Some(RowProblem::BadDate(date.get(i).text())),
                     (_, Some(slot)) => Some(RowProblem::BadScore {
                         element: elements[slot].0,
                         value: elements[slot].1.get(i).text(),
                     }),
-                    _ if row_scores.iter().all(|v| *v == 0) => Some(RowProblem::NoScores),
+                    _ if scores[r * k..(r + 1) * k].iter().all(|v| *v == 0) => Some(RowProblem::NoScores),
                     _ => None,
                 };
+                keep.push(problem.is_none());
                 if let Some(problem) = problem {
                     rejected.push(Rejected {
-                        line: start + i as u64 + 2,
+                        line: piece.first_line + i as u64,
                         problem,
                     });
-                    continue;
                 }
-                let texts: [Option<&str>; TEXT_SLOTS] = [
-                    Some(unit.as_ref().and_then(|c| c.label(i)).unwrap_or(self.default_unit)),
-                    Some(service.as_ref().and_then(|c| c.label(i)).unwrap_or_default()),
-                    profile[0].as_ref().and_then(|c| c.label(i)),
-                    profile[1].as_ref().and_then(|c| c.label(i)),
-                    profile[2].as_ref().and_then(|c| c.label(i)),
-                ];
-                let age = umur.as_ref().and_then(|c| c.get(i).umur());
-                sums.push(days[r].expect("checked"), row_scores, &texts, age);
             }
+            let codes: Vec<SlotCodes<'_>> = (0..TEXT_SLOTS)
+                .map(|j| SlotCodes::new(slots[j].as_ref(), from, to, empty[j]))
+                .collect();
+            let shown: Vec<Option<Vec<Option<&str>>>> = (0..TEXT_SLOTS).map(|j| codes[j].labels(empty[j])).collect();
+            let texts: [Labels<'_>; TEXT_SLOTS] = std::array::from_fn(|j| match (&codes[j], &shown[j]) {
+                (SlotCodes::Same(l), _) => Labels::Same(*l),
+                (SlotCodes::Views(c), _) => c.labels(),
+                (SlotCodes::Shown(c, _), Some(labels)) => Labels::Coded {
+                    codes: &c.codes,
+                    labels,
+                },
+                (SlotCodes::Shown(..), None) => unreachable!("labels of shown cells"),
+            });
+            ages.clear();
+            if let Some(u) = &umur {
+                ages.extend((from..to).map(|i| u.get(i).umur()));
+            }
+            let day_of: Vec<i32> = days.iter().map(|d| d.unwrap_or(0)).collect();
+            sums.push_rows(&Rows {
+                len: n,
+                keep: &keep,
+                days: &day_of,
+                scores: &scores,
+                texts,
+                umur: umur.as_ref().map(|_| &ages[..]),
+            });
         }
         Ok(rejected)
     }

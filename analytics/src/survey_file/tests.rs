@@ -287,3 +287,51 @@ fn headers_and_broken_files_are_file_errors() {
         let _ = ikm_parquet(flipped.as_slice(), &q, "-");
     }
 }
+
+#[test]
+fn numeric_labels_read_as_a_spreadsheet_shows_them() {
+    // Unit and service columns written as numbers (as pandas writes codes): a whole
+    // float is "4", never "4.0", as in the CSV of the same table.
+    let day = crate::calendar::to_epoch_days(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
+    let mut columns = vec![
+        Series::new("tanggal".into(), [day, day, day])
+            .cast(&DataType::Date)
+            .unwrap()
+            .into_column(),
+        Series::new("unit".into(), [Some(4.0f64), Some(4.5), None]).into_column(),
+        Series::new("layanan".into(), [7i64, 7, 12]).into_column(),
+    ];
+    for e in 1..=9 {
+        columns.push(Series::new(format!("u{e}").as_str().into(), [4u8, 3, 2]).into_column());
+    }
+    let mut frame = DataFrame::new(3, columns).unwrap();
+    let mut parquet = Vec::new();
+    ParquetWriter::new(&mut parquet).finish(&mut frame).unwrap();
+    let csv = "tanggal,unit,layanan,u1,u2,u3,u4,u5,u6,u7,u8,u9\n\
+               2026-01-02,4,7,4,4,4,4,4,4,4,4,4\n\
+               2026-01-02,4.5,7,3,3,3,3,3,3,3,3,3\n\
+               2026-01-02,,12,2,2,2,2,2,2,2,2,2\n";
+    let query = IkmQuery {
+        group_by: vec![Dimension::Unit, Dimension::Service],
+        ..IkmQuery::default()
+    };
+    let keys = |got: FileIkm| -> Vec<Vec<Option<String>>> {
+        got.report
+            .groups
+            .iter()
+            .map(|g| g.key.iter().map(|k| k.value.clone()).collect())
+            .collect()
+    };
+    let want: Vec<Vec<Option<String>>> = [["4", "7"], ["4.5", "7"], ["(satu)", "12"]]
+        .iter()
+        .map(|k| k.iter().map(|v| Some((*v).to_owned())).collect())
+        .collect();
+    let mut from_parquet = keys(ikm_parquet(parquet.as_slice(), &query, "(satu)").unwrap());
+    let mut from_csv = keys(ikm_csv(csv.as_bytes(), &query, "(satu)").unwrap());
+    from_parquet.sort();
+    from_csv.sort();
+    let mut want = want;
+    want.sort();
+    assert_eq!(from_parquet, want);
+    assert_eq!(from_csv, want);
+}

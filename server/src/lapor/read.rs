@@ -3,6 +3,7 @@
 //! one). Nothing here panics on a malformed file: every problem is an [`ImportError`]
 //! for the whole file or a rejected row.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx};
@@ -79,14 +80,32 @@ pub fn read_rows(
     on_open: impl FnOnce(&Opened),
     on_row: impl FnMut(RowRead) -> bool,
 ) -> Result<(), ImportError> {
+    match file_kind(bytes)? {
+        FileKind::Xlsx => read_xlsx(bytes, sheet, on_open, on_row),
+        FileKind::Csv => read_csv(bytes, on_open, on_row),
+    }
+}
+
+/// The two kinds of file the readers take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// An XLSX workbook.
+    Xlsx,
+    /// Anything else is read as CSV.
+    Csv,
+}
+
+/// Tells an XLSX workbook from CSV by content, never by name; a legacy .xls and an
+/// empty file are refused.
+pub fn file_kind(bytes: &[u8]) -> Result<FileKind, ImportError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes, sheet, on_open, on_row)
+        Ok(FileKind::Xlsx)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         Err(ImportError::new("xls_lama", &[]))
     } else if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         Err(ImportError::new("berkas_kosong", &[]))
     } else {
-        read_csv(bytes, on_open, on_row)
+        Ok(FileKind::Csv)
     }
 }
 
@@ -95,8 +114,9 @@ fn too_many_rows() -> ImportError {
     ImportError::new("terlalu_banyak_baris", &[("max", MAX_ROWS.to_string())])
 }
 
-/// Text of a CSV file and the name of its encoding.
-fn decode(bytes: &[u8]) -> (String, &'static str) {
+/// Text of a CSV file and the name of its encoding: UTF-8 is borrowed as it is,
+/// other encodings are decoded once.
+fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
     if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, _, _) = encoding.decode(bytes);
         let name = if encoding == encoding_rs::UTF_8 {
@@ -104,13 +124,13 @@ fn decode(bytes: &[u8]) -> (String, &'static str) {
         } else {
             encoding.name()
         };
-        return (text.into_owned(), name);
+        return (text, name);
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_owned(), "UTF-8"),
+        Ok(text) => (Cow::Borrowed(text), "UTF-8"),
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (text.into_owned(), "Windows-1252")
+            (text, "Windows-1252")
         }
     }
 }
@@ -134,10 +154,38 @@ fn delimiter(text: &str) -> u8 {
     counts.iter().max_by_key(|(_, n)| *n).map(|(d, _)| *d).unwrap_or(b',')
 }
 
+/// One CSV record as the reader met it, in file order.
+pub enum CsvRecord<'r> {
+    /// Row number as a spreadsheet shows it, and the record (fields untrimmed). The
+    /// caller may swap the record for another: the next one is read into whatever
+    /// is left there.
+    Cells(u64, &'r mut csv::StringRecord),
+    /// A record that could not be read at all, with why.
+    Unreadable(u64, Reason),
+}
+
 fn read_csv(
     bytes: &[u8],
     on_open: impl FnOnce(&Opened),
     mut on_row: impl FnMut(RowRead) -> bool,
+) -> Result<(), ImportError> {
+    csv_records(bytes, on_open, |record| {
+        on_row(match record {
+            CsvRecord::Cells(row, record) => {
+                RowRead::Cells(row, record.iter().take(MAX_COLUMNS).map(clean_cell).collect())
+            }
+            CsvRecord::Unreadable(row, reason) => RowRead::Unreadable(row, reason),
+        })
+    })
+}
+
+/// Streams the records of CSV bytes (the encodings and separators of
+/// [`read_rows`]) to `on_record` with their spreadsheet row numbers, without a
+/// `String` per cell. Stops early when `on_record` answers false.
+pub fn csv_records(
+    bytes: &[u8],
+    on_open: impl FnOnce(&Opened),
+    mut on_record: impl FnMut(CsvRecord<'_>) -> bool,
 ) -> Result<(), ImportError> {
     let (text, encoding) = decode(bytes);
     let delim = delimiter(&text);
@@ -177,7 +225,7 @@ fn read_csv(
     };
     let (mut row, mut previous_start, mut rows_read) = (0u64, 0usize, 0usize);
     loop {
-        let read = match reader.read_record(&mut record) {
+        let go_on = match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 // The reader's position is before the blank lines it skipped.
@@ -192,17 +240,23 @@ fn read_csv(
                 };
                 previous_start = start;
                 rows_read += 1;
-                RowRead::Cells(row, record.iter().take(MAX_COLUMNS).map(clean_cell).collect())
+                if rows_read > MAX_ROWS + HEADER_SEARCH_ROWS {
+                    return Err(too_many_rows());
+                }
+                on_record(CsvRecord::Cells(row, &mut record))
             }
             Err(e) => {
                 row += 1;
-                RowRead::Unreadable(row, Reason::new("baris_rusak", &[("detail", e.to_string())]))
+                if rows_read > MAX_ROWS + HEADER_SEARCH_ROWS {
+                    return Err(too_many_rows());
+                }
+                on_record(CsvRecord::Unreadable(
+                    row,
+                    Reason::new("baris_rusak", &[("detail", e.to_string())]),
+                ))
             }
         };
-        if rows_read > MAX_ROWS + HEADER_SEARCH_ROWS {
-            return Err(too_many_rows());
-        }
-        if !on_row(read) {
+        if !go_on {
             break;
         }
     }
@@ -213,11 +267,16 @@ fn read_csv(
 /// but newline and tab (as the web form stores text; PostgreSQL refuses NUL, so one
 /// such cell would stop the whole import).
 fn clean_cell(text: &str) -> String {
+    clean_text(text).into_owned()
+}
+
+/// [`clean_cell`] without a copy when the cell needs no cleaning.
+pub fn clean_text(text: &str) -> Cow<'_, str> {
     let t = text.trim();
     if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        crate::intake::form::clean(t)
+        Cow::Owned(crate::intake::form::clean(t))
     } else {
-        t.to_owned()
+        Cow::Borrowed(t)
     }
 }
 
@@ -247,10 +306,36 @@ fn read_xlsx(
     on_open: impl FnOnce(&Opened),
     mut on_row: impl FnMut(RowRead) -> bool,
 ) -> Result<(), ImportError> {
+    let mut budget = TextBudget::new(bytes.len());
+    xlsx_rows(bytes, sheet, on_open, |row, cells| {
+        let mut values = Vec::new();
+        for (column, cell) in cells.drain(..) {
+            if values.len() <= column {
+                values.resize(column + 1, String::new());
+            }
+            let text = cell_text(&cell);
+            // A shared string is stored once but copied into every cell that uses it.
+            budget.take(text.len())?;
+            values[column] = text;
+        }
+        Ok(on_row(RowRead::Cells(row, values)))
+    })
+}
+
+/// Streams the rows of an XLSX sheet (the first, or the one named) to `on_row`:
+/// the spreadsheet row number and its non-empty cells as (column, value), columns
+/// past [`MAX_COLUMNS`] left out, as the spreadsheet reader gives them (no text made
+/// per cell). `on_row` may take the cells; it answers whether to go on, or an error
+/// that stops the file. The archive is checked before anything is loaded.
+pub fn xlsx_rows(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    on_open: impl FnOnce(&Opened),
+    mut on_row: impl FnMut(u64, &mut Vec<(usize, DataRef<'_>)>) -> Result<bool, ImportError>,
+) -> Result<(), ImportError> {
     let broken = |e: calamine::XlsxError| ImportError::new("xlsx_rusak", &[("detail", e.to_string())]);
     // Before the spreadsheet reader loads anything whole (the shared strings).
     expansion::check_archive(bytes)?;
-    let mut budget = TextBudget::new(bytes.len());
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
     let names = book.sheet_names();
     let name = match sheet.map(str::trim).filter(|s| !s.is_empty()) {
@@ -289,52 +374,47 @@ fn read_xlsx(
         format: format!("XLSX, lembar \"{name}\""),
         estimated_rows,
     });
-    let mut current: Option<(u32, Vec<String>)> = None;
+    let mut current: Option<u32> = None;
+    let mut values: Vec<(usize, DataRef<'_>)> = Vec::new();
     let mut rows_read = 0usize;
     while let Some(cell) = cells.next_cell().map_err(broken)? {
         if matches!(cell.get_value(), DataRef::Empty) {
             continue;
         }
         let (row, column) = cell.get_position();
-        match &current {
-            Some((at, _)) if *at == row => {}
-            Some((at, _)) if row < *at => {
+        match current {
+            Some(at) if at == row => {}
+            Some(at) if row < at => {
                 return Err(ImportError::new(
                     "xlsx_urutan",
                     &[
                         ("row", (u64::from(row) + 1).to_string()),
-                        ("after", (u64::from(*at) + 1).to_string()),
+                        ("after", (u64::from(at) + 1).to_string()),
                     ],
                 ));
             }
             _ => {
-                if let Some((at, values)) = current.take()
-                    && !on_row(RowRead::Cells(u64::from(at) + 1, values))
+                if let Some(at) = current.take()
+                    && !on_row(u64::from(at) + 1, &mut values)?
                 {
                     return Ok(());
                 }
+                values.clear();
                 rows_read += 1;
                 if rows_read > MAX_ROWS + HEADER_SEARCH_ROWS {
                     return Err(too_many_rows());
                 }
-                current = Some((row, Vec::new()));
+                current = Some(row);
             }
         }
         let column = column as usize;
-        if column < MAX_COLUMNS
-            && let Some((_, values)) = current.as_mut()
-        {
-            if values.len() <= column {
-                values.resize(column + 1, String::new());
-            }
-            let text = cell_text(cell.get_value());
-            // A shared string is stored once but copied into every cell that uses it.
-            budget.take(text.len())?;
-            values[column] = text;
+        if column < MAX_COLUMNS {
+            // Shared strings are borrowed; calamine owns an inline string once more.
+            values.push((column, cell.get_value().clone()));
         }
     }
-    if let Some((at, values)) = current {
-        on_row(RowRead::Cells(u64::from(at) + 1, values));
+    if let Some(at) = current {
+        on_row(u64::from(at) + 1, &mut values)?;
     }
     Ok(())
 }
@@ -362,7 +442,7 @@ mod tests {
             "blank lines count as rows, a multi-line cell is one row"
         );
         let (text, enc) = decode(b"\xFF\xFEi\x00d\x00");
-        assert_eq!((text.as_str(), enc), ("id", "UTF-16LE"));
+        assert_eq!((text.as_ref(), enc), ("id", "UTF-16LE"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Import of historical survey data (issue 7): a CSV or XLSX file in the interchange
-//! layout of SKM.md, one row per respondent, lands in `survey_responses` with source
-//! `import`, where the analytics read it like any other response.
+//! Import of historical survey data (issue 7): a CSV, XLSX or Parquet file in the
+//! interchange layout of SKM.md, one row per respondent, lands in `survey_responses`
+//! with source `import`, where the analytics read it like any other response.
 //!
 //! - Element columns are recognised by their header (`u1`..`uN`, the element key or
 //!   its name, case and punctuation ignored), so a file that lists Pengaduan before
@@ -11,14 +11,19 @@
 //!   many identical rows came before it in the file, unique per unit in the database:
 //!   importing the same file again (or a file that repeats its rows in another order)
 //!   adds nothing, while two genuinely identical forms in one file both count.
+//! - The file is read column-wise (issue 18, [`files`], [`columns`]): cells go
+//!   straight into typed columns, checked in bulk; a response is only built for the
+//!   batch being stored.
 
-use std::collections::{BTreeMap, HashMap};
+mod columns;
+mod files;
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use crate::i18n::{Lang, t, tf};
-use crate::lapor::read::RowRead;
+use crate::i18n::{Lang, tf};
 use crate::storage::model::{NewSurveyResponse, Service, SurveyIntake, SurveyRuleSet, Unit};
 use crate::storage::{Store, StoreError};
 use crate::survey::interchange::{normalize, parse_date};
@@ -86,7 +91,7 @@ pub struct Prepared {
 }
 
 /// Where each known column of the layout sits in the file.
-struct Columns {
+pub(crate) struct Columns {
     date: usize,
     unit: Option<usize>,
     service: Option<usize>,
@@ -165,9 +170,9 @@ pub fn unescape_cell(text: &str) -> &str {
     crate::csv_safe::restore(text)
 }
 
-/// The import key of a response: a digest of everything stored about it plus the
-/// number of identical rows before it in the same file.
-fn import_key(r: &NewSurveyResponse, occurrence: usize) -> String {
+/// The digest an import key starts with: everything stored about a response (the
+/// key adds how many identical rows came before it in the same file).
+fn import_digest(r: &NewSurveyResponse) -> [u8; 16] {
     let content = serde_json::json!([
         r.rule_set_id,
         r.responded_on.to_string(),
@@ -181,11 +186,15 @@ fn import_key(r: &NewSurveyResponse, occurrence: usize) -> String {
     ])
     .to_string();
     let digest = Sha256::digest(content.as_bytes());
-    format!("impor:{}#{occurrence}", &hex::encode(digest)[..32])
+    let mut head = [0u8; 16];
+    head.copy_from_slice(&digest[..16]);
+    head
 }
 
 /// Checks every row of a file for one unit and rule set. `today` is the unit's
-/// local date (rows after it are refused). Nothing is stored.
+/// local date (rows after it are refused). Nothing is stored; every accepted row is
+/// built as a response with its import key (the import itself builds them a batch
+/// at a time).
 pub fn prepare(
     bytes: &[u8],
     unit: &Unit,
@@ -194,186 +203,22 @@ pub fn prepare(
     today: NaiveDate,
     lang: Lang,
 ) -> Result<Prepared, FileError> {
-    let unit_names = [
-        normalize(&unit.code),
-        normalize(&unit.name),
-        normalize(&unit.short_name),
-    ];
-    let mut prepared = Prepared::default();
-    let mut format = String::new();
-    let mut columns: Option<Columns> = None;
-    let mut file_error = None;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    // Row by row as the file is read: only the checked responses are kept, never the
-    // sheet (issue 17).
-    crate::lapor::read::read_rows(
-        bytes,
-        None,
-        |opened| format = opened.format.clone(),
-        |row| {
-            let (row, cells) = match row {
-                RowRead::Unreadable(row, reason) => {
-                    prepared.rows += 1;
-                    prepared.rejected.push(RejectedRow {
-                        row,
-                        reason: reason.text(lang),
-                    });
-                    return true;
-                }
-                RowRead::Cells(row, cells) => (row, cells),
-            };
-            if cells.iter().all(|c| c.trim().is_empty()) {
-                return true;
-            }
-            let Some(columns) = &columns else {
-                match find_columns(&cells, rule_set, lang) {
-                    Ok(found) => columns = Some(found),
-                    Err(e) => file_error = Some(e),
-                }
-                return file_error.is_none();
-            };
-            prepared.rows += 1;
-            let check = RowCheck {
-                unit,
-                unit_names: &unit_names,
-                services,
-                rule_set,
-                columns,
-                today,
-                lang,
-            };
-            match check.response(&cells) {
-                Ok(mut response) => {
-                    let base = import_key(&response, 0);
-                    let occurrence = seen.entry(base).or_insert(0);
-                    response.import_key = Some(import_key(&response, *occurrence));
-                    *occurrence += 1;
-                    prepared.responses.push((row, response));
-                }
-                Err(reason) => prepared.rejected.push(RejectedRow { row, reason }),
-            }
-            true
-        },
-    )
-    .map_err(|e| FileError(e.reason.text(lang)))?;
-    if let Some(e) = file_error {
-        return Err(e);
-    }
-    if columns.is_none() {
-        return Err(FileError(t(lang, "survey_import.empty").to_owned()));
-    }
-    prepared.format = format;
-    prepared.rejected.sort_by_key(|r| r.row);
-    Ok(prepared)
-}
-
-/// What checking one row needs to know.
-struct RowCheck<'a> {
-    unit: &'a Unit,
-    unit_names: &'a [String],
-    services: &'a [Service],
-    rule_set: &'a SurveyRuleSet,
-    columns: &'a Columns,
-    today: NaiveDate,
-    lang: Lang,
-}
-
-impl RowCheck<'_> {
-    /// The response of one data row (import key not yet set), or why it is refused.
-    fn response(&self, cells: &[String]) -> Result<NewSurveyResponse, String> {
-        let RowCheck {
-            unit,
-            unit_names,
-            services,
-            rule_set,
-            columns,
-            today,
-            lang,
-        } = *self;
-        let get = |col: usize| cells.get(col).map(|c| c.trim()).unwrap_or_default().to_owned();
-        let date_text = get(columns.date);
-        let Some(date) = parse_cell_date(&date_text) else {
-            return Err(tf(lang, "survey_import.bad_date", &[("value", &date_text)]));
-        };
-        if date > today {
-            return Err(tf(lang, "survey_import.future_date", &[("value", &date.to_string())]));
-        }
-        if let Some(col) = columns.unit {
-            let named = get(col);
-            if !named.is_empty() && !unit_names.contains(&normalize(&named)) {
-                return Err(tf(lang, "survey_import.other_unit", &[("value", &named)]));
-            }
-        }
-        let service_id = match columns.service.map(get).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(named) => {
-                let n = normalize(unescape_cell(&named));
-                match services
-                    .iter()
-                    .find(|s| normalize(&s.code) == n || normalize(&s.name) == n)
-                {
-                    Some(s) => Some(s.id),
-                    None => {
-                        return Err(tf(lang, "survey_import.unknown_service", &[("value", &named)]));
-                    }
-                }
-            }
-        };
-        let mut scores = BTreeMap::new();
-        let mut bad_scores = Vec::new();
-        for (key, col) in &columns.elements {
-            let typed = get(*col);
-            match crate::survey::form::parse_score(&typed) {
-                Ok(Some(n)) => {
-                    scores.insert(key.clone(), n);
-                }
-                Ok(None) => {}
-                Err(_) => {
-                    let code = rule_set
-                        .elements
-                        .iter()
-                        .find(|e| e.key == *key)
-                        .map(|e| e.code.clone())
-                        .unwrap_or_default();
-                    bad_scores.push(tf(
-                        lang,
-                        "survey_import.bad_score",
-                        &[("element", &code), ("value", &typed)],
-                    ));
-                }
-            }
-        }
-        if !bad_scores.is_empty() {
-            return Err(bad_scores.join("; "));
-        }
-        if scores.is_empty() {
-            return Err(t(lang, "survey_import.no_scores").to_owned());
-        }
-        let profile_cell = |field: &str| {
-            columns
-                .profile
-                .get(field)
-                .map(|c| unescape_cell(&get(*c)).to_owned())
-                .unwrap_or_default()
-        };
-        let mut errors = Vec::new();
-        let (profile, saran) = crate::survey::form::parse_profile(&profile_cell, "", &mut errors);
-        if !errors.is_empty() {
-            let reasons: Vec<&str> = errors.iter().map(|e| t(lang, e.message)).collect();
-            return Err(reasons.join("; "));
-        }
-        Ok(NewSurveyResponse {
-            unit_id: unit.id,
-            service_id,
-            rule_set_id: rule_set.id,
-            responded_on: date,
-            source: crate::domain::SurveySource::Import,
-            import_key: None,
-            scores,
-            profile,
-            saran,
+    let read = files::read(bytes, unit, services, rule_set, today, lang)?;
+    let mut keys = columns::ImportKeys::default();
+    let checker = &read.checker;
+    let responses = (0..checker.accepted.len())
+        .map(|i| {
+            let mut r = checker.response(i);
+            keys.assign(&mut r);
+            (checker.accepted.rows[i], r)
         })
-    }
+        .collect();
+    Ok(Prepared {
+        format: read.format,
+        rows: read.rows,
+        responses,
+        rejected: read.checker.rejected,
+    })
 }
 
 /// Checks a file and stores its good rows in batches (source `import`, entered by
@@ -389,11 +234,12 @@ pub async fn import(
     lang: Lang,
 ) -> Result<ImportSummary, ImportFailure> {
     let services = store.list_services(unit.id).await?;
-    let prepared = prepare(bytes, unit, &services, rule_set, today, lang)?;
+    let read = files::read(bytes, unit, &services, rule_set, today, lang)?;
+    let checker = &read.checker;
     let mut summary = ImportSummary {
-        format: prepared.format,
-        rows: prepared.rows,
-        rejected: prepared.rejected,
+        format: read.format.clone(),
+        rows: read.rows,
+        rejected: checker.rejected.clone(),
         ..ImportSummary::default()
     };
     let intake = |r: &NewSurveyResponse| SurveyIntake {
@@ -401,12 +247,23 @@ pub async fn import(
         kiosk_id: None,
         entered_by,
     };
-    for chunk in prepared.responses.chunks(IMPORT_BATCH) {
+    // Responses are built from the typed columns one batch at a time, in file order
+    // (the import keys count identical rows in that order).
+    let mut keys = columns::ImportKeys::default();
+    let accepted = checker.accepted.len();
+    for start in (0..accepted).step_by(IMPORT_BATCH) {
+        let chunk: Vec<(u64, NewSurveyResponse)> = (start..(start + IMPORT_BATCH).min(accepted))
+            .map(|i| {
+                let mut r = checker.response(i);
+                keys.assign(&mut r);
+                (checker.accepted.rows[i], r)
+            })
+            .collect();
         let intakes: Vec<SurveyIntake> = chunk.iter().map(|(_, r)| intake(r)).collect();
         match store.record_survey_batch(&intakes).await {
             Ok(ids) => count(&mut summary, &ids),
             Err(StoreError::Rejected(_) | StoreError::MissingReference(_)) => {
-                for (row, r) in chunk {
+                for (row, r) in &chunk {
                     match store.record_survey_batch(&[intake(r)]).await {
                         Ok(ids) => count(&mut summary, &ids),
                         Err(e @ (StoreError::Rejected(_) | StoreError::MissingReference(_))) => {
@@ -453,8 +310,8 @@ pub enum ImportFailure {
 /// Flags of `tanggap import survei`.
 #[derive(Debug, clap::Args)]
 pub struct SurveyImportArgs {
-    /// The survey file: CSV (comma or semicolon; UTF-8 or Windows-1252) or XLSX, in
-    /// the interchange layout.
+    /// The survey file: CSV (comma or semicolon; UTF-8 or Windows-1252), XLSX or
+    /// Parquet, in the interchange layout.
     #[arg(value_name = "FILE")]
     pub file: std::path::PathBuf,
     /// Receiving unit code. May be left out when the database has one unit.
@@ -613,5 +470,119 @@ mod tests {
         assert!(e.0.contains("tanggal"), "{e}");
         let e = prepare(b"tanggal,x\n2026-01-01,2\n", &unit, &[], &rule_set(), today, Lang::Id).unwrap_err();
         assert!(e.0.contains("unsur"), "{e}");
+    }
+
+    /// The rows of the first test, as CSV text.
+    const ROWS: &str = "tanggal,unit,layanan,u1,u2,u3,u4,u5,u6,u7,Penanganan Pengaduan Saran dan Masukan,Sarana dan Prasarana,jenis_kelamin,umur,pendidikan,pekerjaan,saran\n\
+                   2026-11-02,dinsos,KTP,4,4,4,4,4,4,4,1,3,P,34,D4/S1,PNS,bagus\n\
+                   2026-11-02,dinsos,KTP,4,4,4,4,4,4,4,1,3,P,34,D4/S1,PNS,bagus\n\
+                   kemarin,dinsos,KTP,3,3,3,3,3,3,3,3,3,,,,,\n\
+                   2026-11-03,dinsos,KTP,5,3,3,3,3,3,x,3,3,,,,,\n\
+                   2026-11-03,dinkes,KTP,3,3,3,3,3,3,3,3,3,,,,,\n\
+                   2026-11-03,dinsos,Paspor,3,3,3,3,3,3,3,3,3,,,,,\n\
+                   2026-11-03,dinsos,ktp,3,3,3,3,3,3,3,3,3,X,7,sd,swasta,\n\
+                   2026-11-03,dinsos,,,,,,,,,,,,,,,\n\
+                   2099-01-01,dinsos,KTP,3,3,3,3,3,3,3,3,3,,,,,\n\
+                   2026-11-04,Dinas Sosial,,1,2,3,4,,,,,,l,120,sma/smk,pns,' =cukup\n";
+
+    /// What a prepared file says, comparable across formats.
+    fn outcome(p: &Prepared) -> (usize, Vec<String>, Vec<(u64, String)>) {
+        let responses = p.responses.iter().map(|(row, r)| format!("{row} {r:?}")).collect();
+        let rejected = p.rejected.iter().map(|r| (r.row, r.reason.clone())).collect();
+        (p.rows, responses, rejected)
+    }
+
+    #[test]
+    fn csv_xlsx_and_parquet_give_the_same_rows_and_reasons() {
+        let cells: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(ROWS.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        let parquet = analytics::table::write_parquet(&analytics::table::TextTable {
+            headers: cells[0].clone(),
+            rows: cells[1..].to_vec(),
+        })
+        .unwrap();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, row) in cells.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                // Numbers as numbers, the rest as text, as a spreadsheet holds them.
+                match v.parse::<f64>() {
+                    Ok(n) => sheet.write_number(r as u32, c as u16, n).map(|_| ()),
+                    Err(_) if v.is_empty() => Ok(()),
+                    Err(_) => sheet.write_string(r as u32, c as u16, v).map(|_| ()),
+                }
+                .unwrap();
+            }
+        }
+        let xlsx = book.save_to_buffer().unwrap();
+        let unit = unit();
+        let services = vec![service(3, "ktp", "KTP")];
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let read = |bytes: &[u8]| prepare(bytes, &unit, &services, &rule_set(), today, Lang::Id).unwrap();
+        let from_csv = read(ROWS.as_bytes());
+        assert_eq!(from_csv.format, "CSV, UTF-8, koma");
+        let want = outcome(&from_csv);
+        assert_eq!(want.0, 10);
+        assert_eq!(want.1.len(), 3, "{:?}", want);
+        let rejected: Vec<u64> = want.2.iter().map(|r| r.0).collect();
+        assert_eq!(rejected, [4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(
+            want.2[1].1, "nilai U1 harus 1, 2, 3 atau 4, bukan \"5\"; nilai U7 harus 1, 2, 3 atau 4, bukan \"x\"",
+            "every bad score, in file order"
+        );
+        assert!(
+            want.2[4].1.contains("kelamin") && want.2[4].1.contains("Umur"),
+            "{:?}",
+            want.2[4]
+        );
+        let last = &from_csv.responses[2].1;
+        assert_eq!(last.profile.jenis_kelamin.as_deref(), Some("L"));
+        assert_eq!(last.profile.umur, Some(120));
+        assert_eq!(last.profile.pendidikan.as_deref(), Some("SMA/SMK"));
+        assert_eq!(last.saran.as_deref(), Some("' =cukup"));
+        assert_eq!(last.scores.len(), 4);
+        let from_parquet = read(&parquet);
+        assert_eq!(from_parquet.format, "Parquet");
+        assert_eq!(outcome(&from_parquet), want);
+        let from_xlsx = read(&xlsx);
+        assert_eq!(outcome(&from_xlsx), want);
+    }
+
+    #[test]
+    fn typed_parquet_columns_are_read_as_their_values() {
+        // int8 scores with a null, uint16 and float64 score columns (pyarrow's).
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/corpus/survey/pyarrow-int8.parquet"
+        ))
+        .unwrap();
+        let mut unit = unit();
+        unit.code = "unit-a".into();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let p = prepare(&bytes, &unit, &[], &rule_set(), today, Lang::Id).unwrap();
+        assert_eq!(p.rows, 4);
+        assert_eq!(p.responses.len(), 3);
+        let scores: Vec<Vec<i64>> = p
+            .responses
+            .iter()
+            .map(|(_, r)| {
+                ["persyaratan", "prosedur", "waktu"]
+                    .iter()
+                    .filter_map(|k| r.scores.get(*k).copied())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(scores, [vec![4, 4, 3], vec![3, 4, 4], vec![4, 2]]);
+        assert_eq!(
+            p.responses[0].1.responded_on,
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
+        assert_eq!(p.rejected.len(), 1);
+        assert_eq!(p.rejected[0].row, 5);
+        assert!(p.rejected[0].reason.contains("unit-b"), "{:?}", p.rejected);
     }
 }
