@@ -308,7 +308,12 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
     let filter = SurveyFilter::of(&rule_set, Some(unit.id), Some(start.from()), Some(period.to()));
     // The cells read also cover the period before the trend's first, so that its
     // first row has a change too (cells cost per day, not per response).
-    let cells_filter = SurveyFilter::of(&rule_set, Some(unit.id), Some(start.previous().from()), Some(period.to()));
+    let cells_filter = SurveyFilter::of(
+        &rule_set,
+        Some(unit.id),
+        Some(start.previous().from()),
+        Some(period.to()),
+    );
     let populations = store.report_survey_populations(unit.id, &period.key()).await?;
     // Where this period's responses came from, for BAB II's collection methods.
     let sources = store

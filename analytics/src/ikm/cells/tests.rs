@@ -351,11 +351,16 @@ fn what_the_cells_cannot_answer_is_said() {
     // The previous range of whole months is whole months.
     q.compare = Some(Comparison::Previous);
     assert_eq!(cell_source(&q), Some(CellSource::Months("jenis_kelamin".into())));
-    // April shifted back a month ends on 30 March: the baseline is not whole months.
+    // April shifted back a month is the whole of March (month ends are kept), so
+    // the baseline is whole months too.
     let mut q = query(&[profile("jenis_kelamin"), Dimension::Month]);
     q.range = DateRange::new(d(2025, 4, 1), d(2025, 4, 30));
     q.compare = Some(Comparison::Previous);
+    assert_eq!(cell_source(&q), Some(CellSource::Months("jenis_kelamin".into())));
+    // A baseline that is not whole months: part of April shifted back.
+    q.range = DateRange::new(d(2025, 4, 1), d(2025, 4, 20));
     assert_eq!(cell_source(&q), None);
+    q.range = DateRange::new(d(2025, 4, 1), d(2025, 4, 30));
     q.compare = None;
     assert!(cell_source(&q).is_some());
 }
