@@ -1495,24 +1495,43 @@ macro_rules! impl_store {
             let elements: Vec<(i64, String)> = sqlx::query_as("SELECT rule_set_id, key FROM survey_elements")
                 .fetch_all(&self.pool)
                 .await?;
-            let mut keys: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-            for (rule_set, key) in elements {
-                keys.entry(rule_set).or_default().push(key);
-            }
-            for r in responses {
-                shared::check_scores(&r.scores, keys.get(&r.rule_set_id).map(Vec::as_slice).unwrap_or_default())?;
-            }
-            let response_sql = shared::bulk_response_sql(DIALECT);
+            super::bulk_responses::check_rows(responses, &super::bulk_responses::keys_by_rule_set(elements))?;
             let mut tx = self.pool.begin().await?;
-            for chunk in responses.chunks(shared::BULK_CHUNK) {
-                let rows: Vec<serde_json::Value> = chunk.iter().map(shared::response_json_row).collect();
-                sqlx::query(&response_sql)
-                    .bind(serde_json::Value::Array(rows).to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            Self::insert_survey_rows(&mut tx, responses).await?;
             tx.commit().await?;
             Ok(())
+        }
+
+        async fn bulk_load_survey_stream(
+            &self,
+            mut chunks: tokio::sync::mpsc::Receiver<super::BulkSurveyChunk>,
+            progress: &(dyn Fn(u64) + Send + Sync),
+        ) -> Result<u64, StoreError> {
+            let elements: Vec<(i64, String)> = sqlx::query_as("SELECT rule_set_id, key FROM survey_elements")
+                .fetch_all(&self.pool)
+                .await?;
+            let keys = super::bulk_responses::keys_by_rule_set(elements);
+            let mut tx = self.pool.begin().await?;
+            let restore = Self::suspend_survey_indexes(&mut tx).await?;
+            let mut loaded = 0u64;
+            loop {
+                match chunks.recv().await {
+                    Some(super::BulkSurveyChunk::Rows(rows)) => {
+                        super::bulk_responses::check_rows(&rows, &keys)?;
+                        Self::insert_survey_rows(&mut tx, &rows).await?;
+                        loaded += rows.len() as u64;
+                        progress(loaded);
+                    }
+                    Some(super::BulkSurveyChunk::End) => break,
+                    None => return Err(super::bulk_responses::stream_cut_short()),
+                }
+            }
+            for statement in restore {
+                sqlx::query(&statement).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Self::after_survey_load(&self.pool).await?;
+            Ok(loaded)
         }
 
         // ---- Survey intake (issue 7) ----
