@@ -21,7 +21,7 @@ pub use responses::ResponseStream;
 
 /// Responses per chunk of the streamed load: a few megabytes of rows, so that making
 /// the next chunk overlaps storing the previous one without holding many in memory.
-const RESPONSE_CHUNK: usize = 50_000;
+const RESPONSE_CHUNK: usize = 10_000;
 
 /// The seed agencies, transcribed from ../shared/seeds (see the file's comments).
 const AGENCIES_TOML: &str = include_str!("agencies.toml");

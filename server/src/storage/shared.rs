@@ -1512,23 +1512,36 @@ macro_rules! impl_store {
                 .await?;
             let keys = super::bulk_responses::keys_by_rule_set(elements);
             let mut tx = self.pool.begin().await?;
-            let restore = Self::suspend_survey_indexes(&mut tx).await?;
-            let mut loaded = 0u64;
-            loop {
-                match chunks.recv().await {
-                    Some(super::BulkSurveyChunk::Rows(rows)) => {
-                        super::bulk_responses::check_rows(&rows, &keys)?;
-                        Self::insert_survey_rows(&mut tx, &rows).await?;
-                        loaded += rows.len() as u64;
-                        progress(loaded);
+            let loaded = async {
+                let restore = Self::suspend_survey_indexes(&mut tx).await?;
+                let mut loaded = 0u64;
+                loop {
+                    match chunks.recv().await {
+                        Some(super::BulkSurveyChunk::Rows(rows)) => {
+                            super::bulk_responses::check_rows(&rows, &keys)?;
+                            Self::insert_survey_rows(&mut tx, &rows).await?;
+                            loaded += rows.len() as u64;
+                            progress(loaded);
+                        }
+                        Some(super::BulkSurveyChunk::End) => break,
+                        None => return Err(super::bulk_responses::stream_cut_short()),
                     }
-                    Some(super::BulkSurveyChunk::End) => break,
-                    None => return Err(super::bulk_responses::stream_cut_short()),
                 }
+                for statement in restore {
+                    sqlx::query(&statement).execute(&mut *tx).await?;
+                }
+                Ok::<u64, StoreError>(loaded)
             }
-            for statement in restore {
-                sqlx::query(&statement).execute(&mut *tx).await?;
-            }
+            .await;
+            // Roll back at once rather than when the dropped transaction's connection
+            // is next used: until then SQLite's write lock stays taken.
+            let loaded = match loaded {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            };
             tx.commit().await?;
             Self::after_survey_load(&self.pool).await?;
             Ok(loaded)
