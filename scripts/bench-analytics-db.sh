@@ -27,6 +27,9 @@
 # Environment: COMPLAINTS (100000), RUNS (10), REPORT_RUNS (3), END_DATE (today, UTC;
 # the dashboard reads the current year, so keep it in this year), DATABASES
 # ("sqlite postgres"), WORK (default a temporary directory, removed at the end),
+# SQLITE_DB / POSTGRES_DB: measure an existing database (a SQLite file; a database
+# name on $TANGGAP_TEST_POSTGRES_URL's server) instead of loading a fresh one (no
+# load figure then; the database is kept). Run `tanggap migrate` on it first.
 # TANGGAP_BIN (default: build with
 # `CARGO_TARGET_DIR=/work/target-release cargo build --release --workspace`, or
 # target/release when CARGO_TARGET_DIR is unset and /work/target-release is absent).
@@ -187,23 +190,36 @@ echo "uptime at start: $(uptime)"
 echo "demo: $complaints complaints, $responses responses, end date $end_date; $runs runs per page, $report_runs per report"
 
 for kind in $databases; do
+  reuse=""
   case "$kind" in
-    sqlite) url="sqlite:$work/bench.db" ;;
+    sqlite)
+      url="sqlite:$work/bench.db"
+      [ -z "${SQLITE_DB:-}" ] || { reuse=1; url="sqlite:$SQLITE_DB"; }
+      ;;
     postgres)
       if [ -z "${TANGGAP_TEST_POSTGRES_URL:-}" ]; then
         echo "TANGGAP_TEST_POSTGRES_URL is not set: PostgreSQL skipped" >&2
         continue
       fi
-      psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "CREATE DATABASE $pg_db" >/dev/null
-      url="${TANGGAP_TEST_POSTGRES_URL%/*}/$pg_db"
+      if [ -n "${POSTGRES_DB:-}" ]; then
+        reuse=1
+        url="${TANGGAP_TEST_POSTGRES_URL%/*}/$POSTGRES_DB"
+      else
+        psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "CREATE DATABASE $pg_db" >/dev/null
+        url="${TANGGAP_TEST_POSTGRES_URL%/*}/$pg_db"
+      fi
       ;;
   esac
   echo "== $kind"
-  "$bin" --database-url "$url" migrate >/dev/null
-  timed "$results" "$kind load" "$bin" --database-url "$url" demo --seed 2026 --complaints "$complaints" \
-    --responses "$responses" --end-date "$end_date"
-  cat "$work/stdout"
-  echo "  load: $(tail -1 "$results" | cut -d' ' -f3-) (wall s, peak KB, user s, sys s)"
+  if [ -n "$reuse" ]; then
+    echo "  existing database ${url%%\?*}: $(sql "$kind" "$url" "SELECT count(*) FROM survey_responses") responses"
+  else
+    "$bin" --database-url "$url" migrate >/dev/null
+    timed "$results" "$kind load" "$bin" --database-url "$url" demo --seed 2026 --complaints "$complaints" \
+      --responses "$responses" --end-date "$end_date"
+    cat "$work/stdout"
+    echo "  load: $(tail -1 "$results" | cut -d' ' -f3-) (wall s, peak KB, user s, sys s)"
+  fi
   # The largest unit: the most responses this year.
   unit="$(sql "$kind" "$url" "SELECT u.code FROM survey_responses r JOIN units u ON u.id = r.unit_id \
     WHERE r.responded_on >= '$year-01-01' GROUP BY u.code ORDER BY count(*) DESC, u.code LIMIT 1")"
@@ -246,11 +262,11 @@ EOF
   done
   ls "$work/reports-$kind" | grep -q '\.pdf$' || { echo "no report written" >&2; exit 1; }
   if [ "$kind" = sqlite ]; then
-    echo "  database file: $(du -h "$work/bench.db" | cut -f1)"
-    rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
+    echo "  database file: $(du -h "${url#sqlite:}" | cut -f1)"
+    [ -n "$reuse" ] || rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
   else
     echo "  database size: $(sql "$kind" "$url" "SELECT pg_size_pretty(pg_database_size(current_database()))")"
-    psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "DROP DATABASE $pg_db WITH (FORCE)" >/dev/null
+    [ -n "$reuse" ] || psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "DROP DATABASE $pg_db WITH (FORCE)" >/dev/null
   fi
 done
 
