@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{DateRange, Period, WorkingCalendar, from_epoch_days, to_epoch_days};
 use crate::error::Result;
 use crate::frame::{ComplaintFrame, EventFrame, SurveyFrame, date_values, datetime_millis, i64_values, str_values};
-use crate::ikm::{Dimension, Filter, IkmQuery, ikm};
+use crate::ikm::{Dimension, Filter, IkmQuery, IkmReport, ikm};
 use crate::numeric::{percentile_sorted, round_half_away};
 use crate::rules::{Mutu, RuleSet};
 
@@ -627,6 +627,52 @@ pub fn complaints_by_element(
     units: &[String],
 ) -> Result<Vec<ElementComplaints>> {
     rules.validate()?;
+    let counted = count_by_element(complaints, rules, range, units)?;
+    let [by_service, overall] = element_queries(rules, range, units).map(|q| ikm(survey, &q));
+    element_table(counted, rules, &[by_service?, overall?])
+}
+
+/// The two IKM questions [`complaints_by_element`] asks of the survey: per service
+/// and over all, over `range` and `units`, so a caller that answers them another
+/// way (from stored cells) can hand the reports to [`complaints_by_element_with`].
+pub fn element_queries(rules: &RuleSet, range: DateRange, units: &[String]) -> [IkmQuery; 2] {
+    let filters = if units.is_empty() {
+        Vec::new()
+    } else {
+        vec![Filter {
+            dimension: Dimension::Unit,
+            values: units.to_vec(),
+        }]
+    };
+    [vec![Dimension::Service], vec![]].map(|group_by| IkmQuery {
+        rule_set: rules.clone(),
+        group_by,
+        range,
+        filters: filters.clone(),
+        ..IkmQuery::default()
+    })
+}
+
+/// [`complaints_by_element`] with the survey side given as the reports of
+/// [`element_queries`], in that order.
+pub fn complaints_by_element_with(
+    complaints: &ComplaintFrame,
+    reports: &[IkmReport],
+    rules: &RuleSet,
+    range: DateRange,
+    units: &[String],
+) -> Result<Vec<ElementComplaints>> {
+    rules.validate()?;
+    element_table(count_by_element(complaints, rules, range, units)?, rules, reports)
+}
+
+/// Complaints per (service or all, element index).
+fn count_by_element(
+    complaints: &ComplaintFrame,
+    rules: &RuleSet,
+    range: DateRange,
+    units: &[String],
+) -> Result<BTreeMap<(Option<String>, usize), u64>> {
     let rows = Rows::load(complaints)?;
     let (lo, hi) = range.epoch_bounds();
     let keys: HashMap<&str, usize> = rules
@@ -654,30 +700,20 @@ pub fn complaints_by_element(
         }
         *counted.entry((None, e)).or_default() += 1;
     }
+    Ok(counted)
+}
 
-    let filters = if units.is_empty() {
-        Vec::new()
-    } else {
-        vec![Filter {
-            dimension: Dimension::Unit,
-            values: units.to_vec(),
-        }]
-    };
+/// The table of complaints beside NRR from the counts and the survey reports.
+fn element_table(
+    counted: BTreeMap<(Option<String>, usize), u64>,
+    rules: &RuleSet,
+    reports: &[IkmReport],
+) -> Result<Vec<ElementComplaints>> {
     let mut nrr: BTreeMap<(Option<String>, usize), ElementNrr> = BTreeMap::new();
-    for group_by in [vec![Dimension::Service], vec![]] {
-        let report = ikm(
-            survey,
-            &IkmQuery {
-                rule_set: rules.clone(),
-                group_by,
-                range,
-                filters: filters.clone(),
-                ..IkmQuery::default()
-            },
-        )?;
-        for g in report.groups {
+    for report in reports {
+        for g in &report.groups {
             let service = g.key.first().and_then(|k| k.value.clone());
-            for (e, el) in g.elements.into_iter().enumerate() {
+            for (e, el) in g.elements.iter().enumerate() {
                 nrr.insert(
                     (service.clone(), e),
                     (

@@ -47,6 +47,9 @@ pub enum AnalyticsError {
     /// A file handed in could not be decoded (not that format, or cut short).
     #[error("berkas {0} tidak dapat dibaca")]
     UnreadableFile(String),
+    /// Stored IKM cell sums that cannot be read or do not fit together.
+    #[error("statistik sel survei rusak / corrupt survey cell statistics: {0}")]
+    CorruptCell(String),
     /// A failure inside polars (a bug rather than bad input, kept for diagnosis).
     #[error("kesalahan pengolahan data: {0}")]
     Polars(String),

@@ -83,6 +83,7 @@ pub use error::{AnalyticsError, Result};
 pub use frame::{
     ComplaintColumns, ComplaintFrame, EventColumns, EventFrame, SurveyColumns, SurveyFrame, SurveyRow, age_band,
 };
+pub use ikm::cells::{Cell, CellSource, CellSums, cell_source, ikm_from_cells};
 pub use ikm::{
     Change, Comparison, ConfidenceInterval, Dimension, ElementInfo, ElementResult, ElementScore, Filter, IkmGroup,
     IkmQuery, IkmReport, IndexScore, KeyValue, Population, SampleCheck, WeightMode, WeightUsed, ikm,

@@ -84,6 +84,25 @@ pub enum Command {
     /// Move the data to another database.
     #[command(subcommand)]
     Export(crate::backup::ExportCommand),
+    /// Survey data kept in the database.
+    #[command(subcommand)]
+    Survei(SurveiCommand),
+}
+
+/// `tanggap survei ...`.
+#[derive(Debug, Subcommand)]
+pub enum SurveiCommand {
+    /// The survey statistics (exact per-cell IKM sums): check that they count every
+    /// stored response, or rebuild them from the responses.
+    Statistik(StatistikArgs),
+}
+
+/// Flags of `tanggap survei statistik`.
+#[derive(Debug, Args)]
+pub struct StatistikArgs {
+    /// Rebuild them from the responses (after responses were edited by hand).
+    #[arg(long = "bangun-ulang")]
+    pub rebuild: bool,
 }
 
 /// `tanggap import ...`.
@@ -341,7 +360,39 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Export(crate::backup::ExportCommand::SqliteToPostgres(args)) => {
             crate::backup::export::run(config.database_url.expose_secret(), &args).await?
         }
+        Command::Survei(SurveiCommand::Statistik(args)) => {
+            survey_statistics(open_store(&config).await?.as_ref(), &args).await?
+        }
     }
+    Ok(())
+}
+
+/// `tanggap survei statistik [--bangun-ulang]`: rebuilds the survey statistics, or
+/// checks that they count every stored response (fails when they do not).
+async fn survey_statistics(store: &dyn Store, args: &StatistikArgs) -> anyhow::Result<()> {
+    use crate::backup::both;
+    if args.rebuild {
+        let done = store.rebuild_survey_stats().await?;
+        println!(
+            "{}",
+            both(
+                "survey_stats.rebuilt",
+                &[
+                    ("responses", &done.responses.to_string()),
+                    ("cells", &done.cells.to_string()),
+                    ("profile_cells", &done.profile_cells.to_string()),
+                ]
+            )
+        );
+        return Ok(());
+    }
+    let (counted, stored) = store.survey_stats_counts().await?;
+    let args = [("counted", counted.to_string()), ("stored", stored.to_string())];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if counted != stored {
+        anyhow::bail!(both("survey_stats.inconsistent", &args));
+    }
+    println!("{}", both("survey_stats.consistent", &args));
     Ok(())
 }
 

@@ -464,6 +464,60 @@ pub fn small_demo() -> tanggap::demo::DemoOptions {
     }
 }
 
+/// Two reports are the same group for group: every count, sum and figure equal;
+/// the printed interval bounds (and the noise of a change, built from them) within
+/// one unit of the last printed decimal, since the cells' sum of squares is exact
+/// in integers and the responses' is summed in floats.
+pub fn assert_same_report(got: &serde_json::Value, want: &serde_json::Value, path: &str) {
+    use serde_json::Value;
+    match (got, want) {
+        (Value::Object(a), Value::Object(b)) => {
+            assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "{path}");
+            for (k, v) in a {
+                assert_same_report(v, &b[k], &format!("{path}.{k}"));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_same_report(x, y, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Number(a), Value::Number(b)) if path.contains(".ci.") || path.ends_with(".noise") => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!((a - b).abs() <= 0.0100001, "{path}: {a} vs {b}");
+        }
+        (Value::Bool(_), Value::Bool(_)) if path.ends_with(".exceeds_noise") => {}
+        (a, b) => assert_eq!(a, b, "{path}"),
+    }
+}
+
+/// A used-once survey invite (`TRANSACTION`, sent by SMS) of a unit's service; its id.
+pub async fn test_invite(store: &dyn Store, unit_id: i64, service_id: Option<i64>, reference: &str) -> i64 {
+    store
+        .create_survey_invite(
+            &tanggap::storage::survey_admin::NewSurveyInvite {
+                unit_id,
+                service_id,
+                token_hash: tanggap::auth::hash_secret(reference),
+                transaction_ref: reference.into(),
+                channel: "sms".into(),
+            },
+            &tanggap::storage::model::NewOutbox {
+                unit_id: Some(unit_id),
+                complaint_id: None,
+                channel: "sms".into(),
+                recipient: "081200000000".into(),
+                subject: None,
+                body: "undangan".into(),
+                headers: Default::default(),
+                dedupe_key: format!("uji-{reference}"),
+            },
+        )
+        .await
+        .unwrap()
+}
+
 /// Runs a test body against SQLite and, when available, PostgreSQL. Expands to two
 /// `#[tokio::test]` functions, `NAME::sqlite` and `NAME::postgres`.
 #[macro_export]

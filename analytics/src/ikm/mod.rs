@@ -37,6 +37,7 @@ use crate::numeric::{round_half_away, t_critical_95};
 use crate::rules::{Band, Mutu, RuleSet};
 use crate::sample::krejcie_morgan;
 
+pub mod cells;
 mod engine;
 
 pub(crate) use engine::Agg;

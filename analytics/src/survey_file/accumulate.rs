@@ -269,6 +269,31 @@ impl IkmAccumulator {
         }
     }
 
+    /// Adds a pre-aggregated cell ([`crate::ikm::cells::CellSums`], the same layout
+    /// as a group here) as if its rows were pushed one by one: all of them share
+    /// `day`, `texts` and `umur`. The cell must have this rule set's k elements.
+    pub(crate) fn push_cell(
+        &mut self,
+        day: i32,
+        cell: &crate::ikm::cells::CellSums,
+        texts: &[Option<&str>; TEXT_SLOTS],
+        umur: Option<u32>,
+    ) {
+        let (n, dist, cross) = cell.parts();
+        if n == 0 || day < self.lo || day > self.hi {
+            return;
+        }
+        if !self.filters.is_empty() && !self.passes_filters(day, texts, umur) {
+            return;
+        }
+        let g = self.group_of(day, texts, umur);
+        let (k, kk) = (self.k, self.k * self.k);
+        self.n[g] += n;
+        let add = |to: &mut [u64], from: &[u64]| to.iter_mut().zip(from).for_each(|(t, f)| *t += f);
+        add(&mut self.dist[g * k * 4..(g + 1) * k * 4], dist);
+        add(&mut self.cross[g * 3 * kk..(g + 1) * 3 * kk], cross);
+    }
+
     /// Adds another worker's sums (same query and range) to these.
     pub(crate) fn merge(&mut self, other: IkmAccumulator) {
         let remaps: Vec<Vec<u32>> = other

@@ -30,7 +30,7 @@ use crate::calendar::DateRange;
 use crate::error::AnalyticsError;
 use crate::ikm::{IkmQuery, IkmReport, WeightUsed, baseline_plan, report};
 use crate::rules::RuleSet;
-use accumulate::IkmAccumulator;
+pub(crate) use accumulate::IkmAccumulator;
 
 /// Profile columns of the interchange layout, in the order the text slots hold them.
 pub const PROFILE: [&str; 3] = ["jenis_kelamin", "pendidikan", "pekerjaan"];

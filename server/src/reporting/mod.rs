@@ -2,7 +2,8 @@
 //! hand the results to the `reports` crate, and keep the versions with their
 //! approval workflow.
 //!
-//! Data flow: [`Store::complaint_columns`] / [`Store::survey_columns`] and the
+//! Data flow: [`Store::complaint_columns`] / the survey statistics
+//! ([`crate::survey::stats::survey_ikm_many`]) and the
 //! [`ReportStore`] rows -> `analytics` -> [`reports::MonthlyReport`] /
 //! [`reports::SkmReport`] -> HTML, PDF and XLSX.
 
@@ -288,15 +289,7 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
     for _ in 0..7 {
         start = start.previous();
     }
-    let survey = store
-        .survey_columns(&SurveyFilter {
-            rule_set: rule_set.id.clone(),
-            element_keys: rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
-            unit_id: Some(unit.id),
-            from: Some(start.from()),
-            to: Some(period.to()),
-        })
-        .await?;
+    let filter = SurveyFilter::of(&rule_set, Some(unit.id), Some(start.from()), Some(period.to()));
     let populations = store.report_survey_populations(unit.id, &period.key()).await?;
     let follow_up = store.follow_up_plans(unit.id, &period.key()).await?;
     let previous = period.previous();
@@ -309,64 +302,63 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
         realisation: p.realisation,
         realised_on: p.realised_on,
     };
-    let (overall, by_service, profiles, trend) = tokio::task::spawn_blocking(move || -> analytics::Result<_> {
-        let frame = survey.into_frame()?;
-        let range = analytics::DateRange {
-            from: Some(period.from()),
-            to: Some(period.to()),
-        };
-        let total: u64 = populations.iter().map(|(_, n)| n).sum();
-        let pops: Vec<analytics::Population> = populations
+    let range = analytics::DateRange {
+        from: Some(period.from()),
+        to: Some(period.to()),
+    };
+    let total: u64 = populations.iter().map(|(_, n)| n).sum();
+    let pops: Vec<analytics::Population> = populations
+        .iter()
+        .map(|(service, n)| analytics::Population {
+            key: BTreeMap::from([("service".to_owned(), service.clone())]),
+            population: *n,
+        })
+        .collect();
+    let query = |group_by: Vec<analytics::Dimension>, range, populations| analytics::IkmQuery {
+        rule_set: rule_set.clone(),
+        group_by,
+        range,
+        populations,
+        ..Default::default()
+    };
+    let overall_pop = if total > 0 {
+        vec![analytics::Population {
+            key: BTreeMap::new(),
+            population: total,
+        }]
+    } else {
+        Vec::new()
+    };
+    // A profile nobody was asked about (no ages at all, say) is left out rather
+    // than failing the whole report; the other three are always kept.
+    let has_ages = store.survey_has_ages(&filter).await?;
+    let profile_names: Vec<&str> = ["jenis_kelamin", "umur_kelompok", "pendidikan", "pekerjaan"]
+        .into_iter()
+        .filter(|p| *p != "umur_kelompok" || has_ages)
+        .collect();
+    let mut queries = vec![
+        query(vec![], range, overall_pop),
+        query(vec![analytics::Dimension::Service], range, pops),
+        query(
+            vec![period.dimension()],
+            analytics::DateRange {
+                from: Some(start.from()),
+                to: Some(period.to()),
+            },
+            Vec::new(),
+        ),
+    ];
+    queries.extend(
+        profile_names
             .iter()
-            .map(|(service, n)| analytics::Population {
-                key: BTreeMap::from([("service".to_owned(), service.clone())]),
-                population: *n,
-            })
-            .collect();
-        let query = |group_by: Vec<analytics::Dimension>, range, populations| analytics::IkmQuery {
-            rule_set: rule_set.clone(),
-            group_by,
-            range,
-            populations,
-            ..Default::default()
-        };
-        let overall_pop = if total > 0 {
-            vec![analytics::Population {
-                key: BTreeMap::new(),
-                population: total,
-            }]
-        } else {
-            Vec::new()
-        };
-        let overall = analytics::ikm(&frame, &query(vec![], range, overall_pop))?;
-        let by_service = analytics::ikm(&frame, &query(vec![analytics::Dimension::Service], range, pops))?;
-        // A profile nobody was asked about (no ages at all, say) has no column: it is
-        // left out rather than failing the whole report.
-        let columns = frame.column_names();
-        let profiles = ["jenis_kelamin", "umur_kelompok", "pendidikan", "pekerjaan"]
-            .iter()
-            .filter(|p| columns.iter().any(|c| c == *p))
-            .map(|p| {
-                analytics::ikm(
-                    &frame,
-                    &query(vec![analytics::Dimension::Profile((*p).to_owned())], range, Vec::new()),
-                )
-            })
-            .collect::<analytics::Result<Vec<_>>>()?;
-        let trend = analytics::ikm(
-            &frame,
-            &query(
-                vec![period.dimension()],
-                analytics::DateRange {
-                    from: Some(start.from()),
-                    to: Some(period.to()),
-                },
-                Vec::new(),
-            ),
-        )?;
-        Ok((overall, by_service, profiles, trend))
-    })
-    .await??;
+            .map(|p| query(vec![analytics::Dimension::Profile((*p).to_owned())], range, Vec::new())),
+    );
+    // From the survey statistics: O(cells), not O(responses).
+    let mut reports = crate::survey::stats::survey_ikm_many(store, &filter, queries).await?;
+    let profiles = reports.split_off(3);
+    let trend = reports.pop().expect("trend");
+    let by_service = reports.pop().expect("by service");
+    let overall = reports.pop().expect("overall");
     Ok(reports::SkmReport {
         letterhead: letterhead(unit),
         period_label: period.label(options.lang),

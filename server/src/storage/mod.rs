@@ -19,6 +19,7 @@ pub mod reports;
 mod shared;
 mod sqlite;
 pub mod survey_admin;
+pub mod survey_stats;
 pub mod triage;
 
 use std::borrow::Cow;
@@ -81,6 +82,7 @@ pub enum Backend {
 #[async_trait]
 pub trait Store:
     survey_admin::SurveyAdminStore
+    + survey_stats::SurveyStatsStore
     + triage::TriageStore
     + reports::ReportStore
     + accounts::AccountStore

@@ -118,7 +118,7 @@ pub struct Service {
 
 /// What is needed to add a service to the catalog (also the shape of a service in
 /// the demo seed file, where the division is named rather than numbered).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct NewService {
     /// Slug, unique within the unit.
     pub code: String,
@@ -594,6 +594,24 @@ pub struct SurveyFilter {
     pub from: Option<NaiveDate>,
     /// Last day included.
     pub to: Option<NaiveDate>,
+}
+
+impl SurveyFilter {
+    /// The responses of `rule_set` (its code and element order) in a unit and range.
+    pub fn of(
+        rule_set: &analytics::RuleSet,
+        unit_id: Option<i64>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Self {
+        SurveyFilter {
+            rule_set: rule_set.id.clone(),
+            element_keys: rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
+            unit_id,
+            from,
+            to,
+        }
+    }
 }
 
 /// Which outbound transport an outbox row uses.

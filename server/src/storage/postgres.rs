@@ -10,6 +10,7 @@ use super::idempotency::idempotency_fns;
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::survey_admin::impl_survey_admin_store;
+use super::survey_stats::{impl_survey_stats_store, survey_stats_fns};
 use super::triage::impl_triage_store;
 use super::{Backend, Store, StoreError};
 
@@ -102,6 +103,7 @@ impl PgStore {
 unit_from_row_fn!(PgRow);
 summary_from_row_fn!(PgRow);
 outbox_fns!(PgRow, sqlx::Postgres);
+survey_stats_fns!(Db);
 idempotency_fns!(sqlx::Postgres);
 
 impl_store!(PgStore, Backend::Postgres);
@@ -111,3 +113,4 @@ super::reports::impl_report_store!(PgStore);
 super::accounts::impl_account_store!(PgStore);
 super::calendar::impl_calendar_store!(PgStore);
 super::mail::impl_mail_store!(PgStore);
+impl_survey_stats_store!(PgStore);

@@ -147,6 +147,8 @@ macro_rules! impl_store {
 
         async fn migrate(&self) -> Result<(), StoreError> {
             migrator().run(&self.pool).await?;
+            // A database from before the survey statistics gets them built now.
+            $crate::storage::survey_stats::SurveyStatsStore::ensure_survey_stats(self).await?;
             Ok(())
         }
 
@@ -571,6 +573,7 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
             shared::check_scores(&r.scores, &keys)?;
+            let mut tx = self.pool.begin().await?;
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO survey_responses (unit_id, service_id, rule_set_id, responded_on, submitted_at, source, \
                  import_key, jenis_kelamin, umur, pendidikan, pekerjaan, saran, scores) \
@@ -590,8 +593,12 @@ macro_rules! impl_store {
             .bind(&r.profile.pekerjaan)
             .bind(&r.saran)
             .bind(shared::scores_json(&r.scores))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+            if id.is_some() {
+                Self::add_to_survey_stats(&mut tx, [r]).await?;
+            }
+            tx.commit().await?;
             Ok(id)
         }
 
@@ -1497,7 +1504,11 @@ macro_rules! impl_store {
                 .await?;
             super::bulk_responses::check_rows(responses, &super::bulk_responses::keys_by_rule_set(elements))?;
             let mut tx = self.pool.begin().await?;
+            // The survey statistics: what the insert stored, added once for the call.
+            let known = Self::survey_import_keys_present(&mut tx, responses).await?;
             Self::insert_survey_rows(&mut tx, responses).await?;
+            Self::add_to_survey_stats(&mut tx, $crate::storage::survey_stats::inserted_by_bulk(responses, &known))
+                .await?;
             tx.commit().await?;
             Ok(())
         }
@@ -1514,12 +1525,21 @@ macro_rules! impl_store {
             let mut tx = self.pool.begin().await?;
             let loaded = async {
                 let restore = Self::suspend_survey_indexes(&mut tx).await?;
+                // The survey statistics of the whole load, summed in memory (a year is
+                // some 10,000 day cells and as many profile cells whatever the number
+                // of responses) and written once at the end.
+                let order = stats_element_order(&mut *tx).await?;
+                let mut stats = $crate::storage::survey_stats::StatsBatch::default();
                 let mut loaded = 0u64;
                 loop {
                     match chunks.recv().await {
                         Some(super::BulkSurveyChunk::Rows(rows)) => {
                             super::bulk_responses::check_rows(&rows, &keys)?;
+                            let known = Self::survey_import_keys_present(&mut tx, &rows).await?;
                             Self::insert_survey_rows(&mut tx, &rows).await?;
+                            for r in $crate::storage::survey_stats::inserted_by_bulk(&rows, &known) {
+                                stats.add_response(r, &order)?;
+                            }
                             loaded += rows.len() as u64;
                             progress(loaded);
                         }
@@ -1527,6 +1547,7 @@ macro_rules! impl_store {
                         None => return Err(super::bulk_responses::stream_cut_short()),
                     }
                 }
+                apply_survey_stats(&mut tx, &stats).await?;
                 for statement in restore {
                     sqlx::query(&statement).execute(&mut *tx).await?;
                 }
@@ -1614,6 +1635,8 @@ macro_rules! impl_store {
                 .await?;
                 ids.push(id);
             }
+            let inserted = intakes.iter().zip(&ids).filter(|(_, id)| id.is_some());
+            Self::add_to_survey_stats(&mut tx, inserted.map(|(i, _)| &i.response)).await?;
             tx.commit().await?;
             Ok(ids)
         }

@@ -13,6 +13,7 @@ use super::idempotency::idempotency_fns;
 use super::model::*;
 use super::shared::{self, Dialect, impl_store, outbox_fns, summary_from_row_fn, unit_from_row_fn};
 use super::survey_admin::impl_survey_admin_store;
+use super::survey_stats::{impl_survey_stats_store, survey_stats_fns};
 use super::triage::impl_triage_store;
 use super::{Backend, Store, StoreError};
 
@@ -151,6 +152,7 @@ impl SqliteStore {
 unit_from_row_fn!(SqliteRow);
 summary_from_row_fn!(SqliteRow);
 outbox_fns!(SqliteRow, sqlx::Sqlite);
+survey_stats_fns!(Db);
 idempotency_fns!(sqlx::Sqlite);
 
 impl_store!(SqliteStore, Backend::Sqlite);
@@ -160,6 +162,7 @@ super::reports::impl_report_store!(SqliteStore);
 super::accounts::impl_account_store!(SqliteStore);
 super::calendar::impl_calendar_store!(SqliteStore);
 super::mail::impl_mail_store!(SqliteStore);
+impl_survey_stats_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

@@ -483,6 +483,7 @@ macro_rules! impl_survey_admin_store {
                 .bind(shared::scores_json(&r.scores))
                 .fetch_one(&mut *tx)
                 .await?;
+                Self::add_to_survey_stats(&mut tx, [r]).await?;
                 tx.commit().await?;
                 Ok(Some(id))
             }

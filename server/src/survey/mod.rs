@@ -9,6 +9,7 @@ pub mod form;
 pub mod import;
 pub mod interchange;
 pub mod qr;
+pub mod stats;
 pub mod writer;
 
 use std::collections::HashMap;

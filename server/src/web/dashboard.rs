@@ -126,23 +126,16 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
         .await?
         .len();
     let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
-    let columns = state
-        .store
-        .survey_columns(&survey_filter(&unit, year_start, today))
-        .await?;
-    let by_service = tokio::task::spawn_blocking(move || -> analytics::Result<analytics::IkmReport> {
-        let frame = columns.into_frame()?;
-        analytics::ikm(
-            &frame,
-            &analytics::IkmQuery {
-                rule_set: analytics::RuleSet::permenpan_14_2017(),
-                group_by: vec![analytics::Dimension::Service],
-                ..Default::default()
-            },
-        )
-    })
+    let by_service = crate::survey::stats::survey_ikm(
+        state.store.as_ref(),
+        &survey_filter(&unit, year_start, today),
+        analytics::IkmQuery {
+            rule_set: analytics::RuleSet::permenpan_14_2017(),
+            group_by: vec![analytics::Dimension::Service],
+            ..Default::default()
+        },
+    )
     .await
-    .map_err(internal)?
     .map_err(internal)?;
     let labels = crate::reporting::labels(reader.tr.lang);
     let compliance = reports::monthly::overall_compliance(&stats.sla)
@@ -374,28 +367,24 @@ pub async fn survey(
     )?;
     let to = date(q.sampai.as_deref(), today)?;
     let service = q.layanan.unwrap_or_default();
-    let columns = state.store.survey_columns(&survey_filter(&unit, from, to)).await?;
     let wanted = service.clone();
-    let report = tokio::task::spawn_blocking(move || -> analytics::Result<analytics::IkmReport> {
-        let frame = columns.into_frame()?;
-        analytics::ikm(
-            &frame,
-            &analytics::IkmQuery {
-                rule_set: analytics::RuleSet::permenpan_14_2017(),
-                filters: if wanted.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![analytics::Filter {
-                        dimension: analytics::Dimension::Service,
-                        values: vec![wanted],
-                    }]
-                },
-                ..Default::default()
+    let report = crate::survey::stats::survey_ikm(
+        state.store.as_ref(),
+        &survey_filter(&unit, from, to),
+        analytics::IkmQuery {
+            rule_set: analytics::RuleSet::permenpan_14_2017(),
+            filters: if wanted.is_empty() {
+                Vec::new()
+            } else {
+                vec![analytics::Filter {
+                    dimension: analytics::Dimension::Service,
+                    values: vec![wanted],
+                }]
             },
-        )
-    })
+            ..Default::default()
+        },
+    )
     .await
-    .map_err(internal)?
     .map_err(internal)?;
     let group = report.groups.first();
     let elements = group

@@ -145,19 +145,19 @@ pub async fn ikm(
         },
         to: query.range.to,
     };
-    let columns = state
-        .store
-        .survey_columns(&filter)
+    // From the survey statistics when they answer exactly, else the responses.
+    let report = crate::survey::stats::survey_ikm(state.store.as_ref(), &filter, query)
         .await
-        .map_err(|_| ApiDenied::Internal)?;
-    let report = tokio::task::spawn_blocking(move || {
-        let frame = columns.into_frame()?;
-        analytics::ikm(&frame, &query)
-    })
-    .await
-    .map_err(|_| ApiDenied::Internal)?
-    .map_err(|e| invalid(e.to_string()))?;
+        .map_err(ikm_error)?;
     Ok(Json(report))
+}
+
+/// A question the data cannot answer is the caller's to fix; anything else is ours.
+fn ikm_error(e: crate::survey::stats::IkmError) -> StatsError {
+    match e {
+        crate::survey::stats::IkmError::Analytics(e) => invalid(e.to_string()),
+        _ => ApiDenied::Internal.into(),
+    }
 }
 
 /// Builds the analytics question from the URL parameters.
@@ -281,22 +281,17 @@ pub async fn complaint_stats(
         .await
         .map_err(|_| ApiDenied::Internal)?;
     let rule_set = analytics::RuleSet::permenpan_14_2017();
-    let survey = state
-        .store
-        .survey_columns(&SurveyFilter {
-            rule_set: rule_set.id.clone(),
-            element_keys: rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
-            unit_id: Some(unit.id),
-            from: range.from,
-            to: range.to,
-        })
-        .await
-        .map_err(|_| ApiDenied::Internal)?;
     let units = vec![unit.code.clone()];
+    let survey = crate::survey::stats::survey_ikm_many(
+        state.store.as_ref(),
+        &SurveyFilter::of(&rule_set, Some(unit.id), range.from, range.to),
+        analytics::complaints::element_queries(&rule_set, range, &units).to_vec(),
+    )
+    .await
+    .map_err(ikm_error)?;
     let out = tokio::task::spawn_blocking(move || -> analytics::Result<ComplaintStatsOut> {
         let complaints = complaints.into_frame()?;
         let events = events.into_frame()?;
-        let survey = survey.into_frame()?;
         let query = analytics::ComplaintQuery {
             range,
             period,
@@ -308,7 +303,13 @@ pub async fn complaint_stats(
         Ok(ComplaintStatsOut {
             stats: analytics::complaint_stats(&complaints, &query)?,
             steps: analytics::step_durations(&events)?,
-            by_element: analytics::complaints_by_element(&complaints, &survey, &rule_set, range, &units)?,
+            by_element: analytics::complaints::complaints_by_element_with(
+                &complaints,
+                &survey,
+                &rule_set,
+                range,
+                &units,
+            )?,
         })
     })
     .await

@@ -41,6 +41,35 @@ macro_rules! stored_rows {
     };
 }
 
+/// Every survey statistics cell (day and profile) as text, in key order.
+macro_rules! stored_cells {
+    ($pool:expr) => {{
+        let mut cells: Vec<String> = Vec::new();
+        for sql in [
+            "SELECT unit_id, rule_set_id, CAST(responded_on AS TEXT), service_key, '', '', respondents, sums \
+             FROM survey_stats ORDER BY 1, 2, 3, 4",
+            "SELECT unit_id, rule_set_id, month, service_key, dimension, value, respondents, sums \
+             FROM survey_profile_stats ORDER BY 1, 2, 3, 4, 5, 6",
+        ] {
+            let rows = sqlx::query_as::<_, (i64, i64, String, i64, String, String, i64, Vec<u8>)>(sql)
+                .fetch_all($pool)
+                .await
+                .unwrap();
+            cells.extend(rows.into_iter().map(|r| format!("{r:?}")));
+        }
+        cells
+    }};
+}
+
+/// The survey statistics cells of the database at `url`.
+async fn cells(url: &str) -> Vec<String> {
+    if url.starts_with("sqlite:") {
+        stored_cells!(&sqlx::sqlite::SqlitePool::connect(url).await.unwrap())
+    } else {
+        stored_cells!(&sqlx::postgres::PgPool::connect(url).await.unwrap())
+    }
+}
+
 /// What the database holds besides rows: the table's indexes and foreign keys.
 async fn schema_and_rows(url: &str) -> (Vec<String>, Vec<String>) {
     if url.starts_with("sqlite:") {
@@ -192,6 +221,17 @@ on_both_databases!(
             .collect();
         assert_eq!(rows.len(), expected.len());
         assert!(rows == expected, "every row stored as made, in order");
+
+        // The statistics the load kept are exactly those rebuilt from the responses.
+        let kept = cells(&db.url).await;
+        assert!(!kept.is_empty());
+        store.rebuild_survey_stats().await.unwrap();
+        assert!(
+            kept == cells(&db.url).await,
+            "the streamed load's cells differ from a rebuild"
+        );
+        let (respondents, responses) = store.survey_stats_counts().await.unwrap();
+        assert_eq!((respondents, responses), (12_346, 12_346));
     }
 );
 
@@ -246,6 +286,7 @@ on_both_databases!(
         assert!(rows.is_empty(), "{} rows kept from failed loads", rows.len());
         assert_eq!(schema_after, schema_before);
         assert_eq!(store.counts().await.unwrap().survey_responses, 0);
+        assert!(cells(&db.url).await.is_empty(), "a failed load adds to no cell");
 
         // And the table still works for an ordinary load afterwards.
         let (result, _) = stream(store.as_ref(), vec![good()], true).await;

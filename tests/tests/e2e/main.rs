@@ -27,6 +27,7 @@ mod survey;
 mod survey_admin;
 mod survey_data;
 mod survey_files;
+mod survey_stats;
 mod triage;
 mod two_servers;
 mod upgrade;

@@ -171,29 +171,7 @@ on_both_databases!(a_period_shows_responses_against_the_sample, |db: TestDb| asy
         .await
         .unwrap();
     for reference in ["PKH-1", "PKH-2", "PKH-3"] {
-        f.app
-            .store
-            .create_survey_invite(
-                &tanggap::storage::survey_admin::NewSurveyInvite {
-                    unit_id: f.unit_id,
-                    service_id: Some(pkh),
-                    token_hash: tanggap::auth::hash_secret(reference),
-                    transaction_ref: reference.into(),
-                    channel: "sms".into(),
-                },
-                &NewOutbox {
-                    unit_id: Some(f.unit_id),
-                    complaint_id: None,
-                    channel: "sms".into(),
-                    recipient: "081200000000".into(),
-                    subject: None,
-                    body: "undangan".into(),
-                    headers: Default::default(),
-                    dedupe_key: format!("uji-{reference}"),
-                },
-            )
-            .await
-            .unwrap();
+        tanggap_tests::test_invite(f.app.store.as_ref(), f.unit_id, Some(pkh), reference).await;
     }
     let (_, _, page) = kabid
         .get(&format!("/staf/dinsos-uji/survei/periode/{now_period}"))

@@ -64,6 +64,7 @@ async fn upgrade_and_ask(db: TestDb, expected: &Expected, backend: tanggap::stor
         .await
         .expect("the previous release's database migrates");
     assert_eq!(migration_level(&db.url).await, current_level(backend));
+    statistics_built_from_the_old_responses(&db, &expected.unit).await;
     let app = spawn_app(db).await;
     assert!(expected.tracking.len() >= 50, "{} codes", expected.tracking.len());
     for (code, answer) in &expected.tracking {
@@ -81,6 +82,48 @@ async fn upgrade_and_ask(db: TestDb, expected: &Expected, backend: tanggap::stor
         expected.commit
     );
     app.login(&expected.username, &expected.password).await;
+}
+
+/// The survey statistics did not exist in the previous release: the migration
+/// built them from the responses, and every IKM the reports ask for (overall, by
+/// service, by period, by profile over whole months) is the same from them as from
+/// the responses.
+async fn statistics_built_from_the_old_responses(db: &TestDb, unit: &str) {
+    use analytics::Dimension as D;
+    use tanggap::survey::stats::{Path, path, survey_ikm, survey_ikm_from_responses};
+    assert!(db.store.survey_stats_built().await.unwrap());
+    let (counted, stored) = db.store.survey_stats_counts().await.unwrap();
+    assert!(stored > 0);
+    assert_eq!(counted, stored, "every old response is in a cell");
+    let unit = db.store.unit_by_code(unit).await.unwrap().unwrap();
+    let year = analytics::DateRange {
+        from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+        to: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+    };
+    let groupings: [&[D]; 5] = [
+        &[],
+        &[D::Service],
+        &[D::Month],
+        &[D::Profile("jenis_kelamin".into())],
+        &[D::Profile("umur_kelompok".into())],
+    ];
+    for group_by in groupings {
+        let q = analytics::IkmQuery {
+            group_by: group_by.to_vec(),
+            range: year,
+            ..Default::default()
+        };
+        let f = tanggap::storage::model::SurveyFilter::of(&q.rule_set, Some(unit.id), year.from, year.to);
+        assert_ne!(path(&f, &q), Path::Responses);
+        let fast = survey_ikm(db.store.as_ref(), &f, q.clone()).await.unwrap();
+        let full = survey_ikm_from_responses(db.store.as_ref(), &f, q).await.unwrap();
+        assert!(!full.groups.is_empty());
+        tanggap_tests::assert_same_report(
+            &serde_json::to_value(&fast).unwrap(),
+            &serde_json::to_value(&full).unwrap(),
+            &format!("{group_by:?}"),
+        );
+    }
 }
 
 /// The SQLite file of the previous release: copied, migrated, asked.
