@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Config;
-use crate::demo::{DemoOptions, load_demo};
+use crate::demo::{DemoOptions, load_demo_with_progress};
 use crate::domain::Role;
 use crate::storage::{self, Store, model::NewUser};
 
@@ -538,7 +538,18 @@ async fn run_demo(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {
         end_date: args.end_date.unwrap_or_else(|| chrono::Utc::now().date_naive()),
     };
     let started = std::time::Instant::now();
-    match load_demo(store, &options).await? {
+    // A large demo takes minutes: say how far the survey responses are, every tenth.
+    let tenths_told = std::sync::atomic::AtomicU64::new(0);
+    let progress = |loaded: u64, total: u64| {
+        let tenths = loaded * 10 / total.max(1);
+        if total >= 1_000_000 && tenths > tenths_told.fetch_max(tenths, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "respons SKM / survey responses: {loaded} / {total} ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    match load_demo_with_progress(store, &options, &progress).await? {
         Some(summary) => println!(
             "Data demo dimuat / demo data loaded in {:.1} s: {} unit, {} layanan, {} pengaduan, {} respons SKM",
             started.elapsed().as_secs_f64(),

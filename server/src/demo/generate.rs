@@ -1,4 +1,4 @@
-//! Synthetic complaints and survey responses that look like a real year.
+//! Synthetic complaints that look like a real year (survey responses: `responses.rs`).
 //!
 //! Complaints are dated through the server's own clocks: office hours in the unit's
 //! zone, due dates from `triage::sla` on the unit's working-day calendar (national
@@ -14,16 +14,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{DemoOptions, DemoUnit};
-use crate::domain::{Bobot, Channel, ComplaintStatus, Klasifikasi, SurveySource};
+use crate::domain::{Bobot, Channel, ComplaintStatus, Klasifikasi};
 use crate::storage::format_nomor_agenda;
-use crate::storage::model::{
-    BulkComplaint, Complainant, ComplaintEvent, NewComplaint, NewSurveyResponse, RespondentProfile, SurveyRuleSet,
-};
+use crate::storage::model::{BulkComplaint, Complainant, ComplaintEvent, NewComplaint};
 use crate::storage::triage::SlaTarget;
 use crate::triage::calendar::UnitCalendar;
 
 /// Picks from `(item, weight)` pairs.
-fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
+pub(super) fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut roll = rng.random_range(0..total);
     for (item, weight) in items {
@@ -534,103 +532,6 @@ fn life_cycle(
         }
     }
     (status, events, answered, last_answer, closed, due)
-}
-
-/// Makes `options.responses` SKM responses. Each unit and service has its own
-/// quality level and each element its own offset, so the IKM varies believably
-/// between services, elements and months.
-pub fn generate_responses(
-    units: &[DemoUnit],
-    rule_set: &SurveyRuleSet,
-    options: &DemoOptions,
-) -> Vec<NewSurveyResponse> {
-    let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x5eed_5eed);
-    let services: Vec<(i64, Option<i64>, f64)> = units
-        .iter()
-        .flat_map(|u| u.services.iter().map(move |s| (u.id, Some(s.0))))
-        .map(|(unit, service)| (unit, service, rng.random_range(2.85..3.55)))
-        .collect();
-    let element_offsets: Vec<(String, f64)> = rule_set
-        .elements
-        .iter()
-        .map(|e| {
-            let offset = match e.key.as_str() {
-                "waktu" => -0.25,
-                "pengaduan" => -0.2,
-                "sarana" => -0.1,
-                "biaya" => 0.3,
-                "perilaku" => 0.1,
-                _ => rng.random_range(-0.1..0.1),
-            };
-            (e.key.clone(), offset)
-        })
-        .collect();
-    let sources = [
-        (SurveySource::Kiosk, 40),
-        (SurveySource::Web, 20),
-        (SurveySource::Qr, 20),
-        (SurveySource::Paper, 20),
-    ];
-    let pendidikan = [
-        ("SD", 5),
-        ("SMP", 10),
-        ("SMA/SMK", 40),
-        ("D1-D3", 12),
-        ("D4/S1", 28),
-        ("S2", 4),
-        ("S3", 1),
-    ];
-    let pekerjaan = [
-        ("PNS", 12),
-        ("TNI/Polri", 3),
-        ("Swasta", 30),
-        ("Wirausaha", 25),
-        ("Pelajar/Mahasiswa", 10),
-        ("Lainnya", 20),
-    ];
-    let saran = [
-        "Mohon ruang tunggu diperluas.",
-        "Pelayanan sudah baik, pertahankan.",
-        "Informasi persyaratan sebaiknya dipasang di papan pengumuman.",
-        "Proses agar dipercepat.",
-        "Petugas ramah dan membantu.",
-    ];
-    let mut out = Vec::with_capacity(options.responses);
-    for _ in 0..options.responses {
-        let (unit_id, service_id, level) = services[rng.random_range(0..services.len())];
-        let day = random_day(&mut rng, options.end_date, 365);
-        // Services improve a little over the year.
-        let trend = 0.15 * (1.0 - (options.end_date - day).num_days() as f64 / 365.0);
-        let mut scores = std::collections::BTreeMap::new();
-        for (key, offset) in &element_offsets {
-            // About one answer in two hundred is left blank.
-            if rng.random_bool(0.995) {
-                let mean = level + offset + trend + rng.random_range(-0.6..0.6);
-                scores.insert(key.clone(), mean.round().clamp(1.0, 4.0) as i64);
-            }
-        }
-        out.push(NewSurveyResponse {
-            unit_id,
-            service_id,
-            rule_set_id: rule_set.id,
-            responded_on: day,
-            source: *pick(&mut rng, &sources),
-            import_key: None,
-            scores,
-            profile: RespondentProfile {
-                jenis_kelamin: rng
-                    .random_bool(0.95)
-                    .then(|| if rng.random_bool(0.5) { "L" } else { "P" }.to_owned()),
-                umur: rng.random_bool(0.9).then(|| rng.random_range(17..70)),
-                pendidikan: rng.random_bool(0.9).then(|| (*pick(&mut rng, &pendidikan)).to_owned()),
-                pekerjaan: rng.random_bool(0.9).then(|| (*pick(&mut rng, &pekerjaan)).to_owned()),
-            },
-            saran: rng
-                .random_bool(0.05)
-                .then(|| saran[rng.random_range(0..saran.len())].to_owned()),
-        });
-    }
-    out
 }
 
 #[cfg(test)]

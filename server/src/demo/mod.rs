@@ -6,6 +6,7 @@
 //! its specification, unlike `StdRng`).
 
 mod generate;
+mod responses;
 
 use std::collections::HashMap;
 
@@ -13,11 +14,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::storage::model::{NewService, NewUnit};
-use crate::storage::{Store, StoreError};
+use crate::storage::{BulkSurveyChunk, Store, StoreError};
 
-pub use generate::{
-    ComplaintPlan, UnitClock, generate_complaints, generate_complaints_on, generate_responses, unit_clocks,
-};
+pub use generate::{ComplaintPlan, UnitClock, generate_complaints, generate_complaints_on, unit_clocks};
+pub use responses::ResponseStream;
+
+/// Responses per chunk of the streamed load: a few megabytes of rows, so that making
+/// the next chunk overlaps storing the previous one without holding many in memory.
+const RESPONSE_CHUNK: usize = 10_000;
 
 /// The seed agencies, transcribed from ../shared/seeds (see the file's comments).
 const AGENCIES_TOML: &str = include_str!("agencies.toml");
@@ -99,6 +103,16 @@ pub struct DemoUnit {
 /// Loads the demo into `store`. Returns `None` (and changes nothing) when the demo
 /// units are already there, so running it twice is harmless.
 pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Result<Option<DemoSummary>> {
+    load_demo_with_progress(store, options, &|_, _| {}).await
+}
+
+/// [`load_demo`], telling `progress` (survey responses stored, responses in all)
+/// after each chunk of the survey responses, the long part of a large demo.
+pub async fn load_demo_with_progress(
+    store: &dyn Store,
+    options: &DemoOptions,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> anyhow::Result<Option<DemoSummary>> {
     let seeds = agencies();
     for a in &seeds {
         if store.unit_by_code(&a.unit.code).await?.is_some() {
@@ -149,12 +163,32 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         .iter()
         .find(|r| r.is_default)
         .ok_or_else(|| anyhow::anyhow!("no default survey rule set: migrations incomplete"))?;
-    let responses = generate_responses(&units, rule_set, options);
-    for chunk in responses.chunks(100_000) {
-        store.bulk_load_survey_responses(chunk).await?;
-    }
-    summary.survey_responses = responses.len();
+    summary.survey_responses = load_responses(store, ResponseStream::new(&units, rule_set, options), progress).await?;
     Ok(Some(summary))
+}
+
+/// Stores the stream's responses in one transaction, making each chunk on a
+/// blocking thread while the store writes the one before (two at most in flight).
+async fn load_responses(
+    store: &dyn Store,
+    mut stream: ResponseStream,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> anyhow::Result<usize> {
+    let total = stream.total();
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let producer = tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = stream.next_chunk(RESPONSE_CHUNK) {
+            if sender.blocking_send(BulkSurveyChunk::Rows(chunk)).is_err() {
+                return; // The store gave up; its error is the one to report.
+            }
+        }
+        let _ = sender.blocking_send(BulkSurveyChunk::End);
+    });
+    let loaded = store
+        .bulk_load_survey_stream(receiver, &|loaded| progress(loaded, total))
+        .await;
+    producer.await?;
+    Ok(loaded? as usize)
 }
 
 #[cfg(test)]

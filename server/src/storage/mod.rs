@@ -8,6 +8,7 @@
 //! needs no database.
 
 pub mod accounts;
+mod bulk_responses;
 pub mod calendar;
 mod error;
 pub mod idempotency;
@@ -30,6 +31,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
+pub use bulk_responses::BulkSurveyChunk;
 pub use error::StoreError;
 use model::*;
 pub use postgres::PgStore;
@@ -321,6 +323,18 @@ pub trait Store:
     async fn bulk_load_complaints(&self, complaints: &[BulkComplaint]) -> Result<(), StoreError>;
     /// Loads many survey responses in few round trips, checked like single ones.
     async fn bulk_load_survey_responses(&self, responses: &[NewSurveyResponse]) -> Result<(), StoreError>;
+    /// Loads a stream of survey responses (the demo's year, up to millions) in one
+    /// transaction: chunks are stored as they arrive, `progress` hears the running
+    /// total after each, and the load commits only at [`BulkSurveyChunk::End`]; an
+    /// error, or a stream closed without `End`, stores nothing. The table's plain
+    /// indexes (and on PostgreSQL its foreign keys) are rebuilt once at the end, so
+    /// this is for filling a database, not for adding a few rows to a large one.
+    /// Returns how many responses were stored.
+    async fn bulk_load_survey_stream(
+        &self,
+        chunks: tokio::sync::mpsc::Receiver<BulkSurveyChunk>,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<u64, StoreError>;
 
     // ---- Survey intake (issue 7): questionnaire wording, group commit, kiosks, export ----
     /// The questions of a rule set with their four answers, in questionnaire order,

@@ -67,6 +67,27 @@ impl PgStore {
         Ok(())
     }
 
+    /// Bulk-inserts survey responses with COPY (see `bulk_responses`).
+    async fn insert_survey_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        rows: &[NewSurveyResponse],
+    ) -> Result<(), StoreError> {
+        super::bulk_responses::insert_postgres(tx, rows).await
+    }
+
+    /// Drops what a streamed survey load rebuilds at its end (see `bulk_responses`).
+    async fn suspend_survey_indexes(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<Vec<String>, StoreError> {
+        super::bulk_responses::suspend_postgres(tx).await
+    }
+
+    /// Gives the planner fresh statistics after a streamed survey load, instead of
+    /// leaving the first queries on millions of new rows to guess until autovacuum
+    /// gets round to it.
+    async fn after_survey_load(pool: &PgPool) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE survey_responses").execute(pool).await?;
+        Ok(())
+    }
+
     /// Rows inserted with explicit ids leave the identity sequence behind; move it
     /// past the highest id so the next ordinary insert does not collide.
     async fn after_explicit_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, table: &str) -> Result<(), StoreError> {

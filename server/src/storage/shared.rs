@@ -1505,29 +1505,70 @@ macro_rules! impl_store {
             let elements: Vec<(i64, String)> = sqlx::query_as("SELECT rule_set_id, key FROM survey_elements")
                 .fetch_all(&self.pool)
                 .await?;
-            let mut keys: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-            for (rule_set, key) in elements {
-                keys.entry(rule_set).or_default().push(key);
-            }
-            for r in responses {
-                shared::check_scores(&r.scores, keys.get(&r.rule_set_id).map(Vec::as_slice).unwrap_or_default())?;
-            }
-            let response_sql = shared::bulk_response_sql(DIALECT);
+            super::bulk_responses::check_rows(responses, &super::bulk_responses::keys_by_rule_set(elements))?;
             let mut tx = self.pool.begin().await?;
-            // The survey statistics: what each chunk stored, added once for the call.
-            let mut inserted = Vec::with_capacity(responses.len());
-            for chunk in responses.chunks(shared::BULK_CHUNK) {
-                let rows: Vec<serde_json::Value> = chunk.iter().map(shared::response_json_row).collect();
-                let known = Self::survey_import_keys_present(&mut tx, chunk).await?;
-                sqlx::query(&response_sql)
-                    .bind(serde_json::Value::Array(rows).to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                inserted.extend($crate::storage::survey_stats::inserted_by_bulk(chunk, &known));
-            }
-            Self::add_to_survey_stats(&mut tx, inserted).await?;
+            // The survey statistics: what the insert stored, added once for the call.
+            let known = Self::survey_import_keys_present(&mut tx, responses).await?;
+            Self::insert_survey_rows(&mut tx, responses).await?;
+            Self::add_to_survey_stats(&mut tx, $crate::storage::survey_stats::inserted_by_bulk(responses, &known))
+                .await?;
             tx.commit().await?;
             Ok(())
+        }
+
+        async fn bulk_load_survey_stream(
+            &self,
+            mut chunks: tokio::sync::mpsc::Receiver<super::BulkSurveyChunk>,
+            progress: &(dyn Fn(u64) + Send + Sync),
+        ) -> Result<u64, StoreError> {
+            let elements: Vec<(i64, String)> = sqlx::query_as("SELECT rule_set_id, key FROM survey_elements")
+                .fetch_all(&self.pool)
+                .await?;
+            let keys = super::bulk_responses::keys_by_rule_set(elements);
+            let mut tx = self.pool.begin().await?;
+            let loaded = async {
+                let restore = Self::suspend_survey_indexes(&mut tx).await?;
+                // The survey statistics of the whole load, summed in memory (a year is
+                // some 10,000 day cells and as many profile cells whatever the number
+                // of responses) and written once at the end.
+                let order = stats_element_order(&mut *tx).await?;
+                let mut stats = $crate::storage::survey_stats::StatsBatch::default();
+                let mut loaded = 0u64;
+                loop {
+                    match chunks.recv().await {
+                        Some(super::BulkSurveyChunk::Rows(rows)) => {
+                            super::bulk_responses::check_rows(&rows, &keys)?;
+                            let known = Self::survey_import_keys_present(&mut tx, &rows).await?;
+                            Self::insert_survey_rows(&mut tx, &rows).await?;
+                            for r in $crate::storage::survey_stats::inserted_by_bulk(&rows, &known) {
+                                stats.add_response(r, &order)?;
+                            }
+                            loaded += rows.len() as u64;
+                            progress(loaded);
+                        }
+                        Some(super::BulkSurveyChunk::End) => break,
+                        None => return Err(super::bulk_responses::stream_cut_short()),
+                    }
+                }
+                apply_survey_stats(&mut tx, &stats).await?;
+                for statement in restore {
+                    sqlx::query(&statement).execute(&mut *tx).await?;
+                }
+                Ok::<u64, StoreError>(loaded)
+            }
+            .await;
+            // Roll back at once rather than when the dropped transaction's connection
+            // is next used: until then SQLite's write lock stays taken.
+            let loaded = match loaded {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            };
+            tx.commit().await?;
+            Self::after_survey_load(&self.pool).await?;
+            Ok(loaded)
         }
 
         // ---- Survey intake (issue 7) ----

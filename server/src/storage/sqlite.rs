@@ -124,6 +124,25 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Bulk-inserts survey responses (see `bulk_responses`).
+    async fn insert_survey_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        rows: &[NewSurveyResponse],
+    ) -> Result<(), StoreError> {
+        super::bulk_responses::insert_sqlite(tx, rows).await
+    }
+
+    /// Drops what a streamed survey load rebuilds at its end (see `bulk_responses`).
+    async fn suspend_survey_indexes(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<Vec<String>, StoreError> {
+        super::bulk_responses::suspend_sqlite(tx).await
+    }
+
+    /// SQLite needs nothing after a streamed survey load: its planner keeps no
+    /// statistics until `ANALYZE`, which Tanggap never runs.
+    async fn after_survey_load(_pool: &SqlitePool) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// SQLite hands out ids after the highest one by itself: nothing to do.
     async fn after_explicit_ids(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, _table: &str) -> Result<(), StoreError> {
         Ok(())

@@ -5,6 +5,7 @@ mod authz;
 mod authz_cross_unit;
 mod backup;
 mod browser;
+mod bulk_load;
 mod complaint_fidelity;
 mod holidays;
 mod hostile;
