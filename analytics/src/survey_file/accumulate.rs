@@ -182,6 +182,10 @@ pub(crate) struct IkmAccumulator {
     right: Vec<u64>,
     /// Scratch of [`Self::push_rows`], reused from batch to batch.
     scratch: BatchScratch,
+    /// Group of each combination of dimension codes (`u32::MAX`: not met yet), when
+    /// the combinations are few; laid out for the label counts in `dense_sizes`.
+    dense: Vec<u32>,
+    dense_sizes: Vec<usize>,
 }
 
 /// Per-row work space of a batch.
@@ -191,8 +195,16 @@ struct BatchScratch {
     /// `[dimension][row]` codes.
     codes: Vec<u32>,
     table: Vec<u32>,
-    dense: Vec<u32>,
     days: Vec<u32>,
+    /// Group of each row (`u32::MAX`: left out).
+    groups: Vec<u32>,
+    /// Counting sort of the rows by group: where each group's rows start, the next
+    /// free place of each, and the rows in group order.
+    starts: Vec<u32>,
+    fill: Vec<u32>,
+    order: Vec<u32>,
+    /// The kept rows' scores in group order.
+    sorted: Vec<u8>,
 }
 
 impl IkmAccumulator {
@@ -226,6 +238,8 @@ impl IkmAccumulator {
             pairs: k * (k + 1) / 2,
             right: vec![0; k],
             scratch: BatchScratch::default(),
+            dense: Vec::new(),
+            dense_sizes: Vec::new(),
         })
     }
 
@@ -368,6 +382,23 @@ impl IkmAccumulator {
         self.add(g, scores);
     }
 
+    /// Lays the dense table out for `sizes` labels per dimension (`cells` entries, or
+    /// none when there would be too many) and fills in the groups met so far.
+    fn rebuild_dense(&mut self, sizes: &[usize], cells: Option<usize>) {
+        self.dense.clear();
+        self.dense_sizes = sizes.to_vec();
+        let Some(cells) = cells else {
+            return;
+        };
+        self.dense.resize(cells, u32::MAX);
+        let d = sizes.len();
+        for g in 0..self.n.len() {
+            let codes = &self.group_codes[g * d..(g + 1) * d];
+            let at = (0..d).fold(0, |at, j| at * sizes[j] + codes[j] as usize);
+            self.dense[at] = g as u32;
+        }
+    }
+
     /// The group of the codes in `self.key`, made when first seen.
     fn find_group(&mut self) -> u32 {
         match self.groups.get(&self.key[..]) {
@@ -438,33 +469,77 @@ impl IkmAccumulator {
             }
         }
         // Each row's group: a dense table of the dimension codes when it is small,
-        // filled as groups are met.
+        // kept from batch to batch (the codes are the accumulator's own) and rebuilt
+        // only when a dimension met new labels.
         let sizes: Vec<usize> = self.dicts.iter().map(|dict| dict.labels.len().max(1)).collect();
         let cells = sizes
             .iter()
             .try_fold(1usize, |acc, s| acc.checked_mul(*s).filter(|c| *c <= DENSE_MAX));
-        s.dense.clear();
-        s.dense.resize(cells.unwrap_or(0), u32::MAX);
+        if self.dense_sizes != sizes || self.dense.len() != cells.unwrap_or(0) {
+            self.rebuild_dense(&sizes, cells);
+        }
+        s.groups.clear();
         for r in 0..n {
             if !s.take[r] {
+                s.groups.push(u32::MAX);
                 continue;
             }
             let g = if cells.is_some() {
                 let at = (0..d).fold(0, |at, j| at * sizes[j] + s.codes[j * n + r] as usize);
-                if s.dense[at] == u32::MAX {
+                if self.dense[at] == u32::MAX {
                     for j in 0..d {
                         self.key[j] = s.codes[j * n + r];
                     }
-                    s.dense[at] = self.find_group();
+                    self.dense[at] = self.find_group();
                 }
-                s.dense[at]
+                self.dense[at]
             } else {
                 for j in 0..d {
                     self.key[j] = s.codes[j * n + r];
                 }
                 self.find_group()
             };
-            self.add(g as usize, &rows.scores[r * k..(r + 1) * k]);
+            s.groups.push(g);
+        }
+        // Rows added group by group (a counting sort of the batch): a group's packed
+        // words stay in the cache over its run instead of being fetched again for
+        // every row, which was most of the time on files of thousands of groups.
+        let groups = self.n.len();
+        s.starts.clear();
+        s.starts.resize(groups + 1, 0);
+        for &g in &s.groups {
+            if g != u32::MAX {
+                s.starts[g as usize + 1] += 1;
+            }
+        }
+        for g in 0..groups {
+            s.starts[g + 1] += s.starts[g];
+        }
+        let taken = s.starts[groups] as usize;
+        s.order.clear();
+        s.order.resize(taken, 0);
+        s.fill.clear();
+        s.fill.extend_from_slice(&s.starts[..groups]);
+        for (r, &g) in s.groups.iter().enumerate() {
+            if g != u32::MAX {
+                let at = &mut s.fill[g as usize];
+                s.order[*at as usize] = r as u32;
+                *at += 1;
+            }
+        }
+        // The scores gathered in that order first, in a loop of independent loads the
+        // processor overlaps, so the adding loop below reads them in sequence.
+        s.sorted.clear();
+        s.sorted.reserve(taken * k);
+        for &r in &s.order {
+            let r = r as usize;
+            s.sorted.extend_from_slice(&rows.scores[r * k..(r + 1) * k]);
+        }
+        for g in 0..groups {
+            let (from, to) = (s.starts[g] as usize, s.starts[g + 1] as usize);
+            for row in s.sorted[from * k..to * k].chunks_exact(k) {
+                self.add(g, row);
+            }
         }
         self.scratch = s;
     }

@@ -268,7 +268,16 @@ pub(crate) fn run_workers<I, R: Send>(
                         if failure.lock().expect("no poisoned lock").is_some() {
                             continue;
                         }
-                        match work(item, &mut sums) {
+                        // A panic is an error like any other: the worker goes on
+                        // draining the items, so a producer waiting to hand one over
+                        // is never left blocked.
+                        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item, &mut sums)))
+                            .unwrap_or_else(|_| {
+                                Err(FileError::Unreadable(
+                                    "kesalahan internal saat membaca berkas / internal error reading the file".into(),
+                                ))
+                            });
+                        match done {
                             Ok(r) => results.lock().expect("no poisoned lock").push(r),
                             Err(e) => {
                                 failure.lock().expect("no poisoned lock").get_or_insert(e);

@@ -8,8 +8,8 @@ use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
-use polars_arrow::datatypes::{ArrowDataType, Field};
+use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
 use polars_compute::cast::{CastOptionsImpl, cast};
@@ -25,7 +25,7 @@ use crate::calendar::from_epoch_days;
 use crate::ikm::IkmQuery;
 
 /// Rows checked together inside a row group.
-const SLICE: usize = 65_536;
+const SLICE: usize = 262_144;
 
 /// Random access to the bytes of a file: an open file, or bytes in memory.
 pub trait ReadAt: Sync {
@@ -216,7 +216,7 @@ pub fn parquet_slices<R: ReadAt + ?Sized>(
             let go_on = guarded(|| {
                 let arrays = columns
                     .iter()
-                    .map(|c| decode(&metadata, &fields, source, g, *c, from..to))
+                    .map(|c| decode(&metadata, &fields, source, g, *c, from..to, false))
                     .collect::<Result<Vec<_>, _>>()?;
                 let cells: Vec<ParquetColumn<'_>> =
                     arrays.iter().map(|a| ParquetColumn(Cells::of(a.as_ref()))).collect();
@@ -312,6 +312,8 @@ enum Cells<'a> {
     Date32(&'a PrimitiveArray<i32>),
     Date64(&'a PrimitiveArray<i64>),
     Text(&'a Utf8ViewArray),
+    /// A dictionary-encoded text column kept as its dictionary and codes.
+    Dict(&'a DictionaryArray<u32>),
 }
 
 fn known(dtype: &ArrowDataType) -> bool {
@@ -331,7 +333,7 @@ fn known(dtype: &ArrowDataType) -> bool {
             | T::Date32
             | T::Date64
             | T::Utf8View
-    )
+    ) || matches!(dtype, T::Dictionary(IntegerType::UInt32, values, _) if **values == T::Utf8View)
 }
 
 impl<'a> Cells<'a> {
@@ -353,6 +355,7 @@ impl<'a> Cells<'a> {
             T::Float64 => Cells::F64(p(array)),
             T::Date32 => Cells::Date32(p(array)),
             T::Date64 => Cells::Date64(p(array)),
+            T::Dictionary(..) => Cells::Dict(array.as_any().downcast_ref().expect("u32 keys, asked by decode()")),
             _ => Cells::Text(array.as_any().downcast_ref().expect("cast to text by decode()")),
         }
     }
@@ -376,6 +379,7 @@ impl<'a> Cells<'a> {
             Cells::Date32(a) => at(a, i).map(Cell::Day),
             Cells::Date64(a) => at(a, i).map(|ms| Cell::Day(ms.div_euclid(86_400_000) as i32)),
             Cells::Text(a) => a.get(i).map(Cell::Text),
+            Cells::Dict(a) => at(a.keys(), i).map(|key| Cell::Text(dictionary_text(a, key))),
         };
         v.unwrap_or(Cell::Null)
     }
@@ -434,6 +438,16 @@ fn scores_of(cells: &Cells<'_>, from: usize, to: usize, mut put: impl FnMut(usiz
     }
 }
 
+/// The text of dictionary entry `key` (text for the readers, whatever the values).
+fn dictionary_text<'a>(a: &'a DictionaryArray<u32>, key: u32) -> &'a str {
+    a.values()
+        .as_any()
+        .downcast_ref::<Utf8ViewArray>()
+        .filter(|values| (key as usize) < values.len())
+        .and_then(|values| values.get(key as usize))
+        .unwrap_or_default()
+}
+
 /// The codes of one label column over a slice of rows.
 enum SlotCodes<'a> {
     /// The column is absent: every row has this label.
@@ -442,6 +456,12 @@ enum SlotCodes<'a> {
     Views(Coder<'a, Option<u128>>),
     /// Numbers or dates, as a spreadsheet shows them (4.0 is "4").
     Shown(Coder<'a, Option<u128>>, Vec<String>),
+    /// A dictionary-encoded text column: the file's own codes, its dictionary as the
+    /// labels and one more label for an empty cell.
+    Dict {
+        codes: Vec<u32>,
+        labels: Vec<Option<&'a str>>,
+    },
 }
 
 impl<'a> SlotCodes<'a> {
@@ -451,6 +471,26 @@ impl<'a> SlotCodes<'a> {
         let Some(cells) = cells else {
             return SlotCodes::Same(empty);
         };
+        if let Cells::Dict(a) = cells {
+            let values = a.values().as_any().downcast_ref::<Utf8ViewArray>();
+            let count = values.map_or(0, |v| v.len());
+            let mut labels: Vec<Option<&'a str>> = (0..count)
+                .map(|i| values.and_then(|v| v.get(i)).and_then(batch::label).or(empty))
+                .collect();
+            labels.push(empty);
+            let null = count as u32;
+            let keys = a.keys();
+            let mut codes = match keys.validity().filter(|v| v.unset_bits() > 0) {
+                None => keys.values()[from..to].to_vec(),
+                Some(valid) => (from..to)
+                    .map(|i| if valid.get_bit(i) { keys.value(i) } else { null })
+                    .collect(),
+            };
+            // The decoder checks every key against the dictionary; this keeps a
+            // damaged key from reaching the sums' tables all the same.
+            codes.iter_mut().filter(|c| **c > null).for_each(|c| *c = null);
+            return SlotCodes::Dict { codes, labels };
+        }
         let mut coder = Coder::default();
         if let Cells::Text(a) = cells {
             let views = a.views();
@@ -491,6 +531,9 @@ impl<'a> SlotCodes<'a> {
 /// Decodes rows `rows` of one column of row group `g` into one array of a
 /// [`known`] type (anything else is cast to text, as a spreadsheet would show
 /// it). Pages outside the rows are neither decompressed nor decoded.
+/// A text column whose pages are all dictionary-encoded comes back as its
+/// dictionary and codes when `dictionary` is asked (no text per row); otherwise, or
+/// when a page is not dictionary-encoded, as text.
 fn decode<R: ReadAt + ?Sized>(
     metadata: &FileMetadata,
     fields: &[Field],
@@ -498,6 +541,7 @@ fn decode<R: ReadAt + ?Sized>(
     g: usize,
     col: usize,
     rows: std::ops::Range<usize>,
+    dictionary: bool,
 ) -> Result<Box<dyn Array>, FileError> {
     let group = &metadata.row_groups[g];
     let field = &fields[col];
@@ -506,26 +550,42 @@ fn decode<R: ReadAt + ?Sized>(
         .columns_under_root_iter(&field.name)
         .map(|c| c.collect())
         .unwrap_or_default();
-    let mut decompressors = Vec::with_capacity(chunks.len());
+    let mut buffers = Vec::with_capacity(chunks.len());
     let mut types = Vec::with_capacity(chunks.len());
     for meta in &chunks {
         let range = meta.byte_range();
         let len = usize::try_from(range.end.saturating_sub(range.start)).map_err(unreadable)?;
         let mut bytes = vec![0u8; len];
         source.read_exact_at(range.start, &mut bytes).map_err(unreadable)?;
-        let pages = PageReader::new(Cursor::new(Buffer::from(bytes)), meta, vec![], usize::MAX);
-        decompressors.push(BasicDecompressor::new(pages, vec![]));
+        buffers.push(Buffer::from(bytes));
         types.push(&meta.descriptor().descriptor.primitive_type);
     }
-    let text_column = types.len() == 1 && types[0].physical_type == PhysicalType::ByteArray;
-    let wanted = if text_column {
-        Field::new(field.name.clone(), ArrowDataType::Utf8View, true)
-    } else {
-        field.clone()
-    };
     let whole = rows.start == 0 && rows.end == group.num_rows();
-    let filter = (!whole).then(|| Filter::new_ranged(rows.start, rows.end));
-    let (mut arrays, _) = column_iter_to_arrays(decompressors, types, wanted, filter).map_err(unreadable)?;
+    let filter = || (!whole).then(|| Filter::new_ranged(rows.start, rows.end));
+    let read = |wanted: Field| {
+        let decompressors = chunks
+            .iter()
+            .zip(&buffers)
+            .map(|(meta, bytes)| {
+                let pages = PageReader::new(Cursor::new(bytes.clone()), meta, vec![], usize::MAX);
+                BasicDecompressor::new(pages, vec![])
+            })
+            .collect();
+        column_iter_to_arrays(decompressors, types.clone(), wanted, filter())
+    };
+    let text_column = types.len() == 1 && types[0].physical_type == PhysicalType::ByteArray;
+    let text = || Field::new(field.name.clone(), ArrowDataType::Utf8View, true);
+    let (mut arrays, _) = if text_column && dictionary {
+        let coded = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
+        let categorical: Metadata = [(DTYPE_CATEGORICAL_NEW.into(), "".into())].into_iter().collect();
+        match read(Field::new(field.name.clone(), coded, true).with_metadata(categorical)) {
+            Ok(arrays) => arrays,
+            // A page written plain (a dictionary that grew too large): as text.
+            Err(_) => read(text()).map_err(unreadable)?,
+        }
+    } else {
+        read(if text_column { text() } else { field.clone() }).map_err(unreadable)?
+    };
     let array = match arrays.len() {
         1 => arrays.pop().expect("one array"),
         _ => {
@@ -561,8 +621,9 @@ impl Reader<'_> {
         g: usize,
         col: usize,
         rows: std::ops::Range<usize>,
+        dictionary: bool,
     ) -> Result<Box<dyn Array>, FileError> {
-        decode(self.metadata, self.fields, source, g, col, rows)
+        decode(self.metadata, self.fields, source, g, col, rows, dictionary)
     }
 
     /// Checks and adds the rows of one piece; returns the rejected rows.
@@ -575,8 +636,17 @@ impl Reader<'_> {
         let layout = self.layout;
         let k = self.k;
         let mut arrays: Vec<Option<Box<dyn Array>>> = (0..self.fields.len()).map(|_| None).collect();
+        // Label columns come as their dictionary and codes where the file has them.
+        let labels = [
+            layout.unit,
+            layout.service,
+            layout.profile[0],
+            layout.profile[1],
+            layout.profile[2],
+        ];
         for col in layout.columns() {
-            arrays[col] = Some(self.decode(source, piece.group, col, piece.from..piece.to)?);
+            let dictionary = labels.contains(&Some(col));
+            arrays[col] = Some(self.decode(source, piece.group, col, piece.from..piece.to, dictionary)?);
         }
         let column = |col: usize| Cells::of(arrays[col].as_deref().expect("decoded above"));
         let date = column(layout.date);
@@ -648,6 +718,7 @@ impl Reader<'_> {
                     labels,
                 },
                 (SlotCodes::Shown(..), None) => unreachable!("labels of shown cells"),
+                (SlotCodes::Dict { codes, labels }, _) => Labels::Coded { codes, labels },
             });
             ages.clear();
             if let Some(u) = &umur {

@@ -335,3 +335,69 @@ fn numeric_labels_read_as_a_spreadsheet_shows_them() {
     assert_eq!(from_parquet, want);
     assert_eq!(from_csv, want);
 }
+
+/// Whether column `name` has a dictionary page in every row group of the file (the
+/// writer used here encodes either all pages of a chunk by the dictionary, or none).
+fn dictionary_encoded(parquet: &[u8], name: &str) -> bool {
+    let metadata = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(parquet)).unwrap();
+    metadata.row_groups.iter().all(|g| {
+        g.columns_under_root_iter(name)
+            .unwrap()
+            .all(|c| c.dictionary_page_offset().is_some())
+    })
+}
+
+#[test]
+fn dictionary_and_plain_text_columns_give_the_same_groups() {
+    // 600 rows: `unit` takes 3 values (written as a dictionary), `layanan` a new
+    // value on every row (written plain): both are read, the first through
+    // its codes, and give the CSV's groups.
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let rows: Vec<(String, String, [u8; 9])> = (0..600u32)
+        .map(|i| {
+            let scores = std::array::from_fn(|e| ((i as usize + e) % 5) as u8);
+            (format!("unit-{}", i % 3), format!("layanan {i}"), scores)
+        })
+        .collect();
+    let mut columns = vec![
+        Series::new("tanggal".into(), vec![crate::calendar::to_epoch_days(day); rows.len()])
+            .cast(&DataType::Date)
+            .unwrap()
+            .into_column(),
+        Series::new("unit".into(), rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>()).into_column(),
+        Series::new("layanan".into(), rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>()).into_column(),
+    ];
+    for e in 0..9 {
+        let values: Vec<Option<u8>> = rows.iter().map(|r| (r.2[e] > 0).then_some(r.2[e])).collect();
+        columns.push(Series::new(format!("u{}", e + 1).as_str().into(), values).into_column());
+    }
+    let mut frame = DataFrame::new(rows.len(), columns).unwrap();
+    let mut parquet = Vec::new();
+    ParquetWriter::new(&mut parquet).finish(&mut frame).unwrap();
+    assert!(
+        dictionary_encoded(&parquet, "unit"),
+        "unit must be written as a dictionary"
+    );
+    assert!(
+        !dictionary_encoded(&parquet, "layanan"),
+        "layanan must be written plain"
+    );
+    let mut csv = String::from("tanggal,unit,layanan,u1,u2,u3,u4,u5,u6,u7,u8,u9\n");
+    for (unit, service, scores) in &rows {
+        let scores: Vec<String> = scores
+            .iter()
+            .map(|s| if *s == 0 { String::new() } else { s.to_string() })
+            .collect();
+        csv += &format!("2026-03-02,{unit},{service},{}\n", scores.join(","));
+    }
+    let query = IkmQuery {
+        group_by: vec![Dimension::Unit, Dimension::Service],
+        ..IkmQuery::default()
+    };
+    let from_parquet = ikm_parquet(parquet.as_slice(), &query, "-").unwrap();
+    let from_csv = ikm_csv(csv.as_bytes(), &query, "-").unwrap();
+    assert_eq!(from_parquet.accepted, from_csv.accepted);
+    assert_eq!(from_parquet.rejected, from_csv.rejected);
+    assert_eq!(from_parquet.report.groups.len(), 600);
+    assert_same(&from_parquet.report, &from_csv.report);
+}

@@ -191,7 +191,7 @@ pub async fn monthly_figures(
     if sla.is_empty() {
         sla = analytics::SlaTarget::defaults();
     }
-    let (complaints, _events) = store.complaint_columns(Some(unit.id)).await?;
+    let complaints = store.complaint_fact_columns(Some(unit.id)).await?;
     let units = vec![unit.code.clone()];
     Ok(tokio::task::spawn_blocking(move || -> analytics::Result<_> {
         let frame = complaints.into_frame()?;

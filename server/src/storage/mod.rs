@@ -172,12 +172,22 @@ pub trait Store:
     /// database (one row per respondent): unit code, service name, local date, scores
     /// by element key, and the profile (`jenis_kelamin`, `pendidikan`, `pekerjaan`, `umur`).
     async fn survey_columns(&self, filter: &SurveyFilter) -> Result<analytics::SurveyColumns, StoreError>;
-    /// Complaints and their control-card events as analytics columns, with times
-    /// turned into each unit's local dates.
+    /// Complaints as analytics columns, with times turned into each unit's local
+    /// dates: what the month's figures and the dashboard need, without the events.
+    async fn complaint_fact_columns(&self, unit_id: Option<i64>) -> Result<analytics::ComplaintColumns, StoreError>;
+    /// The control-card events (status changes) of the complaints, in complaint and
+    /// time order: only the statistics that follow each complaint's stages read them.
+    async fn complaint_event_columns(&self, unit_id: Option<i64>) -> Result<analytics::EventColumns, StoreError>;
+    /// Complaints and their control-card events as analytics columns.
     async fn complaint_columns(
         &self,
         unit_id: Option<i64>,
-    ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError>;
+    ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError> {
+        Ok((
+            self.complaint_fact_columns(unit_id).await?,
+            self.complaint_event_columns(unit_id).await?,
+        ))
+    }
 
     /// Queues a message; false when its dedupe key was queued before (nothing changes).
     async fn enqueue_outbox(&self, message: &NewOutbox) -> Result<bool, StoreError>;

@@ -724,10 +724,7 @@ macro_rules! impl_store {
             Ok(columns)
         }
 
-        async fn complaint_columns(
-            &self,
-            unit_id: Option<i64>,
-        ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError> {
+        async fn complaint_fact_columns(&self, unit_id: Option<i64>) -> Result<analytics::ComplaintColumns, StoreError> {
             use futures_util::TryStreamExt;
             let mut c = analytics::ComplaintColumns::default();
             let mut zones: std::collections::HashMap<i64, chrono_tz::Tz> = std::collections::HashMap::new();
@@ -761,6 +758,11 @@ macro_rules! impl_store {
                     c.due_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(12)?.map(local));
                 }
             }
+            Ok(c)
+        }
+
+        async fn complaint_event_columns(&self, unit_id: Option<i64>) -> Result<analytics::EventColumns, StoreError> {
+            use futures_util::TryStreamExt;
             let mut e = analytics::EventColumns::default();
             let mut rows = sqlx::query(
                 "SELECT e.complaint_id, e.to_status, e.at FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id \
@@ -773,7 +775,7 @@ macro_rules! impl_store {
                 e.state.push(r.try_get(1)?);
                 e.at.push(r.try_get(2)?);
             }
-            Ok((c, e))
+            Ok(e)
         }
 
         async fn enqueue_outbox(&self, message: &NewOutbox) -> Result<bool, StoreError> {

@@ -1392,7 +1392,7 @@ struct CardPage {
 /// `analytics::step_durations` over every status entry of the unit's control cards.
 pub async fn unit_card(State(state): State<AppState>, staff: UnitStaff, reader: Reader) -> Result<Response, ErrorPage> {
     staff.require(crate::auth::READ_COMPLAINTS)?;
-    let (_, events) = state.store.complaint_columns(Some(staff.unit.id)).await?;
+    let events = state.store.complaint_event_columns(Some(staff.unit.id)).await?;
     let frame = events.into_frame().map_err(|e| {
         tracing::error!(error = %e, "event frame");
         ErrorPage::Internal
