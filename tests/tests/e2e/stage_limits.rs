@@ -398,3 +398,49 @@ on_both_databases!(
         );
     }
 );
+
+/// The page's forms as a browser submits them: each row's inputs belong to the form
+/// of its save button (`form=` attribute), so typing a limit and pressing that row's
+/// button changes that row only.
+#[tokio::test]
+async fn a_unit_admin_changes_a_limit_in_a_browser() {
+    use fantoccini::Locator;
+    let db = TestDb::sqlite().await;
+    let store = db.store.clone();
+    let unit = new_unit(store.as_ref(), "dinsos-layar").await;
+    add_user(store.as_ref(), "admin", vec![(unit.id, Role::Admin)]).await;
+    let app = spawn_app(db).await;
+    let Some(browser) = tanggap_tests::Browser::start(1280, 900).await else {
+        return;
+    };
+    browser.login(&app.address, "admin", PASSWORD).await;
+    let c = &browser.client;
+    // From the unit's page, as an admin finds it.
+    c.goto(&format!("{}/staf/dinsos-layar", app.address)).await.unwrap();
+    c.find(Locator::Css("a[href=\"/staf/dinsos-layar/tahapan\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.text_when("h1", "Batas waktu tahapan").await;
+    let row = "tr[data-channel=\"website\"][data-stage=\"tutup_otomatis\"]";
+    let days = c.find(Locator::Css(&format!("{row} input[name=hari]"))).await.unwrap();
+    days.clear().await.unwrap();
+    days.send_keys("7").await.unwrap();
+    c.find(Locator::Css(&format!("{row} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.text_when("p[role=status]", "Batas waktu tersimpan.").await;
+    let stages = store.channel_stages(unit.id).await.unwrap();
+    assert_eq!(days_of(&stages, "website", "tutup_otomatis"), 7);
+    assert_eq!(days_of(&stages, "email", "tutup_otomatis"), 10, "only that row");
+    assert_eq!(days_of(&stages, "span_lapor", "verifikasi"), 3, "only that row");
+    // The page shows the saved value.
+    let days = c.find(Locator::Css(&format!("{row} input[name=hari]"))).await.unwrap();
+    assert_eq!(days.prop("value").await.unwrap().as_deref(), Some("7"));
+    browser.close().await;
+}
