@@ -35,7 +35,7 @@ pub const VERIFIKASI: &str = "verifikasi";
 pub const TINDAK_LANJUT: &str = "tindak_lanjut";
 /// Stage key of the auto-close after an answer (the complainant's reply window).
 pub const TUTUP_OTOMATIS: &str = "tutup_otomatis";
-/// Every stage key, in stage order (the admin page accepts only these).
+/// Every stage key, in stage order (the admin page lists rows in this order).
 pub const STAGE_KEYS: &[&str] = &[VERIFIKASI, TINDAK_LANJUT, TUTUP_OTOMATIS];
 
 /// Whether a stage is one of the agency's chained clocks (verification, follow-up)
