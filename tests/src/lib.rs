@@ -99,6 +99,22 @@ pub async fn answer_complaint(
         .await
         .unwrap()
         .unwrap();
+    assign_complaint(store, unit_id, complaint_id, division, assignee, at).await;
+    for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
+        store.move_complaint(&step(to)).await.unwrap().unwrap();
+    }
+}
+
+/// Classifies a complaint as a pengaduan held by `division` and `assignee` (no bobot,
+/// so no deadline), dated `at`: what a disposition needs first.
+pub async fn assign_complaint(
+    store: &dyn Store,
+    unit_id: i64,
+    complaint_id: i64,
+    division: Option<i64>,
+    assignee: Option<i64>,
+    at: chrono::DateTime<chrono::Utc>,
+) {
     store
         .classify_complaint(&tanggap::storage::triage::Classification {
             unit_id,
@@ -118,9 +134,6 @@ pub async fn answer_complaint(
         .await
         .unwrap()
         .unwrap();
-    for to in [ComplaintStatus::Didisposisikan, ComplaintStatus::Dijawab] {
-        store.move_complaint(&step(to)).await.unwrap().unwrap();
-    }
 }
 
 /// True when running in CI, where every external service must be present.

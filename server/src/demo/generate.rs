@@ -5,7 +5,8 @@
 //! holidays, cuti bersama and its own days off, as stored), handling times drawn in
 //! working days of that calendar. Most complaints are answered within their target
 //! and closed when the complainant accepts the answer; some are answered late, some
-//! wait the 10 working days of the reply window, and the youngest are still open,
+//! wait out the reply window (the unit's auto-close limit for the channel, from
+//! `channel_stages`: 10 working days by default), and the youngest are still open,
 //! a few of them past their deadline: a month that looks like a real office's.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
@@ -176,14 +177,16 @@ const PLACES: &[&str] = &[
     "Kantor kelurahan",
 ];
 
-/// The clocks of one demo unit: its working-day calendar and SLA targets, as the
-/// server uses them for its due dates.
+/// The clocks of one demo unit: its working-day calendar, SLA targets and stage
+/// limits (the auto-close after an answer), as the server uses them.
 #[derive(Debug, Clone)]
 pub struct UnitClock {
     /// The unit's calendar (zone and days off).
     pub calendar: UnitCalendar,
     /// Its targets per bobot.
     pub targets: Vec<SlaTarget>,
+    /// Its stage limits per channel (`channel_stages`).
+    pub stages: Vec<crate::storage::stages::ChannelStage>,
 }
 
 impl UnitClock {
@@ -193,12 +196,13 @@ impl UnitClock {
         UnitClock {
             calendar: UnitCalendar::from_days(chrono_tz::Asia::Jakarta, []),
             targets: SlaTarget::defaults(),
+            stages: crate::storage::stages::default_stages(),
         }
     }
 }
 
 /// The clocks of the demo units as stored: each unit's zone, days off (national and
-/// its own) over the demo's year and the months after it, and targets.
+/// its own) over the demo's year and the months after it, targets and stage limits.
 pub async fn unit_clocks(
     store: &dyn crate::storage::Store,
     units: &[DemoUnit],
@@ -214,6 +218,7 @@ pub async fn unit_clocks(
         out.push(UnitClock {
             calendar: UnitCalendar::load(store, u.id, zone, from, 370 + 200).await?,
             targets: store.sla_targets(u.id).await?,
+            stages: store.channel_stages(u.id).await?,
         });
     }
     Ok(out)
@@ -304,7 +309,7 @@ pub fn generate_complaints_on(units: &[DemoUnit], clocks: &[UnitClock], options:
         // Nothing happens after the end of the demo's last day in the unit's zone.
         let now = clock.calendar.end_of_day(options.end_date);
         let (status, events, first_answered_at, answered_at, closed_at, due_at) =
-            life_cycle(&mut rng, clock, received_at, bobot, now);
+            life_cycle(&mut rng, clock, channel, received_at, bobot, now);
         let complaint = NewComplaint {
             unit_id: unit.id,
             channel,
@@ -385,6 +390,7 @@ type LifeCycle = (
 fn life_cycle(
     rng: &mut ChaCha8Rng,
     clock: &UnitClock,
+    channel: Channel,
     received: DateTime<Utc>,
     bobot: Bobot,
     now: DateTime<Utc>,
@@ -476,11 +482,18 @@ fn life_cycle(
     let mut last_answer = answered;
     if let Some(at) = answered {
         let reply = rng.random::<f64>();
-        let window = u32::try_from(crate::triage::answers::REPLY_WINDOW_WORKING_DAYS).unwrap_or(10);
+        // The unit's auto-close limit for the channel, as the auto-close job reads it.
+        let limit = crate::triage::stages::auto_close_limit(&clock.stages, channel.key(), cal.local_date(received));
+        let window = u32::try_from(limit.working_days.max(1)).unwrap_or(10);
+        let auto_closed_note = crate::i18n::tf(
+            crate::i18n::Lang::Id,
+            "triage.answer.auto_closed_note",
+            &[("days", &window.to_string())],
+        );
         // Most complainants accept the answer at once; some never reply (the
         // auto-close job closes those after the reply window); a few reopen.
         let (close_at, next, note) = if reply < 0.04 {
-            let on = cal.due_date(at, rng.random_range(1..window));
+            let on = cal.due_date(at, rng.random_range(1..window.max(2)));
             (
                 office_time(rng, cal, on),
                 DibukaKembali,
@@ -491,7 +504,7 @@ fn life_cycle(
             (
                 office_time(rng, cal, cal.due_date(at, window + 1)),
                 Selesai,
-                "Ditutup otomatis: tidak ada tanggapan 10 hari kerja",
+                auto_closed_note.as_str(),
             )
         } else {
             // The complainant accepts the answer the same or the next working day.
@@ -556,6 +569,7 @@ mod tests {
                 [NaiveDate::from_ymd_opt(2025, 8, 18).unwrap()],
             ),
             targets: SlaTarget::defaults(),
+            stages: crate::storage::stages::default_stages(),
         };
         let options = DemoOptions {
             seed: 3,

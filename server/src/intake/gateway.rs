@@ -125,7 +125,8 @@ pub async fn receive(
     if let Some(open) = store.open_complaint_from(unit.id, channel.key(), &phone).await? {
         let added = store.add_complaint_message(&thread_message(open)).await?;
         if added.is_some() {
-            // A reply within 10 working days of an answer reopens (issue 6).
+            // A reply within the auto-close limit of an answer (10 working days by
+            // default, the unit's `tutup_otomatis` row) reopens (issue 6).
             crate::triage::answers::after_reply(store, unit, open, at).await?;
         }
         let Some(record) = store.complaint(unit.id, open).await? else {

@@ -113,6 +113,6 @@ super::reports::impl_report_store!(PgStore);
 super::accounts::impl_account_store!(PgStore);
 super::calendar::impl_calendar_store!(PgStore);
 super::survey_sources::impl_survey_source_store!(PgStore);
-super::stages::impl_stage_store!(PgStore);
+super::stages::impl_stage_store!(PgStore, PgRow);
 super::mail::impl_mail_store!(PgStore);
 impl_survey_stats_store!(PgStore);

@@ -162,7 +162,7 @@ super::reports::impl_report_store!(SqliteStore);
 super::accounts::impl_account_store!(SqliteStore);
 super::calendar::impl_calendar_store!(SqliteStore);
 super::survey_sources::impl_survey_source_store!(SqliteStore);
-super::stages::impl_stage_store!(SqliteStore);
+super::stages::impl_stage_store!(SqliteStore, SqliteRow);
 super::mail::impl_mail_store!(SqliteStore);
 impl_survey_stats_store!(SqliteStore);
 

@@ -451,6 +451,10 @@ pub struct AnsweredComplaint {
     pub answered_at: DateTime<Utc>,
     /// The first message from the complainant after the answer, if any.
     pub replied_at: Option<DateTime<Utc>>,
+    /// Channel key (the auto-close limit is per channel).
+    pub channel: String,
+    /// Original receipt (picks the limit in force for the complaint).
+    pub received_at: DateTime<Utc>,
 }
 
 /// An open complaint near or past its deadline, for the SLA job.
@@ -549,7 +553,7 @@ pub trait TriageStore {
     /// Deletes a unit's template; false when it is not the unit's.
     async fn delete_answer_template(&self, unit_id: i64, id: i64) -> Result<bool, StoreError>;
     /// Complaints in `dijawab` answered before `cutoff`, with the first reply after
-    /// the answer (the auto-close job decides per unit calendar).
+    /// the answer (the auto-close job decides per unit calendar and channel limit).
     async fn answered_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<AnsweredComplaint>, StoreError>;
     /// Open complaints the unit still owes (not answered, returned or closed) whose
     /// deadline is before `until`.
@@ -1098,7 +1102,8 @@ macro_rules! impl_triage_store {
                     "SELECT c.id, c.unit_id, u.time_zone, c.answered_at, \
                      (SELECT MIN(m.at) FROM complaint_messages m WHERE m.complaint_id = c.id AND m.direction = 'in' \
                       AND m.at > c.answered_at \
-                      AND (m.channel <> 'email' OR lower(m.sender) = lower(COALESCE(c.complainant_email, '')))) \
+                      AND (m.channel <> 'email' OR lower(m.sender) = lower(COALESCE(c.complainant_email, '')))), \
+                     c.channel, c.received_at \
                      FROM complaints c JOIN units u ON u.id = c.unit_id \
                      WHERE c.status = 'dijawab' AND c.answered_at < $1 ORDER BY c.answered_at, c.id",
                 )
@@ -1113,6 +1118,8 @@ macro_rules! impl_triage_store {
                             time_zone: r.try_get(2)?,
                             answered_at: r.try_get(3)?,
                             replied_at: r.try_get(4)?,
+                            channel: r.try_get(5)?,
+                            received_at: r.try_get(6)?,
                         })
                     })
                     .collect()

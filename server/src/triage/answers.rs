@@ -18,10 +18,6 @@ use crate::storage::StoreError;
 use crate::storage::model::{ComplaintRecord, NewOutbox, Unit};
 use crate::storage::triage::StatusMove;
 
-/// Working days after an answer within which a reply from the complainant reopens
-/// the complaint; after them it closes by itself (SP4N-LAPOR! rule, PENGADUAN.md).
-pub const REPLY_WINDOW_WORKING_DAYS: i64 = 10;
-
 /// How an answer reaches the complainant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -166,8 +162,9 @@ pub fn fill_template(body: &str, values: &[(&str, &str)]) -> String {
 }
 
 /// After a reply from the complainant reached a complaint's thread: reopens it
-/// (`dijawab` -> `dibuka_kembali`) when the reply came within
-/// [`REPLY_WINDOW_WORKING_DAYS`] working days of the answer. Returns whether it did.
+/// (`dijawab` -> `dibuka_kembali`) when the reply came within the auto-close limit
+/// of the complaint's unit and channel (`tutup_otomatis`, 10 working days by
+/// default) after the answer. Returns whether it did.
 /// Safe to call twice: a complaint that is no longer `dijawab` is left alone.
 pub async fn after_reply(
     store: &dyn Store,
@@ -185,19 +182,24 @@ pub async fn after_reply(
         return Ok(false);
     }
     let zone = super::calendar::zone_of(&unit.time_zone);
+    let stages = store.channel_stages(unit.id).await?;
+    let received_on = t.received_at.with_timezone(&zone).date_naive();
+    let window = super::stages::auto_close_limit(&stages, &t.channel, received_on).working_days;
+    let span = u64::try_from(window.max(0) * 7 / 5 + 40).unwrap_or(60);
     let calendar =
-        super::calendar::UnitCalendar::load(store, unit.id, zone, answered.with_timezone(&zone).date_naive(), 60)
+        super::calendar::UnitCalendar::load(store, unit.id, zone, answered.with_timezone(&zone).date_naive(), span)
             .await?;
-    if calendar.working_days_between(answered, at) > REPLY_WINDOW_WORKING_DAYS {
+    if calendar.working_days_between(answered, at) > window {
         return Ok(false);
     }
+    let days = window.to_string();
     let moved = store
         .move_complaint(&StatusMove {
             unit_id: unit.id,
             complaint_id,
             to: ComplaintStatus::DibukaKembali,
             actor_id: None,
-            note: crate::i18n::t(Lang::Id, "triage.answer.reopened_note").to_owned(),
+            note: tf(Lang::Id, "triage.answer.reopened_note", &[("days", days.as_str())]),
             at,
             expected_from: None,
             notify: Vec::new(),

@@ -5,25 +5,29 @@
 //! never act twice.
 //!
 //! - **auto-close** (`triage:auto-close`): an answered complaint whose complainant
-//!   did not reply within [`REPLY_WINDOW_WORKING_DAYS`] working days (the unit's
-//!   calendar) moves to `selesai`; one with a reply in time that was not reopened at
-//!   intake (a crash between storing the reply and reopening) is reopened.
+//!   did not reply within the auto-close limit of its unit and channel (the
+//!   `tutup_otomatis` row of `channel_stages`, 10 working days by default, counted
+//!   on the unit's calendar; [`super::stages::auto_close_limit`]) moves to
+//!   `selesai`; one with a reply in time that was not reopened at intake (a crash
+//!   between storing the reply and reopening) is reopened.
 //! - **SLA** (`triage:sla`): the holder of an open complaint gets an email reminder
 //!   when its deadline is less than a day away, and a notice once it has passed (one
 //!   of each per deadline, by dedupe key). Overdue complaints are also flagged in the
 //!   inbox (its "terlambat" filter), for holders without an email address.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::answers::REPLY_WINDOW_WORKING_DAYS;
 use super::calendar::{UnitCalendar, zone_of};
+use super::stages::auto_close_limit;
 use crate::domain::ComplaintStatus;
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, tf};
 use crate::storage::model::NewOutbox;
+use crate::storage::stages::ChannelStage;
 use crate::storage::triage::StatusMove;
 use crate::storage::{Store, StoreError};
 
@@ -102,12 +106,13 @@ impl TriageJobs {
             return Ok(c.clone());
         }
         let zone = zone_of(zone_name);
+        // Room for the longest limit an admin may set (365 working days).
         let c = UnitCalendar::load(
             self.store.as_ref(),
             unit_id,
             zone,
             from.with_timezone(&zone).date_naive(),
-            400,
+            560,
         )
         .await?;
         cache.insert(key, c.clone());
@@ -115,26 +120,34 @@ impl TriageJobs {
     }
 
     async fn auto_close(&self, now: DateTime<Utc>, pass: &mut TriagePass) -> Result<(), StoreError> {
-        // 10 working days are at least 14 calendar days: nothing younger than 10
-        // calendar days can be due, so the query stays small.
-        let waiting = self.store.answered_before(now - chrono::Duration::days(10)).await?;
+        // A limit is at least one working day, so nothing answered within the last
+        // day can be due; each unit's limit per channel decides the rest.
+        let waiting = self.store.answered_before(now - chrono::Duration::days(1)).await?;
         let mut calendars = HashMap::new();
+        let mut limits: HashMap<i64, Vec<ChannelStage>> = HashMap::new();
         for w in waiting {
             let cal = self
                 .calendar(&mut calendars, w.unit_id, &w.time_zone, w.answered_at)
                 .await?;
+            let stages = match limits.entry(w.unit_id) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(self.store.channel_stages(w.unit_id).await?),
+            };
+            let window = auto_close_limit(stages, &w.channel, cal.local_date(w.received_at)).working_days;
+            let days = window.to_string();
+            let args = [("days", days.as_str())];
             let reply_in_time = w
                 .replied_at
-                .filter(|r| cal.working_days_between(w.answered_at, *r) <= REPLY_WINDOW_WORKING_DAYS);
+                .filter(|r| cal.working_days_between(w.answered_at, *r) <= window);
             let (to, note, at) = match reply_in_time {
                 Some(r) => (
                     ComplaintStatus::DibukaKembali,
-                    t(Lang::Id, "triage.answer.reopened_note"),
+                    tf(Lang::Id, "triage.answer.reopened_note", &args),
                     r,
                 ),
-                None if cal.working_days_between(w.answered_at, now) > REPLY_WINDOW_WORKING_DAYS => (
+                None if cal.working_days_between(w.answered_at, now) > window => (
                     ComplaintStatus::Selesai,
-                    t(Lang::Id, "triage.answer.auto_closed_note"),
+                    tf(Lang::Id, "triage.answer.auto_closed_note", &args),
                     now,
                 ),
                 None => continue,
@@ -146,7 +159,7 @@ impl TriageJobs {
                     complaint_id: w.complaint_id,
                     to,
                     actor_id: None,
-                    note: note.to_owned(),
+                    note,
                     at,
                     expected_from: None,
                     notify: Vec::new(),

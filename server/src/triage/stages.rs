@@ -12,6 +12,12 @@
 //! when the status says a stage is over but no date says when (an imported report
 //! already answered on LAPOR!), the stage is counted under "tanggal tidak
 //! diketahui", never as done today.
+//!
+//! The auto-close (`tutup_otomatis`, every channel: 10 working days by default) is a
+//! stage row too, but its clock is the complainant's, not the agency's: it starts at
+//! the last answer, and when it runs out the auto-close job closes the complaint.
+//! It is left out of the agency's chain ([`clocks`], the inbox and the monthly
+//! report's table 8) and read by [`auto_close_limit`] and [`complaint_clocks`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -27,6 +33,27 @@ pub use reports::monthly::StageRow;
 pub const VERIFIKASI: &str = "verifikasi";
 /// Stage key of the agency's follow-up.
 pub const TINDAK_LANJUT: &str = "tindak_lanjut";
+/// Stage key of the auto-close after an answer (the complainant's reply window).
+pub const TUTUP_OTOMATIS: &str = "tutup_otomatis";
+/// Every stage key, in stage order (the admin page lists rows in this order).
+pub const STAGE_KEYS: &[&str] = &[VERIFIKASI, TINDAK_LANJUT, TUTUP_OTOMATIS];
+
+/// Whether a stage is one of the agency's chained clocks (verification, follow-up)
+/// rather than the auto-close.
+pub fn is_agency_stage(stage: &str) -> bool {
+    stage != TUTUP_OTOMATIS
+}
+
+/// The auto-close limit of a complaint of `channel` received on `received_on`: the
+/// unit's row for that channel, or the default (10 working days, SP4N-LAPOR!) when
+/// the unit has none for it.
+pub fn auto_close_limit(stages: &[ChannelStage], channel: &str, received_on: NaiveDate) -> ChannelStage {
+    applicable(stages, channel, received_on)
+        .into_iter()
+        .find(|s| s.stage == TUTUP_OTOMATIS)
+        .cloned()
+        .unwrap_or_else(|| crate::storage::stages::default_auto_close(channel))
+}
 
 /// The limits that apply to a complaint of `channel` received on `received_on`
 /// (local): per stage, the row with the latest `valid_from` not after that day, in
@@ -85,7 +112,8 @@ pub struct StageClock {
     pub done_unknown: bool,
 }
 
-/// The stage clocks of one complaint on the unit's calendar.
+/// The agency's stage clocks (verification, follow-up) of one complaint on the
+/// unit's calendar.
 pub fn clocks(calendar: &UnitCalendar, stages: &[ChannelStage], c: &StageComplaint) -> Vec<StageClock> {
     if c.status == ComplaintStatus::Diarsipkan.key() {
         return Vec::new();
@@ -94,6 +122,7 @@ pub fn clocks(calendar: &UnitCalendar, stages: &[ChannelStage], c: &StageComplai
     let mut days = 0i64;
     applicable(stages, &c.channel, received_on)
         .into_iter()
+        .filter(|s| is_agency_stage(&s.stage))
         .map(|s| {
             days += s.working_days.max(0);
             let done_at = match s.stage.as_str() {
@@ -170,7 +199,8 @@ pub fn tally(
 }
 
 /// A unit's calendar over the days the clocks of complaints received between two
-/// moments can reach (the longest chain of stages, with room for Lebaran).
+/// moments can reach (the longest chain of the agency's stages, with room for
+/// Lebaran).
 pub async fn calendar_for(
     store: &dyn Store,
     unit: &Unit,
@@ -181,7 +211,11 @@ pub async fn calendar_for(
     let zone = zone_of(&unit.time_zone);
     let from = first_received.with_timezone(&zone).date_naive();
     let to = last_received.with_timezone(&zone).date_naive();
-    let longest: i64 = stages.iter().map(|s| s.working_days.max(0)).sum();
+    let longest: i64 = stages
+        .iter()
+        .filter(|s| is_agency_stage(&s.stage))
+        .map(|s| s.working_days.max(0))
+        .sum();
     let span = u64::try_from((to - from).num_days().max(0) + longest * 7 / 5 + 40).unwrap_or(400);
     UnitCalendar::load(store, unit.id, zone, from, span).await
 }
@@ -196,7 +230,11 @@ pub async fn month_tally(
     as_of: NaiveDate,
 ) -> Result<Vec<StageRow>, StoreError> {
     let stages = store.channel_stages(unit.id).await?;
-    let mut channels: Vec<String> = stages.iter().map(|s| s.channel.clone()).collect();
+    let mut channels: Vec<String> = stages
+        .iter()
+        .filter(|s| is_agency_stage(&s.stage))
+        .map(|s| s.channel.clone())
+        .collect();
     channels.sort();
     channels.dedup();
     let complaints = store.stage_complaints(unit.id, &channels, from, to).await?;
@@ -218,7 +256,12 @@ pub async fn running_clocks(
     let stages = store.channel_stages(unit.id).await?;
     let timed: Vec<DateTime<Utc>> = complaints
         .iter()
-        .filter(|(channel, status, _)| running_stage(status).is_some() && stages.iter().any(|s| s.channel == *channel))
+        .filter(|(channel, status, _)| {
+            running_stage(status).is_some()
+                && stages
+                    .iter()
+                    .any(|s| s.channel == *channel && is_agency_stage(&s.stage))
+        })
         .map(|c| c.2)
         .collect();
     let (Some(first), Some(last)) = (timed.iter().min(), timed.iter().max()) else {
@@ -237,6 +280,7 @@ pub async fn running_clocks(
                 received_at,
                 verified_at: None,
                 first_answered_at: None,
+                answered_at: None,
                 closed_at: None,
             };
             clocks(&calendar, &stages, &c)
@@ -245,6 +289,141 @@ pub async fn running_clocks(
                 .map(|k| (running, k.due_at))
         })
         .collect())
+}
+
+/// Where one stage of one complaint stands, as its page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClockState {
+    /// The clock has not started (the auto-close before any answer).
+    NotStarted,
+    /// Running, the due day not over yet.
+    Open,
+    /// Still running after its due day.
+    Overdue,
+    /// Done by the due day.
+    Met,
+    /// Done after the due day.
+    Late,
+    /// The auto-close window is over: closed, or reopened by a reply.
+    Ended,
+    /// The status says it is done but no date says when (imported reports).
+    UnknownDate,
+}
+
+impl ClockState {
+    /// Locale key suffix (`triage.clocks.state.{key}`) and CSS class.
+    pub fn key(self) -> &'static str {
+        match self {
+            ClockState::NotStarted => "not_started",
+            ClockState::Open => "open",
+            ClockState::Overdue => "overdue",
+            ClockState::Met => "met",
+            ClockState::Late => "late",
+            ClockState::Ended => "ended",
+            ClockState::UnknownDate => "unknown_date",
+        }
+    }
+}
+
+/// One stage clock of one complaint with its judgement, for the complaint page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplaintClock {
+    /// Stage key.
+    pub stage: String,
+    /// Its limit in working days.
+    pub working_days: i64,
+    /// Where the limit comes from.
+    pub regulation: String,
+    /// End of the limit (None while the clock has not started).
+    pub due_at: Option<DateTime<Utc>>,
+    /// When the stage ended, when known.
+    pub done_at: Option<DateTime<Utc>>,
+    /// Met, late, open...
+    pub state: ClockState,
+}
+
+/// Every stage clock of one complaint judged at `now`: the agency's stages of its
+/// channel (judged like the monthly report's table 8) and the auto-close after the
+/// last answer (overdue once the auto-close job should have closed it).
+pub fn judge(
+    calendar: &UnitCalendar,
+    stages: &[ChannelStage],
+    c: &StageComplaint,
+    now: DateTime<Utc>,
+) -> Vec<ComplaintClock> {
+    if c.status == ComplaintStatus::Diarsipkan.key() {
+        return Vec::new();
+    }
+    let today = calendar.local_date(now);
+    let mut out: Vec<ComplaintClock> = clocks(calendar, stages, c)
+        .into_iter()
+        .map(|k| {
+            let due = calendar.local_date(k.due_at);
+            let state = match k.done_at.map(|d| calendar.local_date(d)) {
+                _ if k.done_unknown => ClockState::UnknownDate,
+                Some(done) if done <= due => ClockState::Met,
+                Some(_) => ClockState::Late,
+                None if today > due => ClockState::Overdue,
+                None => ClockState::Open,
+            };
+            ComplaintClock {
+                stage: k.stage,
+                working_days: k.working_days,
+                regulation: k.regulation,
+                due_at: Some(k.due_at),
+                done_at: k.done_at,
+                state,
+            }
+        })
+        .collect();
+    let limit = auto_close_limit(stages, &c.channel, calendar.local_date(c.received_at));
+    let days = limit.working_days.max(0);
+    let waiting = c.status == ComplaintStatus::Dijawab.key();
+    let (due_at, done_at, state) = match c.answered_at {
+        None => (None, None, ClockState::NotStarted),
+        Some(a) => {
+            let due = calendar.due_at(a, u32::try_from(days).unwrap_or(u32::MAX));
+            match waiting {
+                true if calendar.working_days_between(a, now) > days => (Some(due), None, ClockState::Overdue),
+                true => (Some(due), None, ClockState::Open),
+                false => (Some(due), c.closed_at, ClockState::Ended),
+            }
+        }
+    };
+    out.push(ComplaintClock {
+        stage: limit.stage,
+        working_days: limit.working_days,
+        regulation: limit.regulation,
+        due_at,
+        done_at,
+        state,
+    });
+    out
+}
+
+/// The stage clocks of one complaint of the unit at `now` (empty when it is not
+/// the unit's), on the unit's calendar: what the staff complaint page shows.
+pub async fn complaint_clocks(
+    store: &dyn Store,
+    unit: &Unit,
+    complaint_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ComplaintClock>, StoreError> {
+    let Some(c) = store.stage_complaint(unit.id, complaint_id).await? else {
+        return Ok(Vec::new());
+    };
+    let stages = store.channel_stages(unit.id).await?;
+    let zone = zone_of(&unit.time_zone);
+    let from = c.received_at.with_timezone(&zone).date_naive();
+    let last = c.answered_at.map_or(now, |a| a.max(now));
+    let reach: i64 = stages
+        .iter()
+        .filter(|s| s.channel == c.channel)
+        .map(|s| s.working_days.max(0))
+        .sum();
+    let span = (last - c.received_at).num_days().clamp(0, 20_000) + reach * 7 / 5 + 40;
+    let calendar = UnitCalendar::load(store, unit.id, zone, from, u64::try_from(span).unwrap_or(400)).await?;
+    Ok(judge(&calendar, &stages, &c, now))
 }
 
 #[cfg(test)]
@@ -283,6 +462,7 @@ mod tests {
             received_at,
             verified_at: None,
             first_answered_at: None,
+            answered_at: None,
             closed_at: None,
         }
     }
@@ -354,6 +534,58 @@ mod tests {
         // On the due day itself nothing is overdue yet.
         let t = tally(&cal, &defaults(), &[complaint("diterima", received)], d(2026, 11, 5));
         assert_eq!((t[0].open_overdue, t[0].pending), (0, 1));
+    }
+
+    #[test]
+    fn the_auto_close_clock_starts_at_the_answer_and_follows_the_units_limit() {
+        let cal = UnitCalendar::new(chrono_tz::Asia::Jakarta, &[]);
+        let received = Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).unwrap();
+        // Answered Wednesday 4 November, 10:00 WIB.
+        let answered = Utc.with_ymd_and_hms(2026, 11, 4, 3, 0, 0).unwrap();
+        let mut stages = defaults();
+        stages.push(stage(TUTUP_OTOMATIS, 3, 3, "uji", d(2018, 1, 1)));
+        let waiting = StageComplaint {
+            channel: "span_lapor".into(),
+            verified_at: Some(answered),
+            first_answered_at: Some(answered),
+            answered_at: Some(answered),
+            ..complaint("dijawab", received)
+        };
+        // Due Monday 9 November; still open then, overdue on Tuesday 10.
+        let at = |day: u32| Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap();
+        let k = judge(&cal, &stages, &waiting, at(9));
+        assert_eq!(
+            k.iter().map(|k| (k.stage.as_str(), k.state)).collect::<Vec<_>>(),
+            vec![
+                (VERIFIKASI, ClockState::Met),
+                (TINDAK_LANJUT, ClockState::Met),
+                (TUTUP_OTOMATIS, ClockState::Open)
+            ]
+        );
+        assert_eq!(cal.local_date(k[2].due_at.unwrap()), d(2026, 11, 9));
+        assert_eq!(judge(&cal, &stages, &waiting, at(10))[2].state, ClockState::Overdue);
+        // Another channel without a row of its own falls back to 10 working days,
+        // and has no agency stages; before an answer the clock has not started.
+        let email = StageComplaint {
+            channel: "email".into(),
+            answered_at: None,
+            ..waiting.clone()
+        };
+        let k = judge(&cal, &stages, &email, at(10));
+        assert_eq!(k.len(), 1);
+        assert_eq!(
+            (k[0].working_days, k[0].state, k[0].due_at),
+            (10, ClockState::NotStarted, None)
+        );
+        // Closed: over.
+        let closed = StageComplaint {
+            status: "selesai".into(),
+            closed_at: Some(at(10)),
+            ..waiting
+        };
+        assert_eq!(judge(&cal, &stages, &closed, at(20))[2].state, ClockState::Ended);
+        // The agency's chain never includes the auto-close.
+        assert_eq!(clocks(&cal, &stages, &closed).len(), 2);
     }
 
     #[test]

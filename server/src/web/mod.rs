@@ -20,6 +20,7 @@ mod publication;
 pub mod reports;
 mod safe_next;
 mod staff;
+mod stages;
 pub mod stats;
 mod survey;
 mod survey_admin;
@@ -407,6 +408,9 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/sistem/hari-libur/hapus",
             post(holidays::delete_national),
         ),
+        // Stage time limits per channel (issue 20): SP4N-LAPOR! stages, auto-close.
+        (Method::GET, "/staf/{unit}/tahapan", get(stages::page)),
+        (Method::POST, "/staf/{unit}/tahapan", post(stages::save)),
         (Method::GET, "/staf/{unit}/jenis", get(triage::jenis_page)),
         (Method::POST, "/staf/{unit}/jenis", post(triage::add_jenis)),
         (

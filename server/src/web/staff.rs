@@ -267,6 +267,21 @@ struct ComplaintDetail {
     /// There are attachments this reader may not see.
     attachments_hidden: bool,
     messages: Vec<(String, &'static str, String, String)>,
+    /// The stage clocks of the complaint's channel (issue 20).
+    clocks: Vec<ClockLine>,
+}
+
+/// One stage clock of a complaint as its page prints it.
+struct ClockLine {
+    stage: &'static str,
+    working_days: i64,
+    /// The clock starts at the last answer (auto-close), not at receipt.
+    since_answer: bool,
+    due: String,
+    done: String,
+    state_key: &'static str,
+    state: &'static str,
+    regulation: String,
 }
 
 /// One complaint of the unit. A complaint of another unit is "not found", whatever
@@ -352,9 +367,28 @@ pub(super) async fn render_complaint(
             )
         })
         .collect();
+    let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%d-%m-%Y").to_string();
+    let clocks = crate::triage::stages::complaint_clocks(state.store.as_ref(), &staff.unit, id, chrono::Utc::now())
+        .await?
+        .into_iter()
+        .map(|k| ClockLine {
+            stage: tr.t(&format!("reports.stage.{}", k.stage)),
+            working_days: k.working_days,
+            since_answer: !crate::triage::stages::is_agency_stage(&k.stage),
+            due: k
+                .due_at
+                .map(day)
+                .unwrap_or_else(|| tr.t("triage.clocks.none").to_owned()),
+            done: k.done_at.map(day).unwrap_or_default(),
+            state_key: k.state.key(),
+            state: tr.t(&format!("triage.clocks.state.{}", k.state.key())),
+            regulation: k.regulation,
+        })
+        .collect();
     let page = ComplaintDetail {
         tr,
         page: reader.page,
+        clocks,
         attachments,
         attachments_hidden,
         messages,

@@ -223,6 +223,8 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/sistem/hari-libur", System),
         (Method::POST, "/sistem/hari-libur", System),
         (Method::POST, "/sistem/hari-libur/hapus", System),
+        (Method::GET, "/staf/{unit}/tahapan", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/tahapan", Unit(&[Role::Admin])),
         (Method::GET, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/jenis", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/jenis/{id}/status", Unit(&[Role::Admin])),

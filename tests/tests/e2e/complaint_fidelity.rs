@@ -11,7 +11,7 @@ use tanggap::storage::model::*;
 use tanggap::storage::triage::{Classification, StatusMove};
 use tanggap_tests::{TestDb, on_both_databases, spawn_app};
 
-const PASSWORD: &str = "kata-sandi-uji-123";
+pub(crate) const PASSWORD: &str = "kata-sandi-uji-123";
 const UNIT: &str = "dinsos-lapor";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -32,18 +32,23 @@ fn wib(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
 }
 
 async fn new_unit(store: &dyn Store) -> Unit {
+    unit_taking(store, UNIT, vec![Channel::Website, Channel::SpanLapor]).await
+}
+
+/// A test unit `code` taking complaints through `channels`.
+pub(crate) async fn unit_taking(store: &dyn Store, code: &str, channels: Vec<Channel>) -> Unit {
     store
         .create_unit(&NewUnit {
-            complaint_channels: vec![Channel::Website, Channel::SpanLapor],
-            ..tanggap_tests::test_unit(UNIT)
+            complaint_channels: channels,
+            ..tanggap_tests::test_unit(code)
         })
         .await
         .unwrap();
-    store.unit_by_code(UNIT).await.unwrap().unwrap()
+    store.unit_by_code(code).await.unwrap().unwrap()
 }
 
 /// A user with the test password and these roles; its id.
-async fn add_user(store: &dyn Store, username: &str, roles: Vec<(i64, Role)>) -> i64 {
+pub(crate) async fn add_user(store: &dyn Store, username: &str, roles: Vec<(i64, Role)>) -> i64 {
     store
         .create_user(&NewUser {
             username: username.into(),
@@ -69,7 +74,8 @@ async fn import(store: &dyn Store, unit: &Unit, csv: &str) -> tanggap::lapor::Im
         .unwrap()
 }
 
-fn step(unit_id: i64, complaint_id: i64, to: ComplaintStatus, at: DateTime<Utc>) -> StatusMove {
+/// A status move by nobody in particular, dated `at`.
+pub(crate) fn step(unit_id: i64, complaint_id: i64, to: ComplaintStatus, at: DateTime<Utc>) -> StatusMove {
     StatusMove {
         unit_id,
         complaint_id,
@@ -100,7 +106,7 @@ async fn monthly(store: &dyn Store, unit: &Unit, month: u32, as_of: NaiveDate) -
 
 /// The PDF's text with runs of blanks made one space, lines kept; None (outside CI)
 /// when pdftotext is missing.
-fn pdf_lines(pdf: &[u8]) -> Option<Vec<String>> {
+pub(crate) fn pdf_lines(pdf: &[u8]) -> Option<Vec<String>> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("laporan.pdf");
     std::fs::write(&file, pdf).unwrap();
@@ -140,7 +146,7 @@ fn line_after<'a>(lines: &'a [String], after: Option<&str>, label: &str) -> &'a 
         .unwrap_or_else(|| panic!("no line starting {label:?} after {after:?}:\n{}", lines.join("\n")))
 }
 
-fn sheet(xlsx: &[u8], name: &str) -> calamine::Range<Data> {
+pub(crate) fn sheet(xlsx: &[u8], name: &str) -> calamine::Range<Data> {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
     book.worksheet_range(name)
         .unwrap_or_else(|e| panic!("sheet {name}: {e}; sheets {:?}", book.sheet_names()))
@@ -152,7 +158,7 @@ fn cell_text(c: &Data) -> String {
 }
 
 /// The row of a sheet whose first cell is `first`, as text.
-fn xlsx_row(range: &calamine::Range<Data>, first: &str) -> Vec<String> {
+pub(crate) fn xlsx_row(range: &calamine::Range<Data>, first: &str) -> Vec<String> {
     range
         .rows()
         .find(|r| r.first().is_some_and(|c| cell_text(c) == first))
@@ -171,12 +177,21 @@ on_both_databases!(
         let stages = store.channel_stages(unit.id).await.unwrap();
         let limits: Vec<(&str, &str, i64)> = stages
             .iter()
+            .filter(|s| s.stage != "tutup_otomatis")
             .map(|s| (s.channel.as_str(), s.stage.as_str(), s.working_days))
             .collect();
         assert_eq!(
             limits,
             vec![("span_lapor", "verifikasi", 3), ("span_lapor", "tindak_lanjut", 5)]
         );
+        // The auto-close after an answer: 10 working days on every channel.
+        let auto_close: Vec<(&str, i64)> = stages
+            .iter()
+            .filter(|s| s.stage == "tutup_otomatis")
+            .map(|s| (s.channel.as_str(), s.working_days))
+            .collect();
+        assert_eq!(auto_close.len(), Channel::ALL.len(), "{auto_close:?}");
+        assert!(auto_close.iter().all(|(_, days)| *days == 10));
         assert!(
             stages
                 .iter()
@@ -198,11 +213,18 @@ on_both_databases!(
             .await
             .unwrap();
         let stages = store.channel_stages(unit.id).await.unwrap();
-        assert_eq!(stages.len(), 3, "{stages:?}");
+        assert_eq!(stages.len(), 3 + Channel::ALL.len(), "{stages:?}");
         let in_2027 = tanggap::triage::stages::applicable(&stages, "span_lapor", d(2027, 1, 4));
-        assert_eq!(in_2027.iter().map(|s| s.working_days).collect::<Vec<_>>(), vec![3, 7]);
+        // Verification, follow-up, then the auto-close after the answer.
+        assert_eq!(
+            in_2027.iter().map(|s| s.working_days).collect::<Vec<_>>(),
+            vec![3, 7, 10]
+        );
         let in_2026 = tanggap::triage::stages::applicable(&stages, "span_lapor", d(2026, 11, 2));
-        assert_eq!(in_2026.iter().map(|s| s.working_days).collect::<Vec<_>>(), vec![3, 5]);
+        assert_eq!(
+            in_2026.iter().map(|s| s.working_days).collect::<Vec<_>>(),
+            vec![3, 5, 10]
+        );
 
         // Monday 2 November 2026: verification due Thursday 5, follow-up Thursday 12.
         let received = wib(2026, 11, 2, 9, 0);

@@ -23,6 +23,7 @@ mod reports_rules;
 mod reports_server;
 mod serve_wiring;
 mod skm_sources;
+mod stage_limits;
 mod stats;
 mod storage;
 mod survey;

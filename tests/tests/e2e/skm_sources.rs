@@ -15,6 +15,49 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
+/// One response giving every element of `rule` the same score.
+fn response(
+    unit_id: i64,
+    service_id: Option<i64>,
+    rule: &SurveyRuleSet,
+    day: NaiveDate,
+    source: SurveySource,
+    score: i64,
+) -> SurveyIntake {
+    SurveyIntake {
+        response: NewSurveyResponse {
+            unit_id,
+            service_id,
+            rule_set_id: rule.id,
+            responded_on: day,
+            source,
+            import_key: None,
+            scores: rule.elements.iter().map(|e| (e.key.clone(), score)).collect(),
+            profile: RespondentProfile::default(),
+            saran: None,
+        },
+        kiosk_id: None,
+        entered_by: None,
+    }
+}
+
+/// The SKM report of Semester I 2026, made on 5 July 2026, in Indonesian.
+async fn semester_i_2026(store: &dyn tanggap::storage::Store, unit: &Unit) -> reports::SkmReport {
+    tanggap::reporting::skm_report(
+        store,
+        unit,
+        tanggap::reporting::SkmOptions {
+            period: tanggap::reporting::period::Period::parse_skm("2026-S1").unwrap(),
+            as_of: d(2026, 7, 5),
+            note: String::new(),
+            approval: reports::Approval::default(),
+            lang: tanggap::i18n::Lang::Id,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 on_both_databases!(
     skm_report_names_the_sources_its_responses_came_from,
     |db: TestDb| async move {
@@ -24,22 +67,10 @@ on_both_databases!(
         let current = rule_sets.iter().find(|r| r.is_default).unwrap();
         let legacy = rule_sets.iter().find(|r| r.code == "kepmenpan-25-2004").unwrap();
         let other_unit = store.create_unit(&test_unit("unit-lain")).await.unwrap();
-        let intake =
-            |unit_id: i64, rule: &SurveyRuleSet, day: NaiveDate, source: SurveySource, score: i64| SurveyIntake {
-                response: NewSurveyResponse {
-                    unit_id,
-                    service_id: (unit_id == f.unit_id).then_some(f.ktp),
-                    rule_set_id: rule.id,
-                    responded_on: day,
-                    source,
-                    import_key: None,
-                    scores: rule.elements.iter().map(|e| (e.key.clone(), score)).collect(),
-                    profile: RespondentProfile::default(),
-                    saran: None,
-                },
-                kiosk_id: None,
-                entered_by: None,
-            };
+        let intake = |unit_id: i64, rule: &SurveyRuleSet, day: NaiveDate, source: SurveySource, score: i64| {
+            let service = (unit_id == f.unit_id).then_some(f.ktp);
+            response(unit_id, service, rule, day, source, score)
+        };
         let u = f.unit_id;
         let batch = vec![
             // Semester I 2026 under the default rule set: 3 web, 2 kiosk, 1 paper.
@@ -83,19 +114,7 @@ on_both_databases!(
         assert!(none.is_empty());
 
         let unit = store.unit_by_code("dinsos-uji").await.unwrap().unwrap();
-        let report = tanggap::reporting::skm_report(
-            store.as_ref(),
-            &unit,
-            tanggap::reporting::SkmOptions {
-                period: tanggap::reporting::period::Period::parse_skm("2026-S1").unwrap(),
-                as_of: d(2026, 7, 5),
-                note: String::new(),
-                approval: reports::Approval::default(),
-                lang: tanggap::i18n::Lang::Id,
-            },
-        )
-        .await
-        .unwrap();
+        let report = semester_i_2026(store.as_ref(), &unit).await;
         // The sources add up to the report's respondents.
         let total: u64 = report.sources.iter().map(|s| s.responses).sum();
         assert_eq!(total, report.overall.respondents);
@@ -122,5 +141,57 @@ on_both_databases!(
         assert_eq!(change.previous_respondents, 2);
         assert_eq!(change.change, Some(25.0));
         assert_eq!(change.exceeds_noise, Some(true));
+    }
+);
+
+on_both_databases!(
+    the_first_row_of_the_printed_trend_has_its_change,
+    |db: TestDb| async move {
+        let f = fixture(db).await;
+        let store = f.app.store.clone();
+        let rule_sets = store.survey_rule_sets().await.unwrap();
+        let current = rule_sets.iter().find(|r| r.is_default).unwrap();
+        let intake =
+            |day: NaiveDate, score: i64| response(f.unit_id, Some(f.ktp), current, day, SurveySource::Paper, score);
+        // The report of Semester I 2026 trends back seven semesters, to Semester II
+        // 2022; its change needs Semester I 2022, the period before the trend's first.
+        store
+            .record_survey_batch(&[
+                intake(d(2022, 3, 1), 2),
+                intake(d(2022, 6, 30), 2),
+                intake(d(2022, 7, 1), 3),
+                intake(d(2022, 9, 9), 3),
+                intake(d(2022, 12, 31), 3),
+                intake(d(2026, 2, 2), 4),
+            ])
+            .await
+            .unwrap();
+        let unit = store.unit_by_code("dinsos-uji").await.unwrap().unwrap();
+        let report = semester_i_2026(store.as_ref(), &unit).await;
+        let first = report.trend.groups.first().expect("a trend row");
+        let label: String = first.key.iter().filter_map(|k| k.value.clone()).collect();
+        assert_eq!(first.respondents, 3, "{label}");
+        let labels = tanggap::reporting::labels(tanggap::i18n::Lang::Id);
+
+        // The printed PDF: the first row of Tabel 4 is Semester II 2022 (75,00) with
+        // its change of 25,00 against Semester I 2022 (50,00), larger than the noise.
+        if let Some(lines) = crate::complaint_fidelity::pdf_lines(&report.pdf(&labels).unwrap()) {
+            let table = lines
+                .iter()
+                .position(|l| l.contains("Tabel 4. Nilai IKM per periode"))
+                .unwrap_or_else(|| panic!("no trend table:\n{}", lines.join("\n")));
+            let row = lines[table..]
+                .iter()
+                .find(|l| l.starts_with(&label))
+                .unwrap_or_else(|| panic!("no row {label:?}:\n{}", lines[table..].join("\n")));
+            assert!(row.starts_with(&format!("{label} 3 75,00")), "{row}");
+            assert!(row.contains(" 25,00 "), "the first row shows its change: {row}");
+            assert!(row.ends_with("Ya"), "and that it exceeds the noise: {row}");
+        }
+        // The XLSX sheet says the same.
+        let range = crate::complaint_fidelity::sheet(&report.xlsx(&labels).unwrap(), "Tren IKM");
+        let row = crate::complaint_fidelity::xlsx_row(&range, &label);
+        assert_eq!(row[1..5].join(" "), "3 75 C 25", "{row:?}");
+        assert_eq!(row.last().map(String::as_str), Some("Ya"), "{row:?}");
     }
 );
