@@ -9,8 +9,9 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use serde::{Deserialize, Serialize};
 
 use crate::charts::Chart;
+use crate::logo::Logo;
 use crate::typeset::{Markup, lit};
-use crate::{Labels, ReportError, fmt};
+use crate::{Labels, ReportError};
 
 /// Who issues a document: the unit's letterhead and its head (from the unit settings).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -33,6 +34,135 @@ pub struct Letterhead {
     pub head_name: String,
     /// NIP of the head.
     pub head_nip: String,
+    /// The unit's logo (lambang daerah), drawn at the left of the kop. Not kept in a
+    /// stored version's data: the server sets the unit's current logo each time a
+    /// version is rendered.
+    #[serde(skip)]
+    pub logo: Option<Logo>,
+}
+
+/// How a kop line is set: the government line, the unit line, or a small line
+/// (address, contacts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KopStyle {
+    /// "PEMERINTAH KOTA DUMAI".
+    Government,
+    /// The unit's name.
+    Unit,
+    /// Address and contacts.
+    Small,
+}
+
+impl Letterhead {
+    /// The lines of the kop, each printed once. A unit's own letterhead lines (in
+    /// `government`) are the kop as the unit prints it: the first is the
+    /// government line and the second the unit's name when there are two or more,
+    /// the rest small lines. Without them the kop is the unit's name. Then one small
+    /// line with whichever of address, city, phone and email the lines above do not
+    /// already carry (compared without case and spacing, phones by their digits), so
+    /// the name and address are never printed twice.
+    pub fn kop(&self) -> Vec<(KopStyle, String)> {
+        let own: Vec<String> = self
+            .government
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut lines = Vec::new();
+        if own.is_empty() {
+            if !self.unit_name.trim().is_empty() {
+                lines.push((KopStyle::Unit, self.unit_name.trim().to_owned()));
+            }
+        } else {
+            for (i, line) in own.iter().enumerate() {
+                let style = match (i, own.len()) {
+                    (0, 1) | (1, _) => KopStyle::Unit,
+                    (0, _) => KopStyle::Government,
+                    _ => KopStyle::Small,
+                };
+                lines.push((style, line.clone()));
+            }
+        }
+        let printed: String = lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join(" ");
+        let (words, digits) = (squash(&printed), digits_of(&printed));
+        let contact: Vec<&str> = [&self.address, &self.city, &self.phone, &self.email]
+            .into_iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .filter(|s| {
+                let d = digits_of(s);
+                let phone_like = d.len() >= 6 && d.len() * 2 >= s.chars().filter(|c| c.is_alphanumeric()).count();
+                let printed_already = words.contains(&squash(s)) || (phone_like && digits.contains(&d));
+                !printed_already
+            })
+            .collect();
+        if !contact.is_empty() {
+            lines.push((KopStyle::Small, contact.join(" · ")));
+        }
+        lines
+    }
+
+    /// Typst markup of the kop: the logo (when there is one) at the left, the lines
+    /// centred, and the double rule under them. `sizes` are the type sizes of the
+    /// government, unit and small lines in points.
+    pub(crate) fn kop_markup(&self, m: &mut Markup, sizes: (f64, f64, f64)) {
+        let mut text = String::new();
+        for (i, (style, line)) in self.kop().iter().enumerate() {
+            if i > 0 {
+                text.push_str("\\\n");
+            }
+            let (size, weight) = match style {
+                KopStyle::Government => (sizes.0, "bold"),
+                KopStyle::Unit => (sizes.1, "bold"),
+                KopStyle::Small => (sizes.2, "regular"),
+            };
+            let _ = write!(text, "#text({size}pt, weight: \"{weight}\", {})", lit(line));
+        }
+        match &self.logo {
+            Some(logo) => {
+                let file = format!("kop-logo.{}", logo.format.extension());
+                m.file(&file, logo.bytes.clone());
+                let _ = writeln!(
+                    m.text,
+                    "#grid(columns: (2.1cm, 1fr, 2.1cm), align: (left + horizon, center + horizon, left), \
+                     image({}, height: 2cm, fit: \"contain\"), [{text}], [])",
+                    lit(&file)
+                );
+            }
+            None => {
+                let _ = writeln!(m.text, "#align(center)[{text}]");
+            }
+        }
+        m.text
+            .push_str("#v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n");
+    }
+
+    /// HTML of the kop, with the logo as an embedded image.
+    fn kop_html(&self, h: &mut String) {
+        h.push_str("<header class=\"kop\">");
+        if let Some(logo) = &self.logo {
+            let _ = write!(h, "<img class=\"logo\" alt=\"\" src=\"{}\">", esc(&logo.data_uri()));
+        }
+        for (style, line) in self.kop() {
+            let class = match style {
+                KopStyle::Government => "gov",
+                KopStyle::Unit => "unit",
+                KopStyle::Small => "addr",
+            };
+            let _ = write!(h, "<div class=\"{class}\">{}</div>", esc(&line));
+        }
+        h.push_str("</header>");
+    }
+}
+
+/// Lower case with every run of whitespace as one space, for "already printed" checks.
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+fn digits_of(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// A table cell: numbers stay numbers in XLSX and are formatted the Indonesian way
@@ -61,10 +191,10 @@ impl Cell {
     pub fn display(&self, labels: &Labels) -> String {
         match self {
             Cell::Text(t) => t.clone(),
-            Cell::Int(i) => fmt::int(*i),
-            Cell::Num(v, p) => fmt::dec(*v, *p),
-            Cell::Range(lo, hi, p) => format!("{} – {}", fmt::dec(*lo, *p), fmt::dec(*hi, *p)),
-            Cell::Ratio(a, b) => format!("{} / {}", fmt::int(*a), fmt::int(*b)),
+            Cell::Int(i) => labels.numbers().int(*i),
+            Cell::Num(v, p) => labels.numbers().dec(*v, *p),
+            Cell::Range(lo, hi, p) => format!("{} – {}", labels.numbers().dec(*lo, *p), labels.numbers().dec(*hi, *p)),
+            Cell::Ratio(a, b) => format!("{} / {}", labels.numbers().int(*a), labels.numbers().int(*b)),
             Cell::Missing => labels.t("reports.common.missing").to_owned(),
         }
     }
@@ -203,7 +333,8 @@ fn esc(text: &str) -> String {
 }
 
 const CSS: &str = "body{font-family:Lato,'Helvetica Neue',Arial,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111;line-height:1.4}\
-header.kop{text-align:center;border-bottom:3px double #111;padding-bottom:.5rem;margin-bottom:1rem}\
+header.kop{text-align:center;border-bottom:3px double #111;padding-bottom:.5rem;margin-bottom:1rem;position:relative;min-height:4.5rem}\
+header.kop img.logo{position:absolute;left:0;top:0;height:4.5rem;width:auto}\
 header.kop .gov{font-weight:bold;font-size:1.05rem}header.kop .unit{font-weight:bold;font-size:1.3rem}\
 header.kop .addr{font-size:.85rem}h1.title{text-align:center;font-size:1.2rem;margin:.5rem 0 0}\
 p.sub{text-align:center;margin:.2rem 0 1rem}p.status{text-align:center;font-size:.85rem;color:#555}\
@@ -256,14 +387,7 @@ impl Document {
             esc(lang),
             esc(&self.title)
         );
-        let l = &self.letterhead;
-        let _ = write!(
-            h,
-            "<header class=\"kop\"><div class=\"gov\">{}</div><div class=\"unit\">{}</div><div class=\"addr\">{}</div></header>",
-            esc(&l.government),
-            esc(&l.unit_name),
-            esc(&contact_line(l))
-        );
+        self.letterhead.kop_html(&mut h);
         let _ = write!(
             h,
             "<h1 class=\"title\">{}</h1><p class=\"sub\">{}</p><p class=\"status\">{}</p>",
@@ -305,7 +429,12 @@ impl Document {
                 }
                 Block::Table(t) => html_table(&mut h, t, labels),
                 Block::Chart(name, chart) => {
-                    let _ = write!(h, "<figure id=\"chart-{}\">{}</figure>", esc(name), chart.svg()?);
+                    let _ = write!(
+                        h,
+                        "<figure id=\"chart-{}\">{}</figure>",
+                        esc(name),
+                        chart.svg(labels.numbers())?
+                    );
                 }
                 Block::Signatures(sigs) => {
                     h.push_str("<div class=\"sigs\">");
@@ -351,15 +480,10 @@ impl Document {
             page_word = lit(labels.t("reports.common.page")),
             of_word = lit(labels.t("reports.common.of")),
         );
-        let l = &self.letterhead;
+        self.letterhead.kop_markup(&mut m, (11.0, 14.0, 8.5));
         let _ = write!(
             m.text,
-            "#align(center)[#text(11pt, weight: \"bold\", {})\\\n#text(14pt, weight: \"bold\", {})\\\n#text(8.5pt, {})]\n\
-             #v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n\
-             #align(center)[#text(12pt, weight: \"bold\", {})\\\n#{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
-            lit(&l.government),
-            lit(&l.unit_name),
-            lit(&contact_line(l)),
+            "#align(center)[#text(12pt, weight: \"bold\", {})\\\n#{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
             lit(&self.title),
             lit(&self.subtitle),
             lit(&self.status)
@@ -389,7 +513,7 @@ impl Document {
                 Block::Chart(name, chart) => {
                     charts += 1;
                     let file = format!("chart{charts}-{name}.svg");
-                    m.file(&file, chart.svg()?.into_bytes());
+                    m.file(&file, chart.svg(labels.numbers())?.into_bytes());
                     let _ = writeln!(
                         m.text,
                         "#block(breakable: false, align(center, image({}, width: 88%)))",
@@ -556,15 +680,6 @@ fn write_cell(
         }
     }
     Ok(())
-}
-
-fn contact_line(l: &Letterhead) -> String {
-    [l.address.as_str(), l.city.as_str(), l.phone.as_str(), l.email.as_str()]
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 fn html_table(h: &mut String, t: &Table, labels: &Labels) {

@@ -18,6 +18,7 @@ pub mod doc;
 pub mod fmt;
 mod labels;
 pub mod letter;
+pub mod logo;
 pub mod monthly;
 pub mod skm;
 pub mod typeset;
@@ -25,6 +26,7 @@ pub mod typeset;
 pub use approval::Approval;
 pub use doc::{Cell, Document, Letterhead, Renderings};
 pub use labels::Labels;
+pub use logo::{Logo, LogoError, LogoFormat};
 pub use monthly::MonthlyReport;
 pub use skm::SkmReport;
 
