@@ -127,7 +127,7 @@ fn trend_charts(
         Ok(charts
             .iter()
             .find(|(name, _)| name == stem)
-            .map(|(_, c)| c.svg())
+            .map(|(_, c)| c.svg(labels.numbers()))
             .transpose()?
             .unwrap_or_default())
     };
