@@ -103,8 +103,9 @@ impl Letterhead {
         lines
     }
 
-    /// Typst markup of the kop: the logo (when there is one) at the left, the lines
-    /// centred, and the double rule under them. `sizes` are the type sizes of the
+    /// Typst markup of the kop: the logo (when there is one) at the left and the
+    /// lines centred in the width beside it (as Indonesian letterheads set them),
+    /// never justified, and the double rule under them. `sizes` are the type sizes of the
     /// government, unit and small lines in points.
     pub(crate) fn kop_markup(&self, m: &mut Markup, sizes: (f64, f64, f64)) {
         let mut text = String::new();
@@ -125,13 +126,13 @@ impl Letterhead {
                 m.file(&file, logo.bytes.clone());
                 let _ = writeln!(
                     m.text,
-                    "#grid(columns: (2.1cm, 1fr, 2.1cm), align: (left + horizon, center + horizon, left), \
-                     image({}, height: 2cm, fit: \"contain\"), [{text}], [])",
+                    "#grid(columns: (2.3cm, 1fr), align: (left + horizon, center + horizon), \
+                     image({}, height: 2cm, fit: \"contain\"), [#set par(justify: false)\n{text}])",
                     lit(&file)
                 );
             }
             None => {
-                let _ = writeln!(m.text, "#align(center)[{text}]");
+                let _ = writeln!(m.text, "#align(center)[#set par(justify: false)\n{text}]");
             }
         }
         m.text
