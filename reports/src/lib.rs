@@ -16,6 +16,7 @@ pub mod approval;
 pub mod charts;
 pub mod doc;
 pub mod fmt;
+pub mod kop;
 mod labels;
 pub mod letter;
 pub mod logo;
