@@ -6,34 +6,11 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
-use serde::{Deserialize, Serialize};
 
 use crate::charts::Chart;
+pub use crate::kop::Letterhead;
 use crate::typeset::{Markup, lit};
-use crate::{Labels, ReportError, fmt};
-
-/// Who issues a document: the unit's letterhead and its head (from the unit settings).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Letterhead {
-    /// The government line above the unit name (e.g. "PEMERINTAH KOTA DUMAI").
-    pub government: String,
-    /// The unit's full name.
-    pub unit_name: String,
-    /// Street address.
-    pub address: String,
-    /// City (also used for the place of signing).
-    pub city: String,
-    /// Phone number.
-    pub phone: String,
-    /// Email address.
-    pub email: String,
-    /// Title of the unit's head ("Kepala Dinas Sosial ...").
-    pub head_title: String,
-    /// Name of the head.
-    pub head_name: String,
-    /// NIP of the head.
-    pub head_nip: String,
-}
+use crate::{Labels, ReportError};
 
 /// A table cell: numbers stay numbers in XLSX and are formatted the Indonesian way
 /// in HTML and PDF.
@@ -61,10 +38,10 @@ impl Cell {
     pub fn display(&self, labels: &Labels) -> String {
         match self {
             Cell::Text(t) => t.clone(),
-            Cell::Int(i) => fmt::int(*i),
-            Cell::Num(v, p) => fmt::dec(*v, *p),
-            Cell::Range(lo, hi, p) => format!("{} – {}", fmt::dec(*lo, *p), fmt::dec(*hi, *p)),
-            Cell::Ratio(a, b) => format!("{} / {}", fmt::int(*a), fmt::int(*b)),
+            Cell::Int(i) => labels.numbers().int(*i),
+            Cell::Num(v, p) => labels.numbers().dec(*v, *p),
+            Cell::Range(lo, hi, p) => format!("{} – {}", labels.numbers().dec(*lo, *p), labels.numbers().dec(*hi, *p)),
+            Cell::Ratio(a, b) => format!("{} / {}", labels.numbers().int(*a), labels.numbers().int(*b)),
             Cell::Missing => labels.t("reports.common.missing").to_owned(),
         }
     }
@@ -187,7 +164,8 @@ pub struct Document {
     pub blocks: Vec<Block>,
 }
 
-fn esc(text: &str) -> String {
+/// Escapes text for HTML.
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -203,7 +181,8 @@ fn esc(text: &str) -> String {
 }
 
 const CSS: &str = "body{font-family:Lato,'Helvetica Neue',Arial,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111;line-height:1.4}\
-header.kop{text-align:center;border-bottom:3px double #111;padding-bottom:.5rem;margin-bottom:1rem}\
+header.kop{text-align:center;border-bottom:3px double #111;padding-bottom:.5rem;margin-bottom:1rem;position:relative;min-height:4.5rem}\
+header.kop img.logo{position:absolute;left:0;top:0;height:4.5rem;width:auto}\
 header.kop .gov{font-weight:bold;font-size:1.05rem}header.kop .unit{font-weight:bold;font-size:1.3rem}\
 header.kop .addr{font-size:.85rem}h1.title{text-align:center;font-size:1.2rem;margin:.5rem 0 0}\
 p.sub{text-align:center;margin:.2rem 0 1rem}p.status{text-align:center;font-size:.85rem;color:#555}\
@@ -256,14 +235,7 @@ impl Document {
             esc(lang),
             esc(&self.title)
         );
-        let l = &self.letterhead;
-        let _ = write!(
-            h,
-            "<header class=\"kop\"><div class=\"gov\">{}</div><div class=\"unit\">{}</div><div class=\"addr\">{}</div></header>",
-            esc(&l.government),
-            esc(&l.unit_name),
-            esc(&contact_line(l))
-        );
+        self.letterhead.kop_html(&mut h);
         let _ = write!(
             h,
             "<h1 class=\"title\">{}</h1><p class=\"sub\">{}</p><p class=\"status\">{}</p>",
@@ -305,7 +277,12 @@ impl Document {
                 }
                 Block::Table(t) => html_table(&mut h, t, labels),
                 Block::Chart(name, chart) => {
-                    let _ = write!(h, "<figure id=\"chart-{}\">{}</figure>", esc(name), chart.svg()?);
+                    let _ = write!(
+                        h,
+                        "<figure id=\"chart-{}\">{}</figure>",
+                        esc(name),
+                        chart.svg(labels.numbers())?
+                    );
                 }
                 Block::Signatures(sigs) => {
                     h.push_str("<div class=\"sigs\">");
@@ -351,15 +328,10 @@ impl Document {
             page_word = lit(labels.t("reports.common.page")),
             of_word = lit(labels.t("reports.common.of")),
         );
-        let l = &self.letterhead;
+        self.letterhead.kop_markup(&mut m, (11.0, 14.0, 8.5));
         let _ = write!(
             m.text,
-            "#align(center)[#text(11pt, weight: \"bold\", {})\\\n#text(14pt, weight: \"bold\", {})\\\n#text(8.5pt, {})]\n\
-             #v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n\
-             #align(center)[#text(12pt, weight: \"bold\", {})\\\n#{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
-            lit(&l.government),
-            lit(&l.unit_name),
-            lit(&contact_line(l)),
+            "#align(center)[#text(12pt, weight: \"bold\", {})\\\n#{}\\\n#text(8.5pt, fill: luma(80), {})]\n#v(6pt)\n",
             lit(&self.title),
             lit(&self.subtitle),
             lit(&self.status)
@@ -389,7 +361,7 @@ impl Document {
                 Block::Chart(name, chart) => {
                     charts += 1;
                     let file = format!("chart{charts}-{name}.svg");
-                    m.file(&file, chart.svg()?.into_bytes());
+                    m.file(&file, chart.svg(labels.numbers())?.into_bytes());
                     let _ = writeln!(
                         m.text,
                         "#block(breakable: false, align(center, image({}, width: 88%)))",
@@ -556,15 +528,6 @@ fn write_cell(
         }
     }
     Ok(())
-}
-
-fn contact_line(l: &Letterhead) -> String {
-    [l.address.as_str(), l.city.as_str(), l.phone.as_str(), l.email.as_str()]
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 fn html_table(h: &mut String, t: &Table, labels: &Labels) {

@@ -21,6 +21,12 @@ impl Labels {
         self.map.get(key).map(String::as_str).unwrap_or(key)
     }
 
+    /// The number format of the document's language (`reports.common.lang`): one
+    /// format for every table, figure and chart of a document.
+    pub fn numbers(&self) -> crate::fmt::NumberFormat {
+        crate::fmt::NumberFormat::for_lang(self.t("reports.common.lang"))
+    }
+
     /// The text of `key` with `{name}` placeholders filled in.
     pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut text = self.t(key).to_owned();

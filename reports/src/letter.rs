@@ -102,24 +102,18 @@ pub fn pdf(letter: &Letter) -> Result<Vec<u8>, ReportError> {
         letter.date.year()
     );
     let mut m = Markup::default();
-    let contact = [l.address.as_str(), l.city.as_str(), l.phone.as_str(), l.email.as_str()]
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ");
-    let _ = write!(
+    let _ = writeln!(
         m.text,
         "#set document(title: {subject})\n#set text(font: \"Lato\", size: 11pt, lang: \"id\")\n\
-         #set page(paper: \"a4\", margin: (x: 2.5cm, top: 1.8cm, bottom: 2cm))\n#set par(justify: true, leading: 0.65em, spacing: 1em)\n\
-         #align(center)[#text(12pt, weight: \"bold\", {gov})\\\n#text(15pt, weight: \"bold\", {unit})\\\n#text(9pt, {contact})]\n\
-         #v(-4pt)\n#line(length: 100%, stroke: 2pt)\n#v(-8pt)\n#line(length: 100%, stroke: 0.6pt)\n\
-         #align(right, {place_date})\n\
+         #set page(paper: \"a4\", margin: (x: 2.5cm, top: 1.8cm, bottom: 2cm))\n#set par(justify: true, leading: 0.65em, spacing: 1em)",
+        subject = lit(&letter.subject),
+    );
+    l.kop_markup(&mut m, (12.0, 15.0, 9.0));
+    let _ = write!(
+        m.text,
+        "#align(right, {place_date})\n\
          #grid(columns: (auto, auto, 1fr), gutter: 4pt, {nomor_w}, [:], {nomor}, {subject_w}, [:], {subject})\n#v(8pt)\n#{to_w}\\\n",
         subject = lit(&letter.subject),
-        gov = lit(&l.government),
-        unit = lit(&l.unit_name),
-        contact = lit(&contact),
         place_date = lit(&format!("{}, {}", letter.place, date)),
         nomor_w = lit(&lb.nomor),
         nomor = lit(&letter.nomor),

@@ -16,8 +16,10 @@ pub mod approval;
 pub mod charts;
 pub mod doc;
 pub mod fmt;
+pub mod kop;
 mod labels;
 pub mod letter;
+pub mod logo;
 pub mod monthly;
 pub mod skm;
 pub mod typeset;
@@ -25,6 +27,7 @@ pub mod typeset;
 pub use approval::Approval;
 pub use doc::{Cell, Document, Letterhead, Renderings};
 pub use labels::Labels;
+pub use logo::{Logo, LogoError, LogoFormat};
 pub use monthly::MonthlyReport;
 pub use skm::SkmReport;
 

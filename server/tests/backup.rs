@@ -137,6 +137,17 @@ async fn backup_while_filing_then_restore_answers_every_code_acknowledged_before
     ];
     let (ok, _, err) = run(tanggap(dir.path()).args(demo)).await;
     assert!(ok, "{err}");
+    // A unit's logo (issue 21), a blob the copy must carry as it is.
+    let mut setup = SqliteConnection::connect(&format!("sqlite:{}", dir.path().join("data/tanggap.db").display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO unit_logos (unit_id, media_type, content, updated_at)          SELECT min(id), 'image/png', x'89504E470D0A1A0A00000000', '2026-12-01T00:00:00Z' FROM units",
+    )
+    .execute(&mut setup)
+    .await
+    .unwrap();
+    setup.close().await.unwrap();
     let (server, base) = serve(dir.path(), &[]).await;
     // A long reader (a report, say) keeps the write-ahead log from being copied back
     // into the database file, so everything filed below lives only in the log: a
@@ -281,6 +292,11 @@ async fn backup_while_filing_then_restore_answers_every_code_acknowledged_before
         changed,
         ["agenda_counters", "complaint_events", "complaints"],
         "only the intake after the backup differs"
+    );
+    assert_eq!(
+        scalar(&mut db, "SELECT count(*) FROM b.unit_logos").await,
+        1,
+        "the logo is copied"
     );
     let missing_before = scalar(
         &mut db,

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{SkmReport, key_text};
+use crate::Labels;
 use crate::doc::{Block, Cell, Table};
-use crate::{Labels, fmt};
 
 /// How many of the period's responses came in through one collection source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ impl SkmReport {
                     "reports.skm.source_count",
                     &[
                         ("source", &self.source_name(&c.source, labels)),
-                        ("n", &fmt::int(c.responses as i64)),
+                        ("n", &labels.numbers().int(c.responses as i64)),
                     ],
                 )
             })
@@ -50,11 +50,11 @@ impl SkmReport {
     }
 
     /// A weight as printed: `1/8`, or `0,111` for a legacy printed weight.
-    fn weight_text(w: &analytics::ikm::WeightUsed) -> String {
+    fn weight_text(w: &analytics::ikm::WeightUsed, labels: &Labels) -> String {
         match w.mode {
             analytics::ikm::WeightMode::Exact => w.label.clone(),
-            analytics::ikm::WeightMode::Printed3 => fmt::dec(w.value, 3),
-            analytics::ikm::WeightMode::Printed2 => fmt::dec(w.value, 2),
+            analytics::ikm::WeightMode::Printed3 => labels.numbers().dec(w.value, 3),
+            analytics::ikm::WeightMode::Printed2 => labels.numbers().dec(w.value, 2),
         }
     }
 
@@ -62,8 +62,8 @@ impl SkmReport {
     /// and the elements nobody answered with how they were handled.
     pub fn weight_text_for(&self, group: &analytics::IkmGroup, labels: &Labels) -> String {
         let w = self.overall.group_weight(group);
-        let weight = Self::weight_text(&w);
-        let max = fmt::dec(self.overall.group_maximum(group), 2);
+        let weight = Self::weight_text(&w, labels);
+        let max = labels.numbers().dec(self.overall.group_maximum(group), 2);
         let missing = &group.unanswered_elements;
         let answered = (group.elements.len() - missing.len()).to_string();
         let elements = self.element_list(missing);
@@ -96,7 +96,7 @@ impl SkmReport {
                     &[
                         ("service", &key_text(g, labels)),
                         ("elements", &self.element_list(&g.unanswered_elements)),
-                        ("weight", &Self::weight_text(&self.by_service.group_weight(g))),
+                        ("weight", &Self::weight_text(&self.by_service.group_weight(g), labels)),
                     ],
                 )
             })
@@ -126,7 +126,15 @@ impl SkmReport {
                 ("rule_set", &self.overall.rule_set_name),
                 ("elements", &self.overall.elements.len().to_string()),
                 ("range", range),
-                ("place", &self.letterhead.address),
+                // The city: the full address is in the kop already, printed once.
+                (
+                    "place",
+                    if self.letterhead.city.trim().is_empty() {
+                        &self.letterhead.address
+                    } else {
+                        &self.letterhead.city
+                    },
+                ),
             ],
         ))];
         // Collection: the sources this period's responses came from, with counts. A

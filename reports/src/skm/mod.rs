@@ -85,14 +85,8 @@ pub fn publication_chart(report: &SkmReport, title: &str) -> Chart {
             .by_service
             .groups
             .iter()
-            .map(|g| {
-                let name = g.key.first().and_then(|k| k.value.clone()).unwrap_or_default();
-                if name.chars().count() > 18 {
-                    format!("{}…", name.chars().take(17).collect::<String>())
-                } else {
-                    name
-                }
-            })
+            // Full names: the chart wraps them within each bar's slot.
+            .map(|g| g.key.first().and_then(|k| k.value.clone()).unwrap_or_default())
             .collect(),
         values: report
             .by_service
@@ -488,10 +482,10 @@ impl SkmReport {
                 &[
                     ("unit", unit),
                     ("period", period),
-                    ("konversi", &fmt::dec(i.konversi, 2)),
+                    ("konversi", &labels.numbers().dec(i.konversi, 2)),
                     ("mutu", i.mutu.as_str()),
                     ("kinerja", &i.kinerja),
-                    ("respondents", &fmt::int(self.overall.respondents as i64)),
+                    ("respondents", &labels.numbers().int(self.overall.respondents as i64)),
                     ("weakest", &weakest.first().cloned().unwrap_or_default()),
                 ],
             ),

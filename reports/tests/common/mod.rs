@@ -7,10 +7,19 @@ use std::collections::HashMap;
 
 use calamine::{Reader, Xlsx};
 use chrono::NaiveDate;
-use reports::{Approval, Labels, Letterhead, SkmReport};
+use reports::{Approval, Labels, Letterhead, MonthlyReport, SkmReport};
 
 pub fn labels() -> Labels {
-    let value: toml::Value = toml::from_str(include_str!("../../../server/locales/id.toml")).unwrap();
+    labels_from(include_str!("../../../server/locales/id.toml"))
+}
+
+/// The English labels (server/locales/en.toml).
+pub fn labels_en() -> Labels {
+    labels_from(include_str!("../../../server/locales/en.toml"))
+}
+
+fn labels_from(file: &str) -> Labels {
+    let value: toml::Value = toml::from_str(file).unwrap();
     let mut map = HashMap::new();
     fn flatten(prefix: &str, v: &toml::Value, out: &mut HashMap<String, String>) {
         match v {
@@ -49,6 +58,7 @@ pub fn letterhead() -> Letterhead {
         head_title: "Kepala Dinas Sosial Kota Dumai".into(),
         head_name: "Drs. H. Contoh Nama, M.Si".into(),
         head_nip: "196801011990031001".into(),
+        logo: None,
     }
 }
 
@@ -217,4 +227,145 @@ pub fn skm_report(
             ..Default::default()
         },
     }
+}
+
+/// A month of 40 complaints over four channels, with a trend, an overdue row and
+/// the SP4N-LAPOR! stage table.
+pub fn monthly() -> MonthlyReport {
+    let mut c = analytics::ComplaintColumns::default();
+    let channels = ["sms", "surat", "whatsapp", "website"];
+    let bobot = [Some("ringan"), Some("sedang"), Some("berat"), None];
+    for i in 0..40i64 {
+        let received = d(2026, 10, 1 + (i % 28) as u32);
+        c.id.push(i + 1);
+        c.unit.push("dinsos".into());
+        c.service
+            .push(Some(["Rekomendasi KIS", "Bantuan sosial"][(i % 2) as usize].into()));
+        c.division.push(if i % 5 == 0 {
+            None
+        } else {
+            Some("Bidang Rehabilitasi".into())
+        });
+        c.channel.push(channels[(i % 4) as usize].into());
+        c.bobot.push(bobot[(i % 4) as usize].map(String::from));
+        c.jenis.push(if i % 3 == 0 { None } else { Some("waktu".into()) });
+        c.klasifikasi.push("pengaduan".into());
+        let closed = i % 3 != 0;
+        c.status.push(if closed { "selesai" } else { "ditindaklanjuti" }.into());
+        c.received_at.push(received);
+        c.first_answer_at.push(Some(received + chrono::Duration::days(1)));
+        c.closed_at
+            .push(closed.then(|| received + chrono::Duration::days(i % 9)));
+        c.due_at.push(None);
+    }
+    let frame = c.into_frame().unwrap();
+    let as_of = d(2026, 11, 3);
+    let mut q = analytics::ComplaintQuery::new(as_of);
+    q.range = analytics::DateRange {
+        from: Some(d(2026, 10, 1)),
+        to: Some(d(2026, 10, 31)),
+    };
+    let stats = analytics::complaint_stats(&frame, &q).unwrap();
+    let register = (0..40)
+        .map(|i| reports::monthly::RegisterEntry {
+            nomor_agenda: format!("ADU/2026/{:06}", i + 1),
+            received_on: d(2026, 10, 1 + (i % 28) as u32),
+            complainant: (i % 2 == 0).then(|| format!("Warga \"{i}\" #[x]")),
+            anonim: i % 7 == 0,
+            channel: channels[(i % 4) as usize].into(),
+            subject: "Antrean lama di loket".into(),
+            jenis: None,
+            bobot: bobot[(i % 4) as usize].map(String::from),
+            service: None,
+            status: "selesai".into(),
+        })
+        .collect();
+    MonthlyReport {
+        letterhead: letterhead(),
+        month: d(2026, 10, 1),
+        as_of,
+        trend: (0..12)
+            .map(|k| reports::monthly::TrendMonth {
+                month: d(2025 + (10 + k) / 12, ((10 + k) % 12) as u32 + 1, 1),
+                opened: 30 + k as u64,
+                closed: 25 + k as u64,
+                backlog: 5,
+                compliance_pct: if k == 3 { None } else { Some(80.0 + k as f64) },
+                closed_date_unknown: 0,
+            })
+            .collect(),
+        stats,
+        register,
+        overdue: vec![reports::monthly::OverdueEntry {
+            nomor_agenda: "ADU/2026/000003".into(),
+            received_on: d(2026, 9, 2),
+            due_on: d(2026, 9, 20),
+            days_late: 44,
+            bobot: Some("sedang".into()),
+            division: None,
+            status: "ditindaklanjuti".into(),
+        }],
+        stages: vec![reports::monthly::StageRow {
+            channel: "span_lapor".into(),
+            stage: "verifikasi".into(),
+            working_days: 3,
+            regulation: "PermenPAN-RB 62/2018".into(),
+            complaints: 6,
+            met: 3,
+            missed: 1,
+            open_overdue: 1,
+            pending: 0,
+            unknown_date: 1,
+        }],
+        preparer_note: "Lonjakan pengaduan SMS pada minggu kedua.".into(),
+        approval: Approval {
+            version: 2,
+            status: "approved".into(),
+            prepared_by: Some("Rina Petugas".into()),
+            submitted_on: Some(d(2026, 11, 2)),
+            reviewed_by: Some("Sekretaris Budi".into()),
+            reviewed_on: Some(d(2026, 11, 3)),
+        },
+    }
+}
+
+/// Semester I 2026 over 3,000 synthetic responses, with a follow-up plan and the
+/// previous period's realisation.
+pub fn skm() -> SkmReport {
+    let rules = analytics::RuleSet::permenpan_14_2017();
+    let frame = analytics::synthetic::synthetic_survey(&analytics::synthetic::SyntheticSurvey {
+        rows: 3000,
+        units: 1,
+        services_per_unit: 3,
+        start: d(2025, 1, 1),
+        days: 540,
+        missing: 0.02,
+        rule_set: rules.clone(),
+        seed: 7,
+    })
+    .unwrap();
+    let mut report = skm_report(
+        &rules,
+        &frame,
+        analytics::WeightMode::Exact,
+        &["jenis_kelamin", "pendidikan"],
+        None,
+    );
+    report.follow_up = vec![reports::skm::FollowUp {
+        element_key: "waktu".into(),
+        action: "Menambah petugas loket pada jam sibuk".into(),
+        owner: "Sekretariat".into(),
+        deadline: d(2026, 9, 30),
+        realisation: None,
+        realised_on: None,
+    }];
+    report.previous_follow_up = vec![reports::skm::FollowUp {
+        element_key: "sarana".into(),
+        action: "Memperbaiki ruang tunggu".into(),
+        owner: "Subbag Umum".into(),
+        deadline: d(2026, 3, 31),
+        realisation: Some("Kursi tunggu diganti".into()),
+        realised_on: Some(d(2026, 3, 20)),
+    }];
+    report
 }

@@ -57,6 +57,15 @@ impl StoredReport {
         }
     }
 
+    /// Sets the logo the files are drawn with (a stored version keeps no logo; it
+    /// is the unit's current one whenever the files are made).
+    pub fn set_logo(&mut self, logo: Option<reports::Logo>) {
+        match self {
+            StoredReport::Monthly(r) => r.letterhead.logo = logo,
+            StoredReport::Skm(r) => r.letterhead.logo = logo,
+        }
+    }
+
     fn note_mut(&mut self) -> &mut String {
         match self {
             StoredReport::Monthly(r) => &mut r.preparer_note,
@@ -279,6 +288,7 @@ pub async fn act(
     }
     let data = store.report_data(unit.id, id).await?.ok_or(WorkflowError::NotFound)?;
     let mut report: StoredReport = serde_json::from_str(&data).map_err(anyhow::Error::from)?;
+    report.set_logo(super::unit_logo(store, unit).await?);
     let now: DateTime<Utc> = Utc::now();
     let today = now.with_timezone(&super::zone(unit)).date_naive();
     {

@@ -12,6 +12,7 @@ mod bulk_responses;
 pub mod calendar;
 mod error;
 pub mod idempotency;
+pub mod logos;
 pub mod mail;
 pub mod model;
 mod postgres;
@@ -89,6 +90,7 @@ pub trait Store:
     + reports::ReportStore
     + accounts::AccountStore
     + calendar::CalendarStore
+    + logos::LogoStore
     + survey_sources::SurveySourceStore
     + stages::StageStore
     + mail::MailStore

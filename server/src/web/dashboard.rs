@@ -127,7 +127,7 @@ fn trend_charts(
         Ok(charts
             .iter()
             .find(|(name, _)| name == stem)
-            .map(|(_, c)| c.svg())
+            .map(|(_, c)| c.svg(labels.numbers()))
             .transpose()?
             .unwrap_or_default())
     };
@@ -164,8 +164,10 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
     .await
     .map_err(internal)?;
     let labels = crate::reporting::labels(reader.tr.lang);
+    // Figures in the reader's number format, as the charts beside them.
+    let numbers = labels.numbers();
     let compliance = reports::monthly::overall_compliance(&stats.sla)
-        .map(|c| reports::fmt::dec(c, 2))
+        .map(|c| numbers.dec(c, 2))
         .unwrap_or_else(|| "—".into());
     let (new, closed, closed_unknown) = (stats.total, stats.closed, stats.closed_date_unknown);
     let (chart, compliance_chart) =
@@ -197,7 +199,7 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
                 konversi: g
                     .index
                     .as_ref()
-                    .map(|i| reports::fmt::dec(i.konversi, 2))
+                    .map(|i| numbers.dec(i.konversi, 2))
                     .unwrap_or_else(|| "—".into()),
                 mutu: g.index.as_ref().map(|i| i.mutu.as_str().to_owned()).unwrap_or_default(),
             }
@@ -212,7 +214,7 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
             closed: t.closed,
             compliance: t
                 .compliance_pct
-                .map(|c| reports::fmt::dec(c, 2))
+                .map(|c| numbers.dec(c, 2))
                 .unwrap_or_else(|| "—".into()),
             closed_unknown: t.closed_date_unknown,
         })
@@ -399,6 +401,7 @@ pub async fn survey(
     Query(q): Query<SurveyQuery>,
 ) -> Result<Response, ErrorPage> {
     staff.require(READ_COMPLAINTS)?;
+    let numbers = reports::fmt::NumberFormat::for_lang(reader.tr.lang.code());
     let unit = staff.unit.clone();
     let today = crate::reporting::today(&unit);
     let date = |v: Option<&str>, default: NaiveDate| match v.filter(|s| !s.trim().is_empty()) {
@@ -445,12 +448,12 @@ pub async fn survey(
                         nrr: e
                             .score
                             .as_ref()
-                            .map(|s| reports::fmt::dec(s.nrr, 2))
+                            .map(|s| numbers.dec(s.nrr, 2))
                             .unwrap_or_else(|| "—".into()),
                         konversi: e
                             .score
                             .as_ref()
-                            .map(|s| reports::fmt::dec(s.konversi, 2))
+                            .map(|s| numbers.dec(s.konversi, 2))
                             .unwrap_or_else(|| "—".into()),
                         mutu: e.score.as_ref().map(|s| s.mutu.as_str().to_owned()).unwrap_or_default(),
                     }
@@ -462,7 +465,7 @@ pub async fn survey(
         respondents: report.respondents,
         konversi: group
             .and_then(|g| g.index.as_ref())
-            .map(|i| format!("{} ({})", reports::fmt::dec(i.konversi, 2), i.mutu.as_str()))
+            .map(|i| format!("{} ({})", numbers.dec(i.konversi, 2), i.mutu.as_str()))
             .unwrap_or_else(|| "—".into()),
         elements,
         service,

@@ -14,6 +14,7 @@ mod follow_up;
 mod holidays;
 mod intake;
 mod lapor;
+mod logo;
 mod pages;
 pub(crate) mod privacy;
 mod publication;
@@ -195,6 +196,10 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         // Channel settings (issue 4, email and gateways): unit admins only.
         (Method::GET, "/staf/{unit}/saluran", get(channels::channels_page)),
         (Method::POST, "/staf/{unit}/saluran", post(channels::save_channel)),
+        // The unit's logo (issue 21): unit admins only.
+        (Method::GET, "/staf/{unit}/lambang", get(logo::page)),
+        (Method::POST, "/staf/{unit}/lambang", post(logo::upload)),
+        (Method::POST, "/staf/{unit}/lambang/hapus", post(logo::remove)),
         (Method::GET, "/api/v1/units", get(api::units)),
         (Method::GET, "/api/v1/units/{unit}/services", get(api::services)),
         (Method::GET, "/api/v1/units/{unit}/complaints", get(api::complaints)),

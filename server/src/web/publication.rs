@@ -136,6 +136,7 @@ pub async fn page(
 ) -> Result<Html<String>, ErrorPage> {
     let unit = state.store.unit_by_code(&code).await?.ok_or(ErrorPage::NotFound)?;
     let found = latest(&state, &unit).await?;
+    let numbers = reports::fmt::NumberFormat::for_lang(reader.tr.lang.code());
     let (period, overall, services) = match &found {
         None => (None, String::new(), Vec::new()),
         Some((_, r)) => (
@@ -144,14 +145,7 @@ pub async fn page(
                 .groups
                 .first()
                 .and_then(|g| g.index.as_ref())
-                .map(|i| {
-                    format!(
-                        "{} · {} ({})",
-                        reports::fmt::dec(i.konversi, 2),
-                        i.mutu.as_str(),
-                        i.kinerja
-                    )
-                })
+                .map(|i| format!("{} · {} ({})", numbers.dec(i.konversi, 2), i.mutu.as_str(), i.kinerja))
                 .unwrap_or_default(),
             r.by_service
                 .groups
@@ -162,7 +156,7 @@ pub async fn page(
                     konversi: g
                         .index
                         .as_ref()
-                        .map(|i| reports::fmt::dec(i.konversi, 2))
+                        .map(|i| numbers.dec(i.konversi, 2))
                         .unwrap_or_else(|| "—".into()),
                     mutu: g
                         .index
@@ -199,9 +193,16 @@ pub async fn image(
     let unit = state.store.unit_by_code(&code).await?.ok_or(ErrorPage::NotFound)?;
     let version = latest_version(&state, &unit).await?.ok_or(ErrorPage::NotFound)?;
     let lang = reader.tr.lang;
-    // An approved version is frozen, so its id, the language and the unit's name in
-    // the title determine the image.
-    let digest = sha2::Sha256::digest(format!("{}\n{}\n{}", version.id, lang.code(), unit.short_name));
+    let logo = state.store.unit_logo(unit.id).await?;
+    // An approved version is frozen, so its id, the language, the unit's name in
+    // the title and the unit's logo (when it was uploaded) determine the image.
+    let logo_stamp = logo.as_ref().map(|l| l.updated_at.to_rfc3339()).unwrap_or_default();
+    let digest = sha2::Sha256::digest(format!(
+        "{}\n{}\n{}\n{logo_stamp}",
+        version.id,
+        lang.code(),
+        unit.short_name
+    ));
     let etag = format!("\"ikm-{}-{}\"", version.id, hex::encode(&digest[..8]));
     let etag_value = HeaderValue::from_str(&etag).map_err(|_| ErrorPage::Internal)?;
     let cache_control = HeaderValue::from_static(IMAGE_CACHE_CONTROL);
@@ -229,8 +230,16 @@ pub async fn image(
                 &[("unit", &unit.short_name), ("period", &report.period_label)],
             );
             let chart = reports::skm::publication_chart(&report, &title);
+            let numbers = reports::fmt::NumberFormat::for_lang(lang.code());
+            let logo = logo.and_then(|l| match reports::Logo::from_stored(&l.media_type, l.content) {
+                Ok(logo) => Some(logo),
+                Err(e) => {
+                    tracing::warn!(unit = %unit.code, reason = %e, "stored unit logo refused; image drawn without it");
+                    None
+                }
+            });
             let png = Arc::new(
-                tokio::task::spawn_blocking(move || chart.png())
+                tokio::task::spawn_blocking(move || chart.png_with_logo(numbers, logo.as_ref()))
                     .await
                     .map_err(|_| ErrorPage::Internal)?
                     .map_err(|e| {

@@ -798,7 +798,12 @@ pub async fn reply_letter_pdf(
         addressee.push(page.address.clone());
     }
     let letter = reports::letter::Letter {
-        letterhead: crate::reporting::letterhead(&page.unit),
+        letterhead: crate::reporting::letterhead_with_logo(state.store.as_ref(), &page.unit)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reply letter logo failed");
+                ErrorPage::Internal
+            })?,
         nomor: page.nomor_agenda.clone(),
         date: page.date_value,
         place: page.unit.city.clone(),

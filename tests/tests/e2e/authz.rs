@@ -112,6 +112,9 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         // Channel settings (issue 4, email and gateways).
         (Method::GET, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
+        (Method::GET, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/lambang/hapus", Unit(&[Role::Admin])),
         (Method::GET, "/api/v1/units", Public),
         (Method::GET, "/api/v1/units/{unit}/services", Public),
         (Method::GET, "/api/v1/units/{unit}/complaints", Token),

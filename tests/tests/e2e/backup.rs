@@ -148,6 +148,24 @@ async fn fill(db: &TestDb) {
         )
         .await
         .unwrap();
+    // The unit's logo (issue 21): a blob that must move byte for byte.
+    db.store.save_unit_logo(unit.id, &logo(), None).await.unwrap();
+}
+
+/// The logo `fill` stores: a small red PNG.
+fn logo() -> tanggap::storage::logos::UnitLogo {
+    tanggap::storage::logos::UnitLogo {
+        media_type: "image/png".into(),
+        content: reports::charts::encode_png([200, 20, 20].repeat(32 * 32), (32, 32)).unwrap(),
+        updated_at: chrono::Utc::now(),
+    }
+}
+
+/// The logo of `UNIT` as `app` reads it: (media type, bytes).
+async fn stored_logo(app: &TestApp) -> (String, Vec<u8>) {
+    let unit = app.store.unit_by_code(UNIT).await.unwrap().unwrap();
+    let logo = app.store.unit_logo(unit.id).await.unwrap().expect("the logo");
+    (logo.media_type, logo.content)
 }
 
 /// Files one complaint through the public API; its nomor agenda.
@@ -232,6 +250,11 @@ async fn postgres_dump_and_restore_round_trip() {
     let after = answers(&restored, &copy_url, &tables, SECRET).await;
     assert!(before.tracking.len() >= 300 && before.counts.len() > 30);
     assert_eq!(before, after);
+    assert_eq!(
+        stored_logo(&restored).await,
+        stored_logo(&original).await,
+        "the unit's logo"
+    );
     assert_eq!(file_one(&original).await, file_one(&restored).await);
     restored.login("rina", PASSWORD).await;
 }
@@ -297,6 +320,12 @@ async fn sqlite_to_postgres_export_moves_the_whole_history() {
     assert_eq!(before.counts, after.counts, "rows per table");
     assert_eq!(before.tracking, after.tracking, "public status by tracking code");
     assert_eq!(before.ikm, after.ikm, "IKM per service and month");
+    assert_eq!(
+        stored_logo(&pg_app).await,
+        stored_logo(&lite_app).await,
+        "the unit's logo"
+    );
+    assert_eq!(stored_logo(&pg_app).await.1, logo().content);
 
     // The next complaint continues the numbering on both (and is stored at all on
     // PostgreSQL only because the id sequences moved past the copied ids).

@@ -13,6 +13,7 @@ mod http;
 mod idempotency;
 mod intake;
 mod lapor;
+mod logo;
 mod mail;
 mod mail_corpus;
 mod mail_trust;
