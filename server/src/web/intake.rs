@@ -636,7 +636,7 @@ pub async fn api_create_complaint(
     Path(code): Path<String>,
     _limit: PublicRateLimit,
     headers: HeaderMap,
-    body: Result<Json<ComplaintInput>, axum::extract::rejection::JsonRejection>,
+    body: Result<super::api_error::ApiJson<ComplaintInput>, super::api_error::ApiError>,
 ) -> Response {
     let Ok(key) = idempotency::from_headers(&headers) else {
         return api_error(
@@ -646,13 +646,9 @@ pub async fn api_create_complaint(
             vec![],
         );
     };
-    let Ok(Json(input)) = body else {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "Isi permintaan harus JSON yang sah / the body must be valid JSON".into(),
-            vec![],
-        );
+    let input = match body {
+        Ok(super::api_error::ApiJson(input)) => input,
+        Err(e) => return e.into_response(),
     };
     let (unit, services) = match unit_and_services(&state, &code).await {
         Ok(found) => found,
