@@ -63,11 +63,17 @@ async fn schemathesis_finds_no_failure_in_the_api() {
     let report = tempfile::tempdir().unwrap();
     let junit = report.path().join("junit.xml");
     let output = tokio::process::Command::new(&st)
-        .arg("run")
         .arg("--config-file")
         .arg(&config)
+        .arg("run")
         .args(["--checks", "all", "--report", "junit", "--report-junit-path"])
         .arg(&junit)
+        // More or other cases by hand, e.g. "--seed 7 --max-examples 60".
+        .args(
+            std::env::var("TANGGAP_SCHEMATHESIS_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .arg(format!("{}/api/v1/openapi.json", server.address))
         .env("TANGGAP_API_TOKEN", TOKEN)
         .env("NO_COLOR", "1")
