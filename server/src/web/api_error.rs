@@ -177,13 +177,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime_type::Essence>().ok())
-            .is_some_and(|m| m.is_json());
-        if !json {
+        if !declares_json(req.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -247,6 +241,15 @@ fn serde_problem<E: std::fmt::Display>(
     make(&e.path().to_string(), "wrong_type", &[])
 }
 
+/// Whether the headers declare a JSON body.
+fn declares_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime_type::Essence>().ok())
+        .is_some_and(|m| m.is_json())
+}
+
 /// Content types, by their essence only (`application/json; charset=utf-8` is JSON).
 mod mime_type {
     /// `type/subtype`, lowercased.
@@ -296,13 +299,7 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime_type::Essence>().ok())
-        .is_some_and(|m| m.is_json());
-    if is_json {
+    if declares_json(response.headers()) {
         return response;
     }
     let (parts, _) = response.into_parts();

@@ -507,21 +507,11 @@ fn api_error(status: StatusCode, code: &'static str, message: String, fields: Ve
 }
 
 fn api_internal() -> Response {
-    api_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "Terjadi kesalahan pada server / server error".into(),
-        vec![],
-    )
+    super::api_error::ApiError::internal().into_response()
 }
 
 fn api_not_found() -> Response {
-    api_error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "Tidak ditemukan / not found".into(),
-        vec![],
-    )
+    super::api_error::ApiError::not_found().into_response()
 }
 
 /// `POST /api/v1/gateway/{unit}/{channel}`: a message from the SMS or WhatsApp
