@@ -434,29 +434,9 @@ pub enum ApiDenied {
 
 impl IntoResponse for ApiDenied {
     fn into_response(self) -> Response {
-        let (status, code, message) = match self {
-            ApiDenied::Unauthenticated => (
-                axum::http::StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Token API tidak ada atau tidak sah / missing or invalid API token",
-            ),
-            ApiDenied::Forbidden => (
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                "Token ini tidak berhak atas data ini / this token may not access this data",
-            ),
-            ApiDenied::Internal => (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Terjadi kesalahan pada server / server error",
-            ),
-        };
-        let mut response = (
-            status,
-            axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
-        )
-            .into_response();
-        if status == axum::http::StatusCode::UNAUTHORIZED {
+        let unauthenticated = matches!(self, ApiDenied::Unauthenticated);
+        let mut response = crate::web::api_error::ApiError::from(self).into_response();
+        if unauthenticated {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

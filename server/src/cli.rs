@@ -313,25 +313,41 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Demo(args) => {
             let store = open_store(&config).await?;
-            run_demo(store.as_ref(), &args).await?;
+            if run_demo(store.as_ref(), &args).await?.is_some() {
+                println!("{}", crate::backup::both("demo.login_later", &[]));
+            }
         }
         Command::Serve(args) => {
             if let Some(bind) = args.bind {
                 config.bind = bind;
             }
             let store = open_store(&config).await?;
+            // What the start message says about logging in to the demo, if anything.
+            let mut demo_login = None;
             if args.demo {
                 if store.counts().await?.units == 0 {
-                    run_demo(store.as_ref(), &args.demo_args).await?;
+                    demo_login = run_demo(store.as_ref(), &args.demo_args)
+                        .await?
+                        .map(|_| "demo.login_at");
                 } else {
                     tracing::info!("database already has units: demo data not loaded again");
+                    demo_login = Some("demo.accounts_exist");
                 }
             }
             let db = config.database_url_for_display();
             let jobs = crate::server::ChannelJobs::start(&config, store.clone());
             let server = crate::server::Server::bind(config, store).await?;
             tracing::info!(address = %server.local_addr(), database = %db, "Tanggap is listening");
+            // The address line first: scripts and tests read the first URL printed.
             println!("Tanggap berjalan di / is running at http://{}", server.local_addr());
+            if let Some(key) = demo_login {
+                let url = format!("http://{}/masuk", server.local_addr());
+                let unit = crate::demo::agencies()
+                    .first()
+                    .map(|a| a.unit.code.clone())
+                    .unwrap_or_default();
+                println!("{}", crate::backup::both(key, &[("url", &url), ("unit", &unit)]));
+            }
             let served = server.run_until(crate::server::shutdown_signal()).await;
             jobs.stop().await;
             served?;
@@ -530,7 +546,9 @@ async fn import_lapor(store: &dyn Store, args: LaporArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn run_demo(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {
+/// Loads the demo (when not there yet) and makes its accounts; `None` when the demo
+/// was already loaded and nothing changed.
+async fn run_demo(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<Option<crate::demo::accounts::DemoAccounts>> {
     let options = DemoOptions {
         seed: args.seed,
         complaints: args.complaints,
@@ -549,18 +567,41 @@ async fn run_demo(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {
             );
         }
     };
-    match load_demo_with_progress(store, &options, &progress).await? {
-        Some(summary) => println!(
-            "Data demo dimuat / demo data loaded in {:.1} s: {} unit, {} layanan, {} pengaduan, {} respons SKM",
-            started.elapsed().as_secs_f64(),
-            summary.units,
-            summary.services,
-            summary.complaints,
-            summary.survey_responses
-        ),
-        None => println!("Data demo sudah ada / demo data is already loaded: nothing changed"),
+    let Some(summary) = load_demo_with_progress(store, &options, &progress).await? else {
+        println!("Data demo sudah ada / demo data is already loaded: nothing changed");
+        return Ok(None);
+    };
+    println!(
+        "Data demo dimuat / demo data loaded in {:.1} s: {} unit, {} layanan, {} pengaduan, {} respons SKM",
+        started.elapsed().as_secs_f64(),
+        summary.units,
+        summary.services,
+        summary.complaints,
+        summary.survey_responses
+    );
+    let made = crate::demo::accounts::create_accounts(store).await?;
+    println!("{}", crate::backup::both("demo.accounts", &[]));
+    println!(
+        "  {}",
+        crate::backup::both("demo.password", &[("password", &made.password)])
+    );
+    for seed in crate::demo::agencies() {
+        let names: Vec<&str> = made
+            .accounts
+            .iter()
+            .filter(|(_, unit, _)| *unit == seed.unit.code)
+            .map(|(name, _, _)| name.as_str())
+            .collect();
+        println!(
+            "  {}",
+            crate::i18n::tf(
+                crate::i18n::Lang::Id,
+                "demo.unit_accounts",
+                &[("unit", &seed.unit.code), ("usernames", &names.join(", "))]
+            )
+        );
     }
-    Ok(())
+    Ok(Some(made))
 }
 
 async fn add_user(store: &dyn Store, args: UserAddArgs) -> anyhow::Result<()> {

@@ -406,6 +406,40 @@ impl Actor {
     }
 }
 
+/// A visitor without a session of the server at `base` (`http://HOST:PORT`), holding
+/// the login page's CSRF cookie and token like a real browser.
+pub async fn anonymous_at(base: &str) -> Actor {
+    let client = new_client();
+    let body = client
+        .get(format!("{base}/masuk"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    Actor {
+        client,
+        csrf: csrf_in(&body).expect("login page has a CSRF token"),
+        base: base.to_owned(),
+    }
+}
+
+/// Logs in to the server at `base` through the login form; panics if that fails.
+pub async fn login_at(base: &str, username: &str, password: &str) -> Actor {
+    let anon = anonymous_at(base).await;
+    let (status, location, body) = anon
+        .post("/masuk", &[("username", username), ("password", password)])
+        .await;
+    assert_eq!(status, 303, "login of {username} failed: {body}");
+    assert_eq!(location.as_deref(), Some("/staf"));
+    let (_, _, page) = anon.get("/akun").await;
+    Actor {
+        csrf: csrf_in(&page).expect("account page has a CSRF token"),
+        ..anon
+    }
+}
+
 impl TestApp {
     /// The database URL the app runs on (for tests that check the database directly).
     pub fn _db_url(&self) -> String {
@@ -415,35 +449,12 @@ impl TestApp {
     /// A visitor without a session (it has fetched the login page, so it holds a
     /// CSRF cookie and token like a real browser).
     pub async fn anonymous(&self) -> Actor {
-        let client = new_client();
-        let body = client
-            .get(format!("{}/masuk", self.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        Actor {
-            client,
-            csrf: csrf_in(&body).expect("login page has a CSRF token"),
-            base: self.address.clone(),
-        }
+        anonymous_at(&self.address).await
     }
 
     /// Logs in through the login form; panics if that fails.
     pub async fn login(&self, username: &str, password: &str) -> Actor {
-        let anon = self.anonymous().await;
-        let (status, location, body) = anon
-            .post("/masuk", &[("username", username), ("password", password)])
-            .await;
-        assert_eq!(status, 303, "login of {username} failed: {body}");
-        assert_eq!(location.as_deref(), Some("/staf"));
-        let (_, _, page) = anon.get("/akun").await;
-        Actor {
-            csrf: csrf_in(&page).expect("account page has a CSRF token"),
-            ..anon
-        }
+        login_at(&self.address, username, password).await
     }
 
     /// GET a path and return status and body.
@@ -465,6 +476,16 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Gives `unit_id` an API token named `name` whose secret is `secret`, holding every
+/// scope a token can hold (`tanggap::auth::API_SCOPES`).
+pub async fn token_with_every_scope(store: &dyn Store, unit_id: i64, name: &str, secret: &str) {
+    let scopes: Vec<String> = tanggap::auth::API_SCOPES.iter().map(|s| s.to_string()).collect();
+    store
+        .create_api_token(unit_id, name, &tanggap::auth::hash_secret(secret), &scopes, None)
+        .await
+        .expect("create the API token");
 }
 
 /// Small demo options for tests: fast, deterministic.

@@ -54,6 +54,7 @@ pub struct ServeProcess {
     pub pid: u32,
     child: Child,
     log: PathBuf,
+    stdout: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -63,11 +64,18 @@ impl ServeProcess {
     /// and waits until `/healthz` answers. Its working folder is empty, so no
     /// `tanggap.toml` is read.
     pub async fn start(database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
+        Self::start_with(database_url, &[], env).await
+    }
+
+    /// [`Self::start`] with more flags of `tanggap serve` (e.g. `--demo`); the
+    /// standard output stays readable through [`Self::stdout`].
+    pub async fn start_with(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> ServeProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("serve.log");
         let mut command = Command::new(tanggap_binary());
         command
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
             .current_dir(dir.path())
             .env("DATABASE_URL", database_url)
             .env("TANGGAP_LOG", "info")
@@ -79,12 +87,20 @@ impl ServeProcess {
         let pid = child.id();
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = std::sync::mpsc::channel();
-        // Reads the "running at http://..." line, then keeps draining the pipe.
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let kept = printed.clone();
+        // Reads the "running at http://..." line (the first URL printed), keeps
+        // every line, and keeps draining the pipe.
         std::thread::spawn(move || {
+            let mut told = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("http://") {
+                if let Some(at) = line.find("http://")
+                    && !told
+                {
+                    told = true;
                     let _ = tx.send(line[at..].trim().to_owned());
                 }
+                kept.lock().expect("stdout lines").push(line);
             }
         });
         let started = Instant::now();
@@ -114,6 +130,7 @@ impl ServeProcess {
             pid,
             child,
             log,
+            stdout: printed,
             _dir: dir,
         };
         let client = reqwest::Client::new();
@@ -144,6 +161,11 @@ impl ServeProcess {
     /// Whether the process is still running (it has not exited or been killed).
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The lines the server printed on standard output so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().expect("stdout lines").clone()
     }
 
     /// What the server logged so far.

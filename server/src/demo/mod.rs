@@ -5,6 +5,7 @@
 //! seed, sizes and end date always give the same data (ChaCha's output is fixed by
 //! its specification, unlike `StdRng`).
 
+pub mod accounts;
 mod generate;
 mod responses;
 

@@ -9,7 +9,7 @@ use analytics::survey_file::ReadAt;
 
 use crate::cli::IkmArgs;
 use crate::survey::interchange;
-use crate::web::stats::{IkmParams, StatsError, ikm_query};
+use crate::web::stats::{IkmParams, ikm_query};
 
 /// Runs the command and returns what to print.
 pub fn ikm(args: &IkmArgs) -> anyhow::Result<String> {
@@ -23,10 +23,7 @@ pub fn ikm(args: &IkmArgs) -> anyhow::Result<String> {
         compare: args.compare.clone(),
         service: None,
     };
-    let query = ikm_query(&params).map_err(|e| match e {
-        StatsError::Invalid(u) => anyhow::anyhow!(u.0),
-        StatsError::Denied(_) => anyhow::anyhow!("ditolak"),
-    });
+    let query = ikm_query(&params).map_err(|e| anyhow::anyhow!(e.message));
     // Grouping per unit is refused over the API (a token reads one unit) but is
     // exactly what a city-wide file needs here.
     let query = match query {

@@ -2,11 +2,14 @@
 //! complaint data needs a unit's API token with the right scope.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::api_error::{ApiError, ApiQuery};
+use super::api_params;
 use crate::auth::{ApiClient, ApiDenied};
+use crate::domain::ComplaintStatus;
 use crate::storage::model::{ComplaintQuery, ComplaintSummary, Service};
 
 /// A unit as the public API shows it.
@@ -25,8 +28,8 @@ pub struct UnitOut {
 }
 
 /// `GET /api/v1/units`: every unit (public).
-pub async fn units(State(state): State<AppState>) -> Result<Json<Vec<UnitOut>>, ApiDenied> {
-    let units = state.store.list_units().await.map_err(|_| ApiDenied::Internal)?;
+pub async fn units(State(state): State<AppState>) -> Result<Json<Vec<UnitOut>>, ApiError> {
+    let units = state.store.list_units().await.map_err(|_| ApiError::internal())?;
     Ok(Json(
         units
             .into_iter()
@@ -42,51 +45,60 @@ pub async fn units(State(state): State<AppState>) -> Result<Json<Vec<UnitOut>>, 
 }
 
 /// `GET /api/v1/units/{unit}/services`: a unit's service catalog (public).
-pub async fn services(
-    State(state): State<AppState>,
-    Path(unit): Path<String>,
-) -> Result<Json<Vec<Service>>, ApiNotFound> {
+pub async fn services(State(state): State<AppState>, Path(unit): Path<String>) -> Result<Json<Vec<Service>>, ApiError> {
     let unit = state
         .store
         .unit_by_code(&unit)
         .await
-        .map_err(|_| ApiNotFound)?
-        .ok_or(ApiNotFound)?;
-    Ok(Json(state.store.list_services(unit.id).await.map_err(|_| ApiNotFound)?))
+        .map_err(|_| ApiError::internal())?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(
+        state
+            .store
+            .list_services(unit.id)
+            .await
+            .map_err(|_| ApiError::internal())?,
+    ))
 }
 
-/// 404 as JSON.
-pub struct ApiNotFound;
+/// The largest `limit` of the complaints list.
+pub const MAX_LIMIT: i64 = 1000;
+/// The largest `offset` of the complaints list: far beyond any unit's complaints,
+/// and well inside what both databases take as an OFFSET.
+pub const MAX_OFFSET: i64 = 1_000_000_000;
 
-impl axum::response::IntoResponse for ApiNotFound {
-    fn into_response(self) -> axum::response::Response {
-        (
-            axum::http::StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "error": { "code": "not_found", "message": "Tidak ditemukan / not found" } })),
-        )
-            .into_response()
-    }
-}
-
-/// Query of the complaints endpoint.
+/// Query of the complaints endpoint; each value is checked by [`complaints`].
 #[derive(Deserialize)]
 pub struct ComplaintsQuery {
     q: Option<String>,
     status: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
+    limit: Option<String>,
+    offset: Option<String>,
 }
 
 /// `GET /api/v1/units/{unit}/complaints`: a page of the unit's complaints, without
 /// personal data (token scope `complaints:read`, token of that unit). A token is no
 /// staff role, so `rahasia` content follows the public rule (as on the tracking
 /// page): the subject is blank and a text query never finds such a complaint.
+/// A status outside the life cycle, a `limit` outside 1..=1000 or an `offset`
+/// outside 0..=[`MAX_OFFSET`] is refused with 422, never clamped.
 pub async fn complaints(
     State(state): State<AppState>,
     client: ApiClient,
     Path(unit): Path<String>,
-    Query(q): Query<ComplaintsQuery>,
-) -> Result<Json<Vec<ComplaintSummary>>, ApiDenied> {
+    query: Result<ApiQuery<ComplaintsQuery>, ApiError>,
+) -> Result<Json<Vec<ComplaintSummary>>, ApiError> {
+    let ApiQuery(q) = query?;
+    let statuses: Vec<&str> = ComplaintStatus::ALL.iter().map(|s| s.key()).collect();
+    let status = api_params::one_of("status", q.status.as_deref(), &statuses)?.map(str::to_owned);
+    let query = ComplaintQuery {
+        text: api_params::text("q", q.q.as_deref())?
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_owned),
+        status,
+        limit: api_params::integer("limit", q.limit.as_deref(), 1, MAX_LIMIT)?.unwrap_or(100),
+        offset: api_params::integer("offset", q.offset.as_deref(), 0, MAX_OFFSET)?.unwrap_or(0),
+    };
     let unit = state
         .store
         .unit_by_code(&unit)
@@ -94,17 +106,11 @@ pub async fn complaints(
         .map_err(|_| ApiDenied::Internal)?
         .ok_or(ApiDenied::Forbidden)?;
     client.require(unit.id, "complaints:read")?;
-    let query = ComplaintQuery {
-        text: q.q.filter(|t| !t.trim().is_empty()),
-        status: q.status,
-        limit: q.limit.unwrap_or(100).clamp(1, 1000),
-        offset: q.offset.unwrap_or(0).max(0),
-    };
     let mut rows = state
         .store
         .list_complaints_public_text(unit.id, &query)
         .await
-        .map_err(|_| ApiDenied::Internal)?;
+        .map_err(|_| ApiError::internal())?;
     for row in rows.iter_mut().filter(|r| r.rahasia) {
         row.subject.clear();
     }

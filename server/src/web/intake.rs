@@ -507,21 +507,11 @@ fn api_error(status: StatusCode, code: &'static str, message: String, fields: Ve
 }
 
 fn api_internal() -> Response {
-    api_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "Terjadi kesalahan pada server / server error".into(),
-        vec![],
-    )
+    super::api_error::ApiError::internal().into_response()
 }
 
 fn api_not_found() -> Response {
-    api_error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "Tidak ditemukan / not found".into(),
-        vec![],
-    )
+    super::api_error::ApiError::not_found().into_response()
 }
 
 /// `POST /api/v1/gateway/{unit}/{channel}`: a message from the SMS or WhatsApp
@@ -636,7 +626,7 @@ pub async fn api_create_complaint(
     Path(code): Path<String>,
     _limit: PublicRateLimit,
     headers: HeaderMap,
-    body: Result<Json<ComplaintInput>, axum::extract::rejection::JsonRejection>,
+    body: Result<super::api_error::ApiJson<ComplaintInput>, super::api_error::ApiError>,
 ) -> Response {
     let Ok(key) = idempotency::from_headers(&headers) else {
         return api_error(
@@ -646,13 +636,9 @@ pub async fn api_create_complaint(
             vec![],
         );
     };
-    let Ok(Json(input)) = body else {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "Isi permintaan harus JSON yang sah / the body must be valid JSON".into(),
-            vec![],
-        );
+    let input = match body {
+        Ok(super::api_error::ApiJson(input)) => input,
+        Err(e) => return e.into_response(),
     };
     let (unit, services) = match unit_and_services(&state, &code).await {
         Ok(found) => found,

@@ -7,6 +7,8 @@ mod account;
 mod account_admin;
 mod admin;
 mod api;
+pub mod api_error;
+pub mod api_params;
 mod assets;
 mod channels;
 mod dashboard;
@@ -515,6 +517,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        // Outermost: whatever any layer answered under /api/ leaves as the API's JSON.
+        .layer(middleware::from_fn(api_error::json_errors))
         .with_state(state)
 }
 

@@ -5,58 +5,30 @@
 //! `analytics` (DESIGN.md: the server never computes an index itself).
 
 use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::api_error::{ApiError, ApiQuery};
+use super::api_params;
 use crate::auth::{ApiClient, ApiDenied};
 use crate::storage::model::{SurveyFilter, Unit};
 
+pub use super::api_params::{FIRST_YEAR, LAST_YEAR};
+
 /// A request the analytics could not answer as asked (bad grouping, unknown rule
 /// set, open range with a comparison...): 422 with the reason.
-pub struct Unprocessable(pub String);
-
-impl IntoResponse for Unprocessable {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(serde_json::json!({ "error": { "code": "invalid_query", "message": self.0 } })),
-        )
-            .into_response()
+fn invalid(message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError {
+        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_query",
+        message,
+        fields: Vec::new(),
     }
 }
 
-/// Either kind of refusal.
-pub enum StatsError {
-    /// Authentication or authorization.
-    Denied(ApiDenied),
-    /// The query itself.
-    Invalid(Unprocessable),
-}
-
-impl IntoResponse for StatsError {
-    fn into_response(self) -> Response {
-        match self {
-            StatsError::Denied(d) => d.into_response(),
-            StatsError::Invalid(u) => u.into_response(),
-        }
-    }
-}
-
-impl From<ApiDenied> for StatsError {
-    fn from(d: ApiDenied) -> Self {
-        StatsError::Denied(d)
-    }
-}
-
-fn invalid(message: impl Into<String>) -> StatsError {
-    StatsError::Invalid(Unprocessable(message.into()))
-}
-
-async fn authorized_unit(state: &AppState, client: &ApiClient, code: &str) -> Result<Unit, StatsError> {
+async fn authorized_unit(state: &AppState, client: &ApiClient, code: &str) -> Result<Unit, ApiError> {
     let unit = state
         .store
         .unit_by_code(code)
@@ -67,41 +39,18 @@ async fn authorized_unit(state: &AppState, client: &ApiClient, code: &str) -> Re
     Ok(unit)
 }
 
-/// The first year a date parameter may name: older than any digital complaint or
-/// survey record a unit keeps (and the lower bound of the complaint form's event date).
-pub const FIRST_YEAR: i32 = 1990;
-/// The last year a date parameter may name. Far enough for any planning horizon, and
-/// keeps the date arithmetic of the analytics (`as_of` ± three years) well inside
-/// what chrono and both databases represent.
-pub const LAST_YEAR: i32 = 2100;
-
-/// A `YYYY-MM-DD` parameter between [`FIRST_YEAR`] and [`LAST_YEAR`]; anything else
-/// is a 422 before any arithmetic is done with it.
-fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, StatsError> {
-    use crate::i18n::{Lang, tf};
-    use chrono::Datelike;
-    let Some(v) = value.filter(|v| !v.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let date = NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
-        invalid(format!(
-            "{field} harus berformat YYYY-MM-DD / {field} must be YYYY-MM-DD"
-        ))
-    })?;
-    if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
-        let args = [
-            ("field", field),
-            ("min", &format!("{FIRST_YEAR}-01-01")),
-            ("max", &format!("{LAST_YEAR}-12-31")),
-        ];
-        return Err(invalid(format!(
-            "{} / {}",
-            tf(Lang::Id, "api_error.date_range", &args),
-            tf(Lang::En, "api_error.date_range", &args)
-        )));
-    }
-    Ok(Some(date))
-}
+/// The values `group_by` may list.
+pub const GROUPINGS: &[&str] = &[
+    "service",
+    "month",
+    "quarter",
+    "semester",
+    "year",
+    "jenis_kelamin",
+    "umur_kelompok",
+    "pendidikan",
+    "pekerjaan",
+];
 
 /// Query of `GET /api/v1/ikm`.
 #[derive(Debug, Deserialize)]
@@ -129,10 +78,12 @@ pub struct IkmParams {
 pub async fn ikm(
     State(state): State<AppState>,
     client: ApiClient,
-    Query(p): Query<IkmParams>,
-) -> Result<Json<analytics::IkmReport>, StatsError> {
-    let unit = authorized_unit(&state, &client, &p.unit).await?;
+    params: Result<ApiQuery<IkmParams>, ApiError>,
+) -> Result<Json<analytics::IkmReport>, ApiError> {
+    let ApiQuery(p) = params?;
+    check_ikm_params(&p)?;
     let query = ikm_query(&p)?;
+    let unit = authorized_unit(&state, &client, &p.unit).await?;
     let filter = SurveyFilter {
         rule_set: query.rule_set.id.clone(),
         element_keys: query.rule_set.element_keys().iter().map(|k| k.to_string()).collect(),
@@ -153,15 +104,54 @@ pub async fn ikm(
 }
 
 /// A question the data cannot answer is the caller's to fix; anything else is ours.
-fn ikm_error(e: crate::survey::stats::IkmError) -> StatsError {
+fn ikm_error(e: crate::survey::stats::IkmError) -> ApiError {
     match e {
         crate::survey::stats::IkmError::Analytics(e) => invalid(e.to_string()),
-        _ => ApiDenied::Internal.into(),
+        _ => ApiError::internal(),
+    }
+}
+
+/// What the OpenAPI document states of `/api/v1/ikm`'s parameters, checked before
+/// anything is computed: each parameter's own values, then the rules between them
+/// that OpenAPI cannot state (listed in the operation's description).
+fn check_ikm_params(p: &IkmParams) -> Result<(), ApiError> {
+    api_params::non_empty("unit", Some(&p.unit))?;
+    if let Some(groups) = api_params::non_empty("group_by", p.group_by.as_deref())? {
+        let mut seen = Vec::new();
+        for g in groups.split(',') {
+            api_params::one_of("group_by", Some(g), GROUPINGS)?;
+            if seen.contains(&g) {
+                return Err(ApiError::param("group_by", "repeated", &[]));
+            }
+            seen.push(g);
+        }
+    }
+    let from = api_params::date("from", p.from.as_deref())?;
+    let to = api_params::date("to", p.to.as_deref())?;
+    api_params::one_of("rule_set", p.rule_set.as_deref(), RULE_SETS)?;
+    api_params::one_of("weight", p.weight.as_deref(), &["exact", "printed3", "printed2"])?;
+    let compare = api_params::one_of("compare", p.compare.as_deref(), &["previous"])?;
+    api_params::non_empty("service", p.service.as_deref())?;
+    check_order(from, to)?;
+    if compare.is_some() && (from.is_none() || to.is_none()) {
+        return Err(ApiError::param("compare", "open_range_compare", &[]));
+    }
+    Ok(())
+}
+
+/// The rule sets `rule_set` may name.
+pub const RULE_SETS: &[&str] = &["permenpan-rb-14-2017", "kepmenpan-25-2004"];
+
+/// `from` after `to` is refused (OpenAPI cannot compare two parameters).
+fn check_order(from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>) -> Result<(), ApiError> {
+    match (from, to) {
+        (Some(f), Some(t)) if f > t => Err(ApiError::param("from", "range_order", &[])),
+        _ => Ok(()),
     }
 }
 
 /// Builds the analytics question from the URL parameters.
-pub fn ikm_query(p: &IkmParams) -> Result<analytics::IkmQuery, StatsError> {
+pub fn ikm_query(p: &IkmParams) -> Result<analytics::IkmQuery, ApiError> {
     let rule_set_id = p.rule_set.as_deref().unwrap_or(analytics::rules::PERMENPAN_14_2017);
     let rule_set = analytics::RuleSet::by_id(rule_set_id)
         .ok_or_else(|| invalid(format!("aturan {rule_set_id:?} tidak dikenal / unknown rule set")))?;
@@ -206,8 +196,8 @@ pub fn ikm_query(p: &IkmParams) -> Result<analytics::IkmQuery, StatsError> {
         rule_set,
         group_by,
         range: analytics::DateRange {
-            from: parse_date("from", p.from.as_deref())?,
-            to: parse_date("to", p.to.as_deref())?,
+            from: api_params::date("from", p.from.as_deref())?,
+            to: api_params::date("to", p.to.as_deref())?,
         },
         filters,
         weight,
@@ -247,16 +237,21 @@ pub struct ComplaintStatsOut {
 pub async fn complaint_stats(
     State(state): State<AppState>,
     client: ApiClient,
-    Query(p): Query<ComplaintStatsParams>,
-) -> Result<Json<ComplaintStatsOut>, StatsError> {
+    params: Result<ApiQuery<ComplaintStatsParams>, ApiError>,
+) -> Result<Json<ComplaintStatsOut>, ApiError> {
+    let ApiQuery(p) = params?;
+    api_params::non_empty("unit", Some(&p.unit))?;
+    let range = analytics::DateRange {
+        from: api_params::date("from", p.from.as_deref())?,
+        to: api_params::date("to", p.to.as_deref())?,
+    };
+    check_order(range.from, range.to)?;
+    let as_of = api_params::date("as_of", p.as_of.as_deref())?;
+    api_params::one_of("period", p.period.as_deref(), &["month", "quarter", "semester", "year"])?;
     let unit = authorized_unit(&state, &client, &p.unit).await?;
     let zone: chrono_tz::Tz = unit.time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
     let today = chrono::Utc::now().with_timezone(&zone).date_naive();
-    let range = analytics::DateRange {
-        from: parse_date("from", p.from.as_deref())?,
-        to: parse_date("to", p.to.as_deref())?,
-    };
-    let as_of = parse_date("as_of", p.as_of.as_deref())?.unwrap_or(today);
+    let as_of = as_of.unwrap_or(today);
     let period = match p.period.as_deref().unwrap_or("month") {
         "month" | "bulan" => analytics::Period::Month,
         "quarter" | "triwulan" => analytics::Period::Quarter,
@@ -274,12 +269,12 @@ pub async fn complaint_stats(
         .store
         .days_off(unit.id, first, as_of + chrono::Duration::days(366))
         .await
-        .map_err(|_| ApiDenied::Internal)?;
+        .map_err(|_| ApiError::internal())?;
     let (complaints, events) = state
         .store
         .complaint_columns(Some(unit.id))
         .await
-        .map_err(|_| ApiDenied::Internal)?;
+        .map_err(|_| ApiError::internal())?;
     let rule_set = analytics::RuleSet::permenpan_14_2017();
     let units = vec![unit.code.clone()];
     let survey = crate::survey::stats::survey_ikm_many(

@@ -245,7 +245,7 @@ pub async fn api_create_invite(
     State(state): State<AppState>,
     client: crate::auth::ApiClient,
     Path(code): Path<String>,
-    body: Result<axum::Json<ApiInvite>, axum::extract::rejection::JsonRejection>,
+    body: Result<super::api_error::ApiJson<ApiInvite>, super::api_error::ApiError>,
 ) -> Result<Response, crate::auth::ApiDenied> {
     use crate::auth::ApiDenied;
     let error = |status: StatusCode, key: &str| {
@@ -262,8 +262,9 @@ pub async fn api_create_invite(
         .map_err(|_| ApiDenied::Internal)?
         .ok_or(ApiDenied::Forbidden)?;
     client.require(unit.id, "survey:invite")?;
-    let Ok(axum::Json(body)) = body else {
-        return Ok(error(StatusCode::UNPROCESSABLE_ENTITY, "survey_invite.bad_json"));
+    let body = match body {
+        Ok(super::api_error::ApiJson(body)) => body,
+        Err(e) => return Ok(e.into_response()),
     };
     let form = InviteForm {
         transaksi: body.transaction_ref,

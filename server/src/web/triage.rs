@@ -1456,9 +1456,14 @@ fn api_error(status: StatusCode, code: &str, message: String) -> Response {
 pub async fn api_move_status(
     State(state): State<AppState>,
     client: crate::auth::ApiClient,
-    Path((unit, id)): Path<(String, i64)>,
-    body: Result<axum::Json<ApiMove>, axum::extract::rejection::JsonRejection>,
+    Path((unit, id)): Path<(String, String)>,
+    body: Result<super::api_error::ApiJson<ApiMove>, super::api_error::ApiError>,
 ) -> Response {
+    use super::api_error::ApiError;
+    let id = match super::api_params::integer("id", Some(&id), 1, i64::MAX) {
+        Ok(id) => id.unwrap_or_default(),
+        Err(e) => return e.into_response(),
+    };
     let unit = match state.store.unit_by_code(&unit).await {
         Ok(Some(u)) => u,
         Ok(None) => return crate::auth::ApiDenied::Forbidden.into_response(),
@@ -1467,20 +1472,19 @@ pub async fn api_move_status(
     if let Err(denied) = client.require(unit.id, "complaints:write") {
         return denied.into_response();
     }
-    let Ok(axum::Json(body)) = body else {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            "Badan permintaan harus JSON {\"to\": status, \"note\": teks} / body must be JSON {\"to\", \"note\"}"
-                .into(),
-        );
+    let body = match body {
+        Ok(super::api_error::ApiJson(body)) => body,
+        Err(e) => return e.into_response(),
     };
     let Ok(to) = ComplaintStatus::parse(&body.to) else {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_status",
-            crate::i18n::t(crate::i18n::Lang::Id, "triage.error.no_status").to_owned(),
-        );
+        let statuses: Vec<&str> = ComplaintStatus::ALL.iter().map(|s| s.key()).collect();
+        let shown: String = body.to.chars().take(40).collect();
+        return ApiError::body_field(
+            "to",
+            "one_of",
+            &[("allowed", &statuses.join(", ")), ("value", &format!("{shown:?}"))],
+        )
+        .into_response();
     };
     if to == ComplaintStatus::Dijawab {
         return api_error(
@@ -1509,7 +1513,7 @@ pub async fn api_move_status(
         .await;
     match result {
         Ok(Ok(())) => axum::Json(serde_json::json!({ "id": id, "status": to.key() })).into_response(),
-        Ok(Err(lifecycle::MoveError::NotFound)) => super::api::ApiNotFound.into_response(),
+        Ok(Err(lifecycle::MoveError::NotFound)) => ApiError::not_found().into_response(),
         Ok(Err(e)) => api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "illegal_move",

@@ -270,7 +270,7 @@ on_both_databases!(
         numbers.sort_unstable();
         assert_eq!(numbers, (1..=40).collect::<Vec<_>>(), "no gaps, no duplicates");
         assert_eq!(app.store.counts().await.unwrap().complaints, 40);
-        // Invalid JSON and invalid fields: 422 with the field named, nothing stored.
+        // Invalid fields: 422 with the field named; text that is not JSON: 400; nothing stored.
         let r = client
             .post(format!("{}/api/v1/units/dinsos-uji/complaints", app.address))
             .json(&serde_json::json!({"subject": "x", "description": "pendek"}))
@@ -287,7 +287,7 @@ on_both_databases!(
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 422);
+        assert_eq!(r.status(), 400, "text that is not JSON cannot be read (issue 21)");
         assert_eq!(app.store.counts().await.unwrap().complaints, 40);
         let _ = unit_id;
     }

@@ -1,12 +1,15 @@
 //! One test binary for all end-to-end tests (one link instead of many).
 
 mod accounts;
+mod api_errors;
+mod api_schemathesis;
 mod authz;
 mod authz_cross_unit;
 mod backup;
 mod browser;
 mod bulk_load;
 mod complaint_fidelity;
+mod demo_accounts;
 mod holidays;
 mod hostile;
 mod http;

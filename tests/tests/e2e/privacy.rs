@@ -478,6 +478,22 @@ on_both_databases!(
             .into_iter()
             .enumerate()
         {
+            let mut body = serde_json::json!({
+                "klasifikasi": "pengaduan",
+                "subject": "Bantuan pangan tidak sampai",
+                "description": "Sudah tiga bulan bantuan pangan tidak kami terima.",
+                "name": format!("Warga Penguji Nomor{i}"),
+                "phone": format!("08579900112{i}"),
+                "email": format!("warga.penguji{i}@contoh.id"),
+                "address": format!("Jl. Kenanga Ujung Gang {i}"),
+                "nik": format!("147201010190000{i}"),
+            });
+            // A flag that is off is left out: `null` is refused (issue 21).
+            for (flag, on) in [("anonim", anonim), ("rahasia", rahasia)] {
+                if on {
+                    body[flag] = "1".into();
+                }
+            }
             let r = app
                 .client
                 .post(format!(
@@ -485,18 +501,7 @@ on_both_databases!(
                     app.address,
                     units[i % units.len()].code
                 ))
-                .json(&serde_json::json!({
-                    "klasifikasi": "pengaduan",
-                    "subject": "Bantuan pangan tidak sampai",
-                    "description": "Sudah tiga bulan bantuan pangan tidak kami terima.",
-                    "name": format!("Warga Penguji Nomor{i}"),
-                    "phone": format!("08579900112{i}"),
-                    "email": format!("warga.penguji{i}@contoh.id"),
-                    "address": format!("Jl. Kenanga Ujung Gang {i}"),
-                    "nik": format!("147201010190000{i}"),
-                    "anonim": anonim.then_some("1"),
-                    "rahasia": rahasia.then_some("1"),
-                }))
+                .json(&body)
                 .send()
                 .await
                 .unwrap();

@@ -374,21 +374,7 @@ pub(super) async fn fixture(db: TestDb) -> Fixture {
     let target_b = user("target_b", vec![(b, Role::Petugas)]).await;
     user("kadis_ab", vec![(a, Role::KepalaDinas), (b, Role::KepalaDinas)]).await;
     user("mixed_ab", vec![(a, Role::Petugas), (b, Role::Auditor)]).await;
-    store
-        .create_api_token(
-            b,
-            "Integrasi B",
-            &tanggap::auth::hash_secret(TOKEN_B),
-            &[
-                "complaints:read".into(),
-                "complaints:write".into(),
-                "stats:read".into(),
-                "survey:invite".into(),
-            ],
-            None,
-        )
-        .await
-        .unwrap();
+    tanggap_tests::token_with_every_scope(store.as_ref(), b, "Integrasi B", TOKEN_B).await;
     let objects_a = seed(store.as_ref(), "unit-a", petugas_a, target_a).await;
     let objects_b = seed(store.as_ref(), "unit-b", all_b, target_b).await;
     let mut anonim = Vec::new();
