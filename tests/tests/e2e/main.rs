@@ -32,4 +32,7 @@ mod survey_files;
 mod survey_stats;
 mod triage;
 mod two_servers;
+mod ui_assets;
+mod ui_citizen;
+mod ui_staff;
 mod upgrade;
