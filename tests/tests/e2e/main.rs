@@ -3,6 +3,7 @@
 mod accounts;
 mod authz;
 mod authz_cross_unit;
+mod axe;
 mod backup;
 mod browser;
 mod bulk_load;
