@@ -322,19 +322,21 @@ impl FromRequestParts<AppState> for UnitStaff {
             .map(|(_, v)| v.clone())
             .ok_or(ErrorPage::NotFound)?;
         let unit = state.store.unit_by_code(&code).await?.ok_or(ErrorPage::NotFound)?;
-        let roles: Vec<Role> = staff
-            .session
-            .user
-            .roles
-            .iter()
-            .filter(|(u, _)| *u == unit.id)
-            .map(|(_, r)| *r)
-            .collect();
+        let roles = roles_in(&staff.session.user, unit.id);
         if roles.is_empty() {
             return Err(ErrorPage::Forbidden);
         }
         Ok(UnitStaff { staff, unit, roles })
     }
+}
+
+/// The roles `user` holds in the unit `unit_id` (none: no access to it).
+pub fn roles_in(user: &crate::storage::model::User, unit_id: i64) -> Vec<Role> {
+    user.roles
+        .iter()
+        .filter(|(u, _)| *u == unit_id)
+        .map(|(_, r)| *r)
+        .collect()
 }
 
 impl UnitStaff {

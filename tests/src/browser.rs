@@ -148,6 +148,37 @@ impl Browser {
         panic!("never reached {path}; still at {last}");
     }
 
+    /// Resizes the window so that the page itself (`innerWidth` x `innerHeight`) is
+    /// `width` x `height` CSS pixels: `--window-size` sizes the whole window, and
+    /// headless Chromium still keeps room for its toolbars, so a test that measures
+    /// what fits on a 390x844 phone screen asks for that screen here.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let (inner_w, inner_h) = self.viewport().await;
+        let (_, _, outer_w, outer_h) = self.client.get_window_rect().await.expect("window rect");
+        let target_w = outer_w as i64 + i64::from(width) - inner_w;
+        let target_h = outer_h as i64 + i64::from(height) - inner_h;
+        self.client
+            .set_window_size(target_w.max(1) as u32, target_h.max(1) as u32)
+            .await
+            .expect("resize the window");
+        assert_eq!(
+            self.viewport().await,
+            (i64::from(width), i64::from(height)),
+            "the viewport after resizing"
+        );
+    }
+
+    /// The page's `innerWidth` and `innerHeight`, in CSS pixels.
+    pub async fn viewport(&self) -> (i64, i64) {
+        let v = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("read the viewport");
+        let v: Vec<i64> = serde_json::from_value(v).expect("two numbers");
+        (v[0], v[1])
+    }
+
     /// Ends the session and stops chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

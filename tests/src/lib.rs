@@ -488,6 +488,28 @@ pub async fn token_with_every_scope(store: &dyn Store, unit_id: i64, name: &str,
         .expect("create the API token");
 }
 
+/// Creates a staff account `username` (full name "Petugas", password `password`)
+/// holding `roles` in the unit with code `unit`; returns the unit's id.
+pub async fn add_staff(
+    store: &dyn Store,
+    unit: &str,
+    username: &str,
+    password: &str,
+    roles: &[tanggap::domain::Role],
+) -> i64 {
+    let unit = store.unit_by_code(unit).await.unwrap().expect("the unit exists");
+    store
+        .create_user(&tanggap::storage::model::NewUser {
+            username: username.into(),
+            full_name: "Petugas".into(),
+            password_hash: tanggap::passwords::hash(password).unwrap(),
+            roles: roles.iter().map(|r| (unit.id, *r)).collect(),
+        })
+        .await
+        .unwrap();
+    unit.id
+}
+
 /// Small demo options for tests: fast, deterministic.
 pub fn small_demo() -> tanggap::demo::DemoOptions {
     tanggap::demo::DemoOptions {

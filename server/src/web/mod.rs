@@ -9,7 +9,7 @@ mod admin;
 mod api;
 pub mod api_error;
 pub mod api_params;
-mod assets;
+pub(crate) mod assets;
 mod channels;
 mod dashboard;
 mod follow_up;
@@ -23,6 +23,7 @@ mod publication;
 pub mod reports;
 mod safe_next;
 mod staff;
+pub mod staff_nav;
 mod stages;
 pub mod stats;
 mod survey;
@@ -49,6 +50,8 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -195,6 +198,8 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/staf/{unit}/token", post(admin::create_token)),
         (Method::POST, "/staf/{unit}/token/{id}/cabut", post(admin::revoke_token)),
         (Method::GET, "/staf/{unit}/audit", get(admin::audit_page)),
+        // The unit's settings hub, the staff navigation's "settings" (issue 21).
+        (Method::GET, "/staf/{unit}/pengaturan", get(staff_nav::settings_page)),
         // Channel settings (issue 4, email and gateways): unit admins only.
         (Method::GET, "/staf/{unit}/saluran", get(channels::channels_page)),
         (Method::POST, "/staf/{unit}/saluran", post(channels::save_channel)),
@@ -483,6 +488,7 @@ pub fn router(state: AppState) -> Router {
             crate::auth::form_body_limit,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
+        .layer(compression())
         .layer(middleware::from_fn_with_state(state.clone(), privacy::headers))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -520,6 +526,32 @@ pub fn router(state: AppState) -> Router {
         // Outermost: whatever any layer answered under /api/ leaves as the API's JSON.
         .layer(middleware::from_fn(api_error::json_errors))
         .with_state(state)
+}
+
+/// Responses worth compressing: text (HTML, CSS, JavaScript, CSV), JSON and SVG,
+/// over 256 bytes, gzip or brotli as the client accepts (issue 21). Images, PDFs,
+/// XLSX and ZIP files are compressed already; event streams must not be buffered.
+fn compressible(
+    _status: StatusCode,
+    _version: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _extensions: &axum::http::Extensions,
+) -> bool {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    (content_type.starts_with("text/") && !content_type.starts_with("text/event-stream"))
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("image/svg+xml")
+}
+
+/// The compression layer: gzip and brotli, for [`compressible`] responses.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .gzip(true)
+        .br(true)
+        .compress_when(SizeAbove::new(256).and(compressible))
 }
 
 /// A page-level failure. Handlers return it; [`render_error_pages`] turns it into a
@@ -632,6 +664,9 @@ pub struct PageChrome {
     pub csrf: String,
     /// Display name of the logged-in staff member, if any.
     pub user: Option<String>,
+    /// On a page inside a unit's staff area: the navigation this reader's roles in
+    /// that unit allow. Staff pages also use the screen's full width.
+    pub staff_nav: Option<staff_nav::StaffNav>,
 }
 
 impl FromRequestParts<AppState> for Reader {
@@ -645,16 +680,29 @@ impl FromRequestParts<AppState> for Reader {
             .get::<crate::auth::CsrfToken>()
             .map(|c| c.0.clone())
             .unwrap_or_default();
-        let user = parts
+        let session = parts
             .extensions
             .get::<crate::auth::MaybeSession>()
-            .and_then(|s| s.0.as_ref().map(|s| s.user.full_name.clone()));
+            .and_then(|s| s.0.clone());
+        let user = session.as_ref().map(|s| s.user.full_name.clone());
+        let tr = Tr { lang };
+        let mut staff_nav = None;
+        if let (Some(session), Some(code)) = (&session, staff_nav::unit_code_of(path)) {
+            // A failed lookup only costs the navigation; the handler reports the error.
+            if let Ok(Some(unit)) = state.store.unit_by_code(code).await {
+                let roles = crate::auth::roles_in(&session.user, unit.id);
+                if !roles.is_empty() {
+                    staff_nav = Some(staff_nav::build(tr, &unit.code, &unit.short_name, &roles, path));
+                }
+            }
+        }
         Ok(Reader {
-            tr: Tr { lang },
+            tr,
             page: PageChrome {
                 next: url::form_urlencoded::byte_serialize(path.as_bytes()).collect(),
                 csrf,
                 user,
+                staff_nav,
             },
         })
     }

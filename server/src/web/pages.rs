@@ -20,9 +20,15 @@ pub struct UnitCard {
     pub city: String,
     /// Number of services in the catalog.
     pub service_count: i64,
-    /// The services' names, for a quick look.
+    /// The first services' names, for a quick look (at most [`CARD_SERVICES`]; the
+    /// card does not scroll inside itself, issue 21).
     pub service_names: Vec<String>,
+    /// Services not named on the card.
+    pub more_services: i64,
 }
+
+/// How many service names a unit's card on the home page lists.
+pub const CARD_SERVICES: usize = 5;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -59,7 +65,8 @@ pub async fn home(State(state): State<AppState>, reader: Reader) -> Result<Html<
         let services = state.store.list_services(unit.id).await?;
         units.push(UnitCard {
             service_count: services.len() as i64,
-            service_names: services.into_iter().map(|s| s.name).collect(),
+            more_services: services.len().saturating_sub(CARD_SERVICES) as i64,
+            service_names: services.into_iter().take(CARD_SERVICES).map(|s| s.name).collect(),
             code: unit.code,
             name: unit.name,
             city: unit.city,
@@ -295,6 +302,9 @@ struct TrackPage {
     fresh: bool,
     link: String,
     found: Option<PublicStatus>,
+    /// The complaint is answered or closed, so the complainant is asked to rate the
+    /// unit's service (issue 21).
+    offer_survey: bool,
 }
 
 /// The public tracking page: status and timeline by tracking code, never personal
@@ -310,7 +320,14 @@ pub async fn track(
     let tr = reader.tr;
     let code = clean_tracking_code(q.kode.as_deref().unwrap_or_default());
     let found = public_status(&state, &code, tr).await?;
+    let offer_survey = found.as_ref().is_some_and(|v| {
+        matches!(
+            crate::domain::ComplaintStatus::parse(&v.status),
+            Ok(crate::domain::ComplaintStatus::Dijawab | crate::domain::ComplaintStatus::Selesai)
+        )
+    });
     let page = TrackPage {
+        offer_survey,
         tr,
         page: reader.page,
         searched: !code.is_empty(),

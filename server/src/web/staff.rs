@@ -152,12 +152,62 @@ struct ComplaintList {
     unit: Unit,
     rows: Vec<ListRow>,
     f: super::triage::InboxFilters,
-    statuses: Vec<(&'static str, &'static str, i64, bool)>,
+    /// The status tabs: the query of each tab (the other filters kept).
+    tabs: Vec<StatusTab>,
+    /// The "all statuses" tab: its query, the total, and whether it is the current one.
+    all_tab: StatusTab,
+    /// A filter hidden in the collapsible part of the bar is set (keep it open).
+    more_filters_set: bool,
     choices: super::triage::InboxChoices,
     page_no: i64,
     has_next: bool,
     filter_query: String,
     can_record: bool,
+}
+
+/// One tab of the inbox's row of status tabs.
+pub struct StatusTab {
+    /// Status key ("" for all statuses).
+    pub key: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// Complaints in it under the other filters.
+    pub count: i64,
+    /// The tab shown now.
+    pub current: bool,
+    /// The list's query string with this tab's status and the other filters.
+    pub query: String,
+}
+
+/// The status tabs of the inbox, each keeping the other filters of `f`.
+fn status_tabs(
+    tr: Tr,
+    f: &super::triage::InboxFilters,
+    statuses: &[(&'static str, &'static str, i64, bool)],
+) -> (StatusTab, Vec<StatusTab>) {
+    let with_status = |key: &str| {
+        let mut g = f.clone();
+        g.status = (!key.is_empty()).then(|| key.to_owned());
+        g.query_string()
+    };
+    let tabs: Vec<StatusTab> = statuses
+        .iter()
+        .map(|&(key, label, count, current)| StatusTab {
+            key,
+            label,
+            count,
+            current,
+            query: with_status(key),
+        })
+        .collect();
+    let all = StatusTab {
+        key: "",
+        label: tr.t("staff.any_status"),
+        count: tabs.iter().map(|t| t.count).sum(),
+        current: !tabs.iter().any(|t| t.current),
+        query: with_status(""),
+    };
+    (all, tabs)
 }
 
 fn zone_of(unit: &Unit) -> chrono_tz::Tz {
@@ -215,7 +265,7 @@ pub async fn complaint_list(
             c: r.summary,
         })
         .collect();
-    let statuses = ComplaintStatus::ALL
+    let statuses: Vec<(&'static str, &'static str, i64, bool)> = ComplaintStatus::ALL
         .iter()
         .map(|s| {
             (
@@ -232,12 +282,29 @@ pub async fn complaint_list(
         })
         .collect();
     let choices = super::triage::inbox_choices(&state, &staff.unit, tr, &q.f).await?;
+    let (all_tab, tabs) = status_tabs(tr, &q.f, &statuses);
+    let f = &q.f;
+    let more_filters_set = [
+        &f.saluran,
+        &f.bobot,
+        &f.jenis,
+        &f.layanan,
+        &f.bidang,
+        &f.petugas,
+        &f.terlambat,
+        &f.dari,
+        &f.sampai,
+    ]
+    .iter()
+    .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
     let page = ComplaintList {
+        tabs,
+        all_tab,
+        more_filters_set,
         tr,
         page: reader.page,
         filter_query: q.f.query_string(),
         f: q.f,
-        statuses,
         choices,
         page_no,
         has_next,

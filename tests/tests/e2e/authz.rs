@@ -111,6 +111,7 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/staf/{unit}/audit", Unit(&[Role::Admin, Role::Auditor])),
         // Channel settings (issue 4, email and gateways).
         (Method::GET, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
+        (Method::GET, "/staf/{unit}/pengaturan", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
         (Method::GET, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang", Unit(&[Role::Admin])),

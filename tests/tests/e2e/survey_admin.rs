@@ -348,8 +348,17 @@ on_both_databases!(a_service_qr_code_opens_its_survey, |db: TestDb| async move {
     assert!(poster.contains("Dinas Sosial Kota Uji"), "the unit's name");
     assert!(poster.contains("Surat Keterangan Tidak Mampu"), "the service");
     assert!(poster.contains("src=\"/staf/dinsos-uji/survei/qr/sktm/svg\""));
-    assert!(poster.contains("/assets/poster.css"));
-    let (status, _, css) = kabid.get("/assets/poster.css").await;
+    // The stylesheet is linked under its content-hashed name (issue 21).
+    let css_link = poster
+        .split("href=\"")
+        .find(|p| p.starts_with("/assets/poster."))
+        .and_then(|p| p.split('"').next())
+        .expect("the poster links its stylesheet");
+    assert!(
+        css_link.ends_with(".css") && css_link != "/assets/poster.css",
+        "{css_link}"
+    );
+    let (status, _, css) = kabid.get(css_link).await;
     assert_eq!(status, 200);
     assert!(css.contains("@page") && css.contains("@media print"));
     assert_eq!(kabid.get("/staf/dinsos-uji/survei/qr/paspor/png").await.0, 404);
