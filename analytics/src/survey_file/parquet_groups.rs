@@ -123,6 +123,10 @@ pub fn ikm_parquet<R: ReadAt + ?Sized>(source: &R, query: &IkmQuery, default_uni
     // Work items are row ranges of row groups, so that a file of one large row group
     // still keeps every thread busy; a thread decodes only the pages of its range.
     let workers = threads();
+    // Row counts come from the footer: a damaged one must not make the work list huge.
+    if metadata.row_groups.iter().any(|g| g.num_rows() > i32::MAX as usize) {
+        return Err(unreadable("jumlah baris tidak wajar / implausible row count"));
+    }
     let total: usize = metadata.row_groups.iter().map(|g| g.num_rows()).sum();
     let piece = (total / (workers * 4)).max(SLICE);
     let mut pieces = Vec::new();
@@ -439,7 +443,7 @@ fn scores_of(cells: &Cells<'_>, from: usize, to: usize, mut put: impl FnMut(usiz
 }
 
 /// The text of dictionary entry `key` (text for the readers, whatever the values).
-fn dictionary_text<'a>(a: &'a DictionaryArray<u32>, key: u32) -> &'a str {
+fn dictionary_text(a: &DictionaryArray<u32>, key: u32) -> &str {
     a.values()
         .as_any()
         .downcast_ref::<Utf8ViewArray>()
@@ -552,9 +556,15 @@ fn decode<R: ReadAt + ?Sized>(
         .unwrap_or_default();
     let mut buffers = Vec::with_capacity(chunks.len());
     let mut types = Vec::with_capacity(chunks.len());
+    // A damaged footer may name any byte range: only ranges inside the file are read,
+    // so a flipped length is an error, never an allocation of its size.
+    let size = source.size().map_err(unreadable)?;
     for meta in &chunks {
         let range = meta.byte_range();
-        let len = usize::try_from(range.end.saturating_sub(range.start)).map_err(unreadable)?;
+        if range.start > range.end || range.end > size {
+            return Err(unreadable("kolom di luar berkas / column outside the file"));
+        }
+        let len = usize::try_from(range.end - range.start).map_err(unreadable)?;
         let mut bytes = vec![0u8; len];
         source.read_exact_at(range.start, &mut bytes).map_err(unreadable)?;
         buffers.push(Buffer::from(bytes));
