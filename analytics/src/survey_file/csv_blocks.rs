@@ -19,10 +19,10 @@ use crate::ikm::IkmQuery;
 
 /// Bytes per block handed to a worker (a block grows when one record is longer).
 #[cfg(not(test))]
-const BLOCK: usize = 8 << 20;
+const BLOCK: usize = 4 << 20;
 /// Records parsed and checked together inside a block.
 #[cfg(not(test))]
-const CHUNK: usize = 65_536;
+const CHUNK: usize = 8192;
 /// Tiny blocks and chunks in tests, so small files cross many boundaries.
 #[cfg(test)]
 const BLOCK: usize = 256;
