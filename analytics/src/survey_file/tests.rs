@@ -401,3 +401,32 @@ fn dictionary_and_plain_text_columns_give_the_same_groups() {
     assert_eq!(from_parquet.report.groups.len(), 600);
     assert_same(&from_parquet.report, &from_csv.report);
 }
+
+#[test]
+fn a_panicking_worker_is_an_error_not_a_hang() {
+    // A bug in one block's checks must end the file with an error: the other items
+    // are still drained, so the producer handing them over is never left blocked.
+    let query = IkmQuery::default();
+    let plan = Plan::new(&query).unwrap();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<usize>(1);
+    let rx = Mutex::new(rx);
+    let produce = move || {
+        for i in 0..100 {
+            if tx.send(i).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    };
+    let next = || rx.lock().unwrap().recv().ok();
+    let work = |i: usize, _: &mut Sums| -> Result<usize, FileError> {
+        assert_ne!(i, 3, "a bug in the checks of item 3");
+        Ok(i)
+    };
+    let got = run_workers(&plan, 2, produce, next, work);
+    assert!(
+        matches!(got, Err(FileError::Unreadable(_))),
+        "{:?}",
+        got.map(|(_, r)| r.len())
+    );
+}
