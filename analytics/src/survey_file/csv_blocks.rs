@@ -214,10 +214,9 @@ fn finish_lines(outs: &[BlockOut], header_lines: u64) -> Vec<Rejected> {
     rejected
 }
 
-/// Column passes over records of one chunk, reused from chunk to chunk.
+/// Column passes over the records of one chunk, reused from chunk to chunk.
 #[derive(Default)]
 struct Scratch {
-    records: Vec<ByteRecord>,
     readable: Vec<bool>,
     days: Vec<Option<i32>>,
     scores: Vec<u8>,
@@ -227,13 +226,108 @@ struct Scratch {
     dates: DateCache,
 }
 
-/// A cell of a readable record, trimmed.
-fn cell(record: &ByteRecord, col: usize) -> &str {
-    // SAFETY: only called on records checked to be UTF-8 field by field.
-    record
-        .get(col)
-        .map(|c| unsafe { std::str::from_utf8_unchecked(c) }.trim())
-        .unwrap_or_default()
+/// A cell trimmed as `str::trim` does, without looking at characters when the first
+/// and last bytes are visible ASCII (the usual case).
+#[inline]
+fn trimmed(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_none_or(|b| (b'!'..=b'~').contains(b));
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
+/// The cells of the records of one chunk, however the records were split.
+trait Chunk {
+    /// Records in the chunk.
+    fn len(&self) -> usize;
+    /// Cell `col` of record `r`, trimmed; empty when the record is shorter. Only
+    /// asked of readable records.
+    fn cell(&self, r: usize, col: usize) -> &str;
+}
+
+/// Records the csv crate read (a block with quotes or bytes that are not UTF-8).
+struct CsvChunk<'a>(&'a [ByteRecord]);
+
+impl Chunk for CsvChunk<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn cell(&self, r: usize, col: usize) -> &str {
+        // SAFETY: only asked of records checked to be UTF-8 field by field.
+        self.0[r]
+            .get(col)
+            .map(|c| trimmed(unsafe { std::str::from_utf8_unchecked(c) }))
+            .unwrap_or_default()
+    }
+}
+
+/// Records of a UTF-8 block without quotes, split at separators and line ends by
+/// [`split_plain`]: what the csv crate gives for such text, without copying a byte.
+#[derive(Default)]
+struct PlainChunk<'a> {
+    text: &'a str,
+    /// Where each record's fields start in `spans`, and one past the last record.
+    first: Vec<u32>,
+    /// (start, end) of every field in `text`.
+    spans: Vec<(u32, u32)>,
+}
+
+impl Chunk for PlainChunk<'_> {
+    fn len(&self) -> usize {
+        self.first.len().saturating_sub(1)
+    }
+
+    #[inline]
+    fn cell(&self, r: usize, col: usize) -> &str {
+        let field = self.first[r] as usize + col;
+        if field >= self.first[r + 1] as usize {
+            return "";
+        }
+        let (start, end) = self.spans[field];
+        trimmed(&self.text[start as usize..end as usize])
+    }
+}
+
+/// Splits a quote-free block into records the way the csv crate reads it: `\n` and
+/// `\r` both end a record, an empty line is no record, every separator ends a field.
+/// Calls `each` with every `CHUNK` records and with the rest.
+fn split_plain(text: &str, delimiter: u8, mut each: impl FnMut(&PlainChunk<'_>)) {
+    let bytes = text.as_bytes();
+    let mut chunk = PlainChunk {
+        text,
+        first: vec![0],
+        spans: Vec::new(),
+    };
+    let (mut record_start, mut field_start) = (0usize, 0usize);
+    for at in memchr::memchr3_iter(delimiter, b'\n', b'\r', bytes) {
+        if bytes[at] == delimiter {
+            chunk.spans.push((field_start as u32, at as u32));
+            field_start = at + 1;
+            continue;
+        }
+        if at > record_start {
+            chunk.spans.push((field_start as u32, at as u32));
+            chunk.first.push(chunk.spans.len() as u32);
+            if chunk.first.len() > CHUNK {
+                each(&chunk);
+                chunk.first.truncate(1);
+                chunk.spans.clear();
+            }
+        }
+        record_start = at + 1;
+        field_start = at + 1;
+    }
+    if bytes.len() > record_start {
+        chunk.spans.push((field_start as u32, bytes.len() as u32));
+        chunk.first.push(chunk.spans.len() as u32);
+    }
+    if chunk.len() > 0 {
+        each(&chunk);
+    }
 }
 
 fn read_block(
@@ -244,22 +338,43 @@ fn read_block(
     default_unit: &str,
     sums: &mut Sums,
 ) -> BlockOut {
-    let mut reader = builder(delimiter).from_reader(&block.bytes[..]);
     let mut s = Scratch::default();
     let mut out = BlockOut {
         index: block.index,
         offset: block.offset,
         records: 0,
-        newlines: block.bytes.iter().filter(|b| **b == b'\n').count() as u64,
+        newlines: memchr::memchr_iter(b'\n', &block.bytes).count() as u64,
         rejected: Vec::new(),
     };
+    let plain = (block.bytes.len() < u32::MAX as usize && memchr::memchr(b'"', &block.bytes).is_none())
+        .then(|| std::str::from_utf8(&block.bytes).ok())
+        .flatten();
+    if let Some(text) = plain {
+        split_plain(text, delimiter, |chunk| {
+            s.readable.clear();
+            s.readable.resize(chunk.len(), true);
+            read_chunk(
+                &mut s,
+                chunk,
+                layout,
+                k,
+                default_unit,
+                sums,
+                &mut out,
+                |_| unreachable!(),
+            );
+        });
+        return out;
+    }
+    let mut reader = builder(delimiter).from_reader(&block.bytes[..]);
+    let mut records: Vec<ByteRecord> = Vec::new();
     loop {
         let mut n = 0;
         while n < CHUNK {
-            if s.records.len() == n {
-                s.records.push(ByteRecord::new());
+            if records.len() == n {
+                records.push(ByteRecord::new());
             }
-            match reader.read_byte_record(&mut s.records[n]) {
+            match reader.read_byte_record(&mut records[n]) {
                 Ok(true) => n += 1,
                 _ => break,
             }
@@ -267,118 +382,193 @@ fn read_block(
         if n == 0 {
             return out;
         }
-        check_chunk(&mut s, n, layout, k);
-        s.keep.clear();
-        for r in 0..n {
-            let index = out.records + r as u64;
-            let record = &s.records[r];
-            if !s.readable[r] {
-                let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
-                let (field, valid) = record
-                    .iter()
-                    .enumerate()
-                    .find_map(|(i, f)| std::str::from_utf8(f).err().map(|e| (i, e.valid_up_to())))
-                    .unwrap_or_default();
-                out.rejected
-                    .push((index, Problem::Utf8(pos.record(), pos.line(), pos.byte(), field, valid)));
-                s.keep.push(false);
-                continue;
-            }
-            let problem = match (s.days[r], s.bad[r]) {
-                (None, _) => Some(RowProblem::BadDate(cell(record, layout.date).to_owned())),
-                (_, Some(slot)) => {
-                    let (element, col) = layout.elements[slot];
-                    Some(RowProblem::BadScore {
-                        element,
-                        value: cell(record, col).to_owned(),
-                    })
-                }
-                _ if s.scores[r * k..(r + 1) * k].iter().all(|v| *v == 0) => Some(RowProblem::NoScores),
-                _ => None,
-            };
-            s.keep.push(problem.is_none());
-            if let Some(p) = problem {
-                out.rejected.push((index, Problem::Row(p)));
-            }
-        }
-        // Labels coded per chunk: each distinct text is looked up once by the sums.
-        let records = &s.records[..n];
-        let readable = &s.readable;
-        let empty = [Some(default_unit), Some(""), None, None, None];
-        let cols = [
-            layout.unit,
-            layout.service,
-            layout.profile[0],
-            layout.profile[1],
-            layout.profile[2],
-        ];
-        let coders: [Option<Coder<'_, &str>>; TEXT_SLOTS] = std::array::from_fn(|j| {
-            cols[j].map(|c| {
-                let mut coder = Coder::default();
-                for (record, ok) in records.iter().zip(readable) {
-                    let text = if *ok { cell(record, c) } else { "" };
-                    coder.push(text, || batch::label(text).or(empty[j]));
-                }
-                coder
-            })
+        let chunk = &records[..n];
+        s.readable.clear();
+        s.readable.extend(
+            chunk
+                .iter()
+                .map(|r| r.as_slice().is_ascii() || r.iter().all(|f| std::str::from_utf8(f).is_ok())),
+        );
+        read_chunk(&mut s, &CsvChunk(chunk), layout, k, default_unit, sums, &mut out, |r| {
+            let record = &chunk[r];
+            let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+            let (field, valid) = record
+                .iter()
+                .enumerate()
+                .find_map(|(i, f)| std::str::from_utf8(f).err().map(|e| (i, e.valid_up_to())))
+                .unwrap_or_default();
+            Problem::Utf8(pos.record(), pos.line(), pos.byte(), field, valid)
         });
-        let texts: [Labels<'_>; TEXT_SLOTS] = std::array::from_fn(|j| match &coders[j] {
-            Some(c) => c.labels(),
-            None => Labels::Same(empty[j]),
-        });
-        s.ages.clear();
-        if let Some(c) = layout.umur {
-            s.ages.extend(
-                records
-                    .iter()
-                    .zip(readable)
-                    .map(|(r, ok)| if *ok { cells::umur(cell(r, c)) } else { None }),
-            );
-        }
-        let days: Vec<i32> = s.days.iter().map(|d| d.unwrap_or(0)).collect();
-        sums.push_rows(&Rows {
-            len: n,
-            keep: &s.keep,
-            days: &days,
-            scores: &s.scores[..n * k],
-            texts,
-            umur: layout.umur.map(|_| &s.ages[..]),
-        });
-        out.records += n as u64;
     }
 }
 
-/// Checks `n` records column by column: readable (UTF-8), date, every score.
-fn check_chunk(s: &mut Scratch, n: usize, layout: &Layout, k: usize) {
-    let records = &s.records[..n];
-    s.readable.clear();
-    s.readable.extend(
-        records
-            .iter()
-            .map(|r| r.as_slice().is_ascii() || r.iter().all(|f| std::str::from_utf8(f).is_ok())),
-    );
+/// Checks one chunk's records (`s.readable` already says which are UTF-8), notes
+/// the rejected ones and adds the others to `sums`. `unreadable` describes a record
+/// that is not UTF-8.
+#[allow(clippy::too_many_arguments)]
+fn read_chunk<C: Chunk>(
+    s: &mut Scratch,
+    chunk: &C,
+    layout: &Layout,
+    k: usize,
+    default_unit: &str,
+    sums: &mut Sums,
+    out: &mut BlockOut,
+    unreadable: impl Fn(usize) -> Problem,
+) {
+    let n = chunk.len();
+    check_chunk(s, chunk, layout, k);
+    s.keep.clear();
+    for r in 0..n {
+        let index = out.records + r as u64;
+        if !s.readable[r] {
+            out.rejected.push((index, unreadable(r)));
+            s.keep.push(false);
+            continue;
+        }
+        let problem = match (s.days[r], s.bad[r]) {
+            (None, _) => Some(RowProblem::BadDate(chunk.cell(r, layout.date).to_owned())),
+            (_, Some(slot)) => {
+                let (element, col) = layout.elements[slot];
+                Some(RowProblem::BadScore {
+                    element,
+                    value: chunk.cell(r, col).to_owned(),
+                })
+            }
+            _ if s.scores[r * k..(r + 1) * k].iter().all(|v| *v == 0) => Some(RowProblem::NoScores),
+            _ => None,
+        };
+        s.keep.push(problem.is_none());
+        if let Some(p) = problem {
+            out.rejected.push((index, Problem::Row(p)));
+        }
+    }
+    // Labels coded per chunk: each distinct text is looked up once by the sums.
+    let readable = &s.readable;
+    let empty = [Some(default_unit), Some(""), None, None, None];
+    let cols = [
+        layout.unit,
+        layout.service,
+        layout.profile[0],
+        layout.profile[1],
+        layout.profile[2],
+    ];
+    let coders: [Option<Coder<'_, &str>>; TEXT_SLOTS] = std::array::from_fn(|j| {
+        cols[j].map(|c| {
+            let mut coder = Coder::default();
+            for (r, ok) in readable.iter().enumerate().take(n) {
+                let text = if *ok { chunk.cell(r, c) } else { "" };
+                coder.push(text, || batch::label(text).or(empty[j]));
+            }
+            coder
+        })
+    });
+    let texts: [Labels<'_>; TEXT_SLOTS] = std::array::from_fn(|j| match &coders[j] {
+        Some(c) => c.labels(),
+        None => Labels::Same(empty[j]),
+    });
+    s.ages.clear();
+    if let Some(c) = layout.umur {
+        s.ages.extend(
+            readable
+                .iter()
+                .take(n)
+                .enumerate()
+                .map(|(r, ok)| if *ok { cells::umur(chunk.cell(r, c)) } else { None }),
+        );
+    }
+    let days: Vec<i32> = s.days.iter().map(|d| d.unwrap_or(0)).collect();
+    sums.push_rows(&Rows {
+        len: n,
+        keep: &s.keep,
+        days: &days,
+        scores: &s.scores[..n * k],
+        texts,
+        umur: layout.umur.map(|_| &s.ages[..]),
+    });
+    out.records += n as u64;
+}
+
+/// Checks a chunk's records column by column: date, every score.
+fn check_chunk<C: Chunk>(s: &mut Scratch, chunk: &C, layout: &Layout, k: usize) {
+    let n = chunk.len();
     s.days.clear();
     let dates = &mut s.dates;
-    s.days.extend(
-        records
-            .iter()
-            .zip(&s.readable)
-            .map(|(r, ok)| if *ok { dates.day(cell(r, layout.date)) } else { None }),
-    );
+    s.days.extend(s.readable.iter().take(n).enumerate().map(|(r, ok)| {
+        if *ok {
+            dates.day(chunk.cell(r, layout.date))
+        } else {
+            None
+        }
+    }));
     s.scores.clear();
     s.scores.resize(n * k, 0);
     s.bad.clear();
     s.bad.resize(n, None);
     for (slot, (element, col)) in layout.elements.iter().enumerate() {
-        for (r, record) in records.iter().enumerate() {
+        for r in 0..n {
             if !s.readable[r] {
                 continue;
             }
-            match cells::score(cell(record, *col)) {
+            match cells::score(chunk.cell(r, *col)) {
                 Ok(0) => {}
                 Ok(v) => s.scores[r * k + element] = v,
                 Err(()) => s.bad[r] = Some(slot),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every record's cells as the csv crate reads them, and as `split_plain` does.
+    fn both(text: &str, delimiter: u8) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+        let mut reader = builder(delimiter).from_reader(text.as_bytes());
+        let mut want = Vec::new();
+        for record in reader.byte_records() {
+            let record = record.expect("quote-free UTF-8 always reads");
+            let chunk = CsvChunk(std::slice::from_ref(&record));
+            want.push((0..record.len() + 2).map(|c| chunk.cell(0, c).to_owned()).collect());
+        }
+        let mut got = Vec::new();
+        split_plain(text, delimiter, |chunk| {
+            for r in 0..chunk.len() {
+                let fields = (chunk.first[r + 1] - chunk.first[r]) as usize;
+                got.push((0..fields + 2).map(|c| chunk.cell(r, c).to_owned()).collect());
+            }
+        });
+        (want, got)
+    }
+
+    #[test]
+    fn blank_lines_crlf_lone_cr_and_no_final_newline_read_as_the_csv_crate_reads_them() {
+        for text in [
+            "a,b\n\n c ,d\r\n\r\ne\rf,,\n",
+            "\n\n1,2",
+            ",\n,,\n \n\u{a0}x\u{a0},y",
+            "",
+            "\r\n",
+        ] {
+            let (want, got) = both(text, b',');
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn split_plain_agrees_with_the_csv_crate(
+            text in proptest::collection::vec(
+                prop_oneof![Just("a"), Just("12"), Just(" "), Just(","), Just(";"), Just("\n"), Just("\r"), Just("\u{a0}"), Just("\t")],
+                0..80,
+            ).prop_map(|parts| parts.concat()),
+            semicolon in any::<bool>(),
+        ) {
+            let delimiter = if semicolon { b';' } else { b',' };
+            let (want, got) = both(&text, delimiter);
+            prop_assert_eq!(got, want);
         }
     }
 }
