@@ -117,7 +117,8 @@ fn client_ip(parts_headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>
 /// Middleware: loads the session, works out the client address, and refuses any
 /// state-changing browser request whose CSRF token does not match. JSON API calls
 /// (`/api/`) authenticate with bearer tokens instead and carry no ambient cookie
-/// authority, so they are exempt.
+/// authority, so they are exempt; so are providers' webhooks (`/webhook/`), which
+/// a provider's signature or a secret in the URL authenticates.
 pub async fn session_and_csrf(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(
         req.headers(),
@@ -148,7 +149,8 @@ pub async fn session_and_csrf(State(state): State<AppState>, mut req: Request, n
         },
     };
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !req.uri().path().starts_with("/api/") {
+    let path = req.uri().path();
+    if unsafe_method && !path.starts_with("/api/") && !path.starts_with("/webhook/") {
         let (parts, body) = req.into_parts();
         let limit = FORM_BODY_LIMIT.min(state.config.max_body_bytes);
         let (given, body) = match csrf_from_request(&parts, body, limit).await {

@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod providers;
 pub mod serve;
 
 use std::net::SocketAddr;
@@ -572,6 +573,20 @@ pub async fn test_invite(store: &dyn Store, unit_id: i64, service_id: Option<i64
         )
         .await
         .unwrap()
+}
+
+/// An outbox sender for tests: 3 attempts, a first retry after 60 s, a 5 s timeout,
+/// so a test reaches a retry or a give-up by passing a later `now` to `run_pass`.
+pub fn test_sender(store: &Arc<dyn Store>) -> tanggap::notify::OutboxSender {
+    tanggap::notify::OutboxSender::new(
+        store.clone(),
+        tanggap::notify::SenderOptions {
+            max_attempts: 3,
+            first_retry: std::time::Duration::from_secs(60),
+            timeout: std::time::Duration::from_secs(5),
+            ..tanggap::notify::SenderOptions::default()
+        },
+    )
 }
 
 /// Runs a test body against SQLite and, when available, PostgreSQL. Expands to two

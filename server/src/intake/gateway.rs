@@ -4,15 +4,22 @@
 //! post changes nothing. A message from a number with an open complaint on the same
 //! channel joins that complaint's thread; otherwise it becomes a new complaint. The
 //! gateway's message id makes a redelivery a no-op.
+//!
+//! Native providers (`crate::providers`) parse their own payloads and come through
+//! [`receive`] too, with the photos and documents they fetched as [`InboundMedia`]:
+//! those pass the web form's checks (`intake::files`), and one that fails them is
+//! named in the stored text instead of being kept, so the complaint is never lost
+//! for the sake of its attachment.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Channel, Klasifikasi};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, t, tf};
 use crate::storage::model::{Complainant, ComplaintExtras, ComplaintMessage, NewComplaint, Unit};
 use crate::storage::{Store, StoreError};
 
+use super::files;
 use super::form::{NotifyBy, clean, normalize_phone};
 
 /// The signature header and its HMAC, shared with the outbound sender: one secret
@@ -31,6 +38,23 @@ pub struct InboundMessage {
     /// When the gateway received it (defaults to now).
     #[serde(default)]
     pub received_at: Option<DateTime<Utc>>,
+    /// Photos and documents a native provider fetched for the message. Never read
+    /// from the generic gateway's JSON (its format has no media), only set in code.
+    #[serde(skip)]
+    pub media: Vec<InboundMedia>,
+}
+
+/// One file that came with a message, as the provider's edge fetched it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundMedia {
+    /// The name the sender gave it (a label only), or a made-up one.
+    pub filename: String,
+    /// The bytes, when the edge could fetch them.
+    pub content: Vec<u8>,
+    /// Set when the edge already refused the file (over the size limit by the
+    /// provider's own figure, a kind no form takes, or gone at the provider): the
+    /// locale key of the reason, named in the stored text.
+    pub refused: Option<&'static str>,
 }
 
 /// What happened to a posted message.
@@ -99,10 +123,19 @@ pub async fn receive(
     }
     let phone = normalize_phone(&message.from).ok_or(GatewayError::Invalid("from"))?;
     // Stored as every edge stores text: no control characters but newline and tab.
-    let text = &clean(&message.text);
-    if text.is_empty() || text.chars().count() > 10_000 {
+    let mut text = clean(&message.text);
+    if text.chars().count() > 10_000 || (text.is_empty() && message.media.is_empty()) {
         return Err(GatewayError::Invalid("text"));
     }
+    if text.is_empty() {
+        text = t(Lang::Id, "gateway_media.media_only").to_owned();
+    }
+    let (kept, left_out) = admit_media(&message.media);
+    if !left_out.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&left_out.join("\n"));
+    }
+    let text = &text;
     let now = Utc::now();
     let at = message.received_at.unwrap_or(now);
     // The nomor agenda's year and the SLA clock come from this time: a gateway clock
@@ -123,7 +156,14 @@ pub async fn receive(
         message_ref: Some(reference.clone()),
     };
     if let Some(open) = store.open_complaint_from(unit.id, channel.key(), &phone).await? {
-        let added = store.add_complaint_message(&thread_message(open)).await?;
+        // With files, the message and its files are stored in one transaction, so a
+        // redelivery after a crash cannot find the message without its photo.
+        let added = if kept.is_empty() {
+            store.add_complaint_message(&thread_message(open)).await?
+        } else {
+            let note = tf(Lang::Id, "gateway_media.reply_event", &[("from", &phone)]);
+            store.add_thread_reply(&thread_message(open), &kept, &note).await?
+        };
         if added.is_some() {
             // A reply within the auto-close limit of an answer (10 working days by
             // default, the unit's `tutup_otomatis` row) reopens (issue 6).
@@ -161,7 +201,7 @@ pub async fn receive(
     };
     let extras = ComplaintExtras {
         first_message: Some(thread_message(0)),
-        attachments: Vec::new(),
+        attachments: kept,
         notify: vec![super::ack::acknowledgement(unit, by, &phone, Lang::Id, public_url)],
         idempotency: None,
     };
@@ -183,6 +223,36 @@ pub async fn receive(
     })
 }
 
+/// Checks a message's files as the web form checks uploads (type by content, size,
+/// count): the files kept, and one sentence per file left out, for the stored text.
+fn admit_media(media: &[InboundMedia]) -> (Vec<crate::storage::model::NewAttachment>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, m) in media.iter().enumerate() {
+        let name = if m.filename.trim().is_empty() {
+            format!("lampiran-{}", i + 1)
+        } else {
+            m.filename.clone()
+        };
+        let refused = match m.refused {
+            Some(reason) => Err(reason),
+            None => files::admit(kept.len(), &name, m.content.clone()).map_err(|why| why.message_key()),
+        };
+        match refused {
+            Ok(file) => kept.push(file),
+            Err(reason) => left_out.push(tf(
+                Lang::Id,
+                "gateway_media.file_left_out",
+                &[
+                    ("name", &files::clean_filename(&name, "application/octet-stream")),
+                    ("reason", t(Lang::Id, reason)),
+                ],
+            )),
+        }
+    }
+    (kept, left_out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +266,54 @@ mod tests {
         assert!(!verify("rahasia-gateway", b"{}", &sig));
         assert!(!verify("rahasia-gateway", body, "sha256=zz"));
         assert!(!verify("rahasia-gateway", body, sig.trim_start_matches("sha256=")));
+    }
+
+    #[test]
+    fn media_pass_the_web_forms_checks_and_refusals_are_named() {
+        let png = vec![
+            0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+        ];
+        let media = vec![
+            InboundMedia {
+                filename: "foto.jpg".into(),
+                content: png.clone(),
+                refused: None,
+            },
+            InboundMedia {
+                filename: "skrip.pdf".into(),
+                content: b"#!/bin/sh".to_vec(),
+                refused: None,
+            },
+            InboundMedia {
+                filename: String::new(),
+                content: Vec::new(),
+                refused: Some("intake.error.file_size"),
+            },
+        ];
+        let (kept, left_out) = admit_media(&media);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (kept[0].content_type.as_str(), kept[0].content.as_slice()),
+            ("image/png", png.as_slice())
+        );
+        assert_eq!(left_out.len(), 2);
+        assert!(
+            left_out[0].contains("skrip.pdf") && left_out[0].contains("harus berupa foto"),
+            "{left_out:?}"
+        );
+        assert!(
+            left_out[1].contains("lampiran-3") && left_out[1].contains("5 MB"),
+            "{left_out:?}"
+        );
+        let many: Vec<_> = (0..files::MAX_FILES + 1)
+            .map(|i| InboundMedia {
+                filename: format!("f{i}.png"),
+                content: png.clone(),
+                refused: None,
+            })
+            .collect();
+        let (kept, left_out) = admit_media(&many);
+        assert_eq!((kept.len(), left_out.len()), (files::MAX_FILES, 1));
     }
 
     #[test]

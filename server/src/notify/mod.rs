@@ -130,7 +130,7 @@ impl OutboxSender {
                 );
                 continue;
             }
-            match self.send(&message).await {
+            match self.send(&message, at).await {
                 Ok(delivered) => {
                     // Recorded on the thread first: if the process dies before
                     // `outbox_sent`, the retry re-sends with the same reference and the
@@ -193,7 +193,9 @@ impl OutboxSender {
         chrono::Duration::from_std(wait.min(self.options.max_retry)).unwrap_or(chrono::Duration::hours(6))
     }
 
-    async fn send(&self, message: &OutboxMessage) -> Result<Delivered, SendError> {
+    /// Sends one row by its channel and the unit's provider; `at` is the pass's
+    /// clock (a provider's conversation window is judged at it).
+    async fn send(&self, message: &OutboxMessage, at: DateTime<Utc>) -> Result<Delivered, SendError> {
         let Some(unit_id) = message.unit_id else {
             return Err(SendError::Permanent("pesan tanpa unit pengirim".into()));
         };
@@ -213,6 +215,12 @@ impl OutboxSender {
                 let email = settings::EmailSettings::from_json(&settings.config)
                     .map_err(|e| SendError::Temporary(format!("pengaturan surel tidak valid: {e}")))?;
                 email::send(&email, message, self.options.timeout).await
+            }
+            "whatsapp" if crate::providers::provider_of(&settings.config) == crate::providers::meta::PROVIDER => {
+                let meta = crate::providers::meta::MetaSettings::from_config(&settings.config).ok_or_else(|| {
+                    SendError::Temporary(crate::i18n::t(crate::i18n::Lang::Id, "provider_meta.error_settings").into())
+                })?;
+                crate::providers::meta::send::send(&self.http, self.store.as_ref(), &meta, message, at).await
             }
             "sms" | "whatsapp" => {
                 let gateway = settings::GatewaySettings::from_json(&settings.config)

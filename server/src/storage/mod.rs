@@ -10,6 +10,7 @@
 pub mod accounts;
 mod bulk_responses;
 pub mod calendar;
+pub mod conversations;
 mod error;
 pub mod idempotency;
 pub mod logos;
@@ -94,6 +95,7 @@ pub trait Store:
     + survey_sources::SurveySourceStore
     + stages::StageStore
     + mail::MailStore
+    + conversations::ConversationStore
     + Send
     + Sync
     + 'static

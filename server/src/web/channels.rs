@@ -66,10 +66,13 @@ struct ChannelsPage {
     has_smtp_password: bool,
     gateways: Vec<GatewayView>,
     set_aside: Vec<SetAsideView>,
+    meta: super::channels_meta::MetaView,
     error: Option<&'static str>,
     saved: bool,
 }
 
+/// Renders the whole page with `error` (a locale key) or the saved notice; every
+/// channel's form posts back to a handler that ends here.
 async fn render(
     state: &AppState,
     staff: &UnitStaff,
@@ -89,7 +92,9 @@ async fn render(
     email.smtp.password.clear();
     let mut gateways = Vec::new();
     for (channel, title_key) in GATEWAY_CHANNELS.iter().zip(GATEWAY_TITLES) {
-        let stored = state.store.channel_settings(staff.unit.id, channel).await?;
+        // Another provider's settings (Meta's, issue 19) are not this gateway's.
+        let stored = (state.store.channel_settings(staff.unit.id, channel).await?)
+            .filter(|s| crate::providers::provider_of(&s.config) == "tanggap");
         let enabled = stored.as_ref().is_some_and(|s| s.enabled);
         let g = stored
             .and_then(|s| GatewaySettings::from_json(&s.config).ok())
@@ -119,6 +124,8 @@ async fn render(
             },
         })
         .collect();
+    let meta =
+        super::channels_meta::view(state.store.as_ref(), &staff.unit, state.config.public_url.as_deref()).await?;
     let page = ChannelsPage {
         tr: reader.tr,
         page: reader.page,
@@ -129,6 +136,7 @@ async fn render(
         has_smtp_password,
         gateways,
         set_aside,
+        meta,
         error,
         saved,
     };
@@ -272,37 +280,39 @@ pub async fn save_channel(
         }
         _ => Err("channels.bad_channel"),
     };
+    let detail = if enabled { "aktif" } else { "nonaktif" };
+    save_settings(&state, &staff, reader, &channel, config, enabled, detail).await
+}
+
+/// Stores a channel's checked settings, writes the audit entry and shows the page
+/// saved; a refused form (`Err`, a locale key) changes nothing and shows why. Every
+/// channel's form (this page's, and each provider's own) ends here.
+pub(super) async fn save_settings(
+    state: &AppState,
+    staff: &UnitStaff,
+    reader: Reader,
+    channel: &str,
+    config: Result<serde_json::Value, &'static str>,
+    enabled: bool,
+    detail: &str,
+) -> Result<Response, ErrorPage> {
     let config = match config {
         Ok(c) => c,
         Err(key) => {
-            return render(
-                &state,
-                &staff,
-                reader,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(key),
-                false,
-            )
-            .await;
+            return render(state, staff, reader, StatusCode::UNPROCESSABLE_ENTITY, Some(key), false).await;
         }
     };
     state
         .store
         .set_channel_settings(&ChannelSettings {
             unit_id: staff.unit.id,
-            channel: channel.clone(),
+            channel: channel.to_owned(),
             config,
             enabled,
         })
         .await?;
     staff
-        .audit(
-            &state,
-            "channel_settings.updated",
-            "channel",
-            &channel,
-            if enabled { "aktif" } else { "nonaktif" },
-        )
+        .audit(state, "channel_settings.updated", "channel", channel, detail)
         .await?;
-    render(&state, &staff, reader, StatusCode::OK, None, true).await
+    render(state, staff, reader, StatusCode::OK, None, true).await
 }

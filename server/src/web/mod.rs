@@ -11,12 +11,14 @@ pub mod api_error;
 pub mod api_params;
 pub(crate) mod assets;
 mod channels;
+mod channels_meta;
 mod dashboard;
 mod follow_up;
 mod holidays;
 mod intake;
 mod lapor;
 mod logo;
+mod meta_webhook;
 mod pages;
 pub(crate) mod privacy;
 mod publication;
@@ -203,6 +205,18 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         // Channel settings (issue 4, email and gateways): unit admins only.
         (Method::GET, "/staf/{unit}/saluran", get(channels::channels_page)),
         (Method::POST, "/staf/{unit}/saluran", post(channels::save_channel)),
+        // WhatsApp Cloud API (issue 19): its settings form, and the webhook Meta calls.
+        (Method::POST, "/staf/{unit}/saluran/meta", post(channels_meta::save)),
+        (
+            Method::GET,
+            "/webhook/{unit}/whatsapp-meta",
+            get(meta_webhook::handshake),
+        ),
+        (
+            Method::POST,
+            "/webhook/{unit}/whatsapp-meta",
+            post(meta_webhook::deliver),
+        ),
         // The unit's logo (issue 21): unit admins only.
         (Method::GET, "/staf/{unit}/lambang", get(logo::page)),
         (Method::POST, "/staf/{unit}/lambang", post(logo::upload)),

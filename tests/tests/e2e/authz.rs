@@ -113,6 +113,11 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
         (Method::GET, "/staf/{unit}/pengaturan", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
+        // WhatsApp Cloud API (issue 19): its settings form; the webhook is Meta's,
+        // signed with the unit's app secret, so every browser actor is refused.
+        (Method::POST, "/staf/{unit}/saluran/meta", Unit(&[Role::Admin])),
+        (Method::GET, "/webhook/{unit}/whatsapp-meta", Token),
+        (Method::POST, "/webhook/{unit}/whatsapp-meta", Token),
         (Method::GET, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang/hapus", Unit(&[Role::Admin])),

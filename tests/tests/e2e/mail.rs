@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use hmac::{Hmac, Mac};
@@ -11,7 +10,7 @@ use mail_parser::MessageParser;
 use tanggap::domain::{Channel, Klasifikasi};
 use tanggap::intake::email::EmailIntake;
 use tanggap::notify::settings::{EmailSettings, GatewaySettings, Security};
-use tanggap::notify::{OutboxSender, PassReport, SenderOptions};
+use tanggap::notify::{OutboxSender, PassReport};
 use tanggap::storage::Store;
 use tanggap::storage::model::*;
 use tanggap_tests::mail::{MAILBOX_USER, MailServers, forget_cursor, free_port, mailbox_settings, split_raw};
@@ -64,15 +63,7 @@ fn intake(store: &Arc<dyn Store>) -> EmailIntake {
 }
 
 fn sender(store: &Arc<dyn Store>) -> OutboxSender {
-    OutboxSender::new(
-        store.clone(),
-        SenderOptions {
-            max_attempts: 3,
-            first_retry: Duration::from_secs(60),
-            timeout: Duration::from_secs(5),
-            ..SenderOptions::default()
-        },
-    )
+    tanggap_tests::test_sender(store)
 }
 
 /// Polls every mailbox once and sums what it did.
