@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod logos;
 pub mod mail;
 pub mod model;
+pub mod notices;
 mod postgres;
 pub mod reports;
 mod shared;
@@ -94,6 +95,7 @@ pub trait Store:
     + survey_sources::SurveySourceStore
     + stages::StageStore
     + mail::MailStore
+    + notices::NoticeStore
     + Send
     + Sync
     + 'static
