@@ -589,7 +589,8 @@ impl SkmReport {
                     g.map(|g| g.respondents).unwrap_or(0).into(),
                     i.map(|i| Cell::Num(i.ikm_exact, 4)).unwrap_or(Cell::Missing),
                     i.map(|i| Cell::Num(i.konversi, 2)).unwrap_or(Cell::Missing),
-                    i.map(|i| Cell::Text(i.mutu.as_str().to_owned())).unwrap_or(Cell::Missing),
+                    i.map(|i| Cell::Text(i.mutu.as_str().to_owned()))
+                        .unwrap_or(Cell::Missing),
                 ]
             })
             .collect();

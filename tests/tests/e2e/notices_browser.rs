@@ -41,7 +41,9 @@ async fn a_whatsapp_complaint_is_followed_to_its_survey_in_the_browser() {
         return;
     };
     let c = &browser.client;
-    browser.login(&f.app.address, "petugas_uji", crate::survey::PASSWORD).await;
+    browser
+        .login(&f.app.address, "petugas_uji", crate::survey::PASSWORD)
+        .await;
     c.goto(&format!("{}/staf/dinsos-uji/pengaduan", f.app.address))
         .await
         .unwrap();
@@ -188,7 +190,9 @@ async fn a_whatsapp_complaint_is_followed_to_its_survey_in_the_browser() {
     assert_eq!(browser.text_when("h1", "Terima kasih").await, "Terima kasih");
 
     // The dashboard counts it as a complainant's.
-    browser.login(&f.app.address, "petugas_uji", crate::survey::PASSWORD).await;
+    browser
+        .login(&f.app.address, "petugas_uji", crate::survey::PASSWORD)
+        .await;
     c.goto(&format!("{}/staf/dinsos-uji/dasbor", f.app.address))
         .await
         .unwrap();
