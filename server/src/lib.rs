@@ -13,6 +13,7 @@ pub mod domain;
 pub mod i18n;
 pub mod intake;
 pub mod lapor;
+pub mod notices;
 pub mod notify;
 pub mod passwords;
 pub mod providers;

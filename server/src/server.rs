@@ -107,8 +107,9 @@ impl ChannelJobs {
                 ..crate::notify::SenderOptions::default()
             },
         );
-        let triage =
-            crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone()).with_interval(jobs.triage_interval());
+        let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone())
+            .with_interval(jobs.triage_interval())
+            .with_public_url(config.public_url.clone());
         let drafts = crate::reporting::job::Drafter {
             store: store.clone(),
             holder: holder.clone(),

@@ -68,6 +68,11 @@ pub struct SkmReport {
     /// Lampiran 1 (empty in versions stored before it was kept).
     #[serde(default)]
     pub questionnaire: Vec<analytics::Element>,
+    /// IKM of complainants (responses to the invite sent after their complaint
+    /// was closed, group key `pengadu`) beside everyone else's (`lainnya`), grouped
+    /// by the unit dimension (issue 19). `None` in versions stored before it was kept.
+    #[serde(default)]
+    pub complainants: Option<analytics::IkmReport>,
     /// Name of the previous period, for the Lampiran heading.
     pub previous_period_label: Option<String>,
     /// Preparer's notes.
@@ -360,6 +365,9 @@ impl SkmReport {
             small: false,
             empty: t("reports.skm.no_responses"),
         }));
+        if let Some(table) = self.complainant_table(labels) {
+            b.push(table);
+        }
         b.push(Block::Heading(2, t("reports.skm.profile_h")));
         for p in &self.profiles {
             let name = p.group_by.first().map(|d| d.name().to_owned()).unwrap_or_default();
@@ -561,6 +569,46 @@ impl SkmReport {
             produced_on: self.as_of,
             blocks: b,
         }
+    }
+
+    /// The complainants' IKM beside everyone else's: both rows always, so an empty
+    /// group reads as none rather than disappearing.
+    fn complainant_table(&self, labels: &Labels) -> Option<Block> {
+        let t = |k: &str| labels.t(k).to_owned();
+        let report = self.complainants.as_ref()?;
+        let rows = ["pengadu", "lainnya"]
+            .iter()
+            .map(|key| {
+                let g = report
+                    .groups
+                    .iter()
+                    .find(|g| g.key.first().and_then(|k| k.value.as_deref()) == Some(*key));
+                let i = g.and_then(|g| g.index.as_ref());
+                vec![
+                    t(&format!("reports.skm.complainants.{key}")).into(),
+                    g.map(|g| g.respondents).unwrap_or(0).into(),
+                    i.map(|i| Cell::Num(i.ikm_exact, 4)).unwrap_or(Cell::Missing),
+                    i.map(|i| Cell::Num(i.konversi, 2)).unwrap_or(Cell::Missing),
+                    i.map(|i| Cell::Text(i.mutu.as_str().to_owned()))
+                        .unwrap_or(Cell::Missing),
+                ]
+            })
+            .collect();
+        Some(Block::Table(Table {
+            sheet: Some(t("reports.skm.complainants.sheet")),
+            caption: t("reports.skm.complainants.table"),
+            columns: vec![
+                t("reports.skm.complainants.group"),
+                t("reports.skm.col_respondents"),
+                t("reports.skm.col_ikm"),
+                t("reports.skm.col_konversi"),
+                t("reports.skm.col_mutu"),
+            ],
+            widths: vec![6, 2, 2, 2, 1],
+            rows,
+            small: false,
+            empty: t("reports.skm.no_responses"),
+        }))
     }
 
     fn plan_table(&self, labels: &Labels, plan: &[FollowUp], realised: bool, sheet: String, caption: String) -> Table {

@@ -219,6 +219,7 @@ pub fn skm_report(
         previous_follow_up: vec![],
         sources: vec![],
         questionnaire: rules.elements.clone(),
+        complainants: None,
         previous_period_label: Some("Semester II 2025".into()),
         preparer_note: String::new(),
         approval: Approval {

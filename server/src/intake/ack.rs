@@ -51,7 +51,7 @@ pub fn acknowledgement(unit: &Unit, by: NotifyBy, recipient: &str, lang: Lang, p
         recipient: recipient.to_owned(),
         subject,
         body,
-        headers: BTreeMap::new(),
+        headers: BTreeMap::from([(crate::storage::notices::KIND_HEADER.to_owned(), "ack".to_owned())]),
         dedupe_key: format!("ack:{{complaint_id}}:{}", by.key()),
     }
 }

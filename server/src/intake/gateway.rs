@@ -73,6 +73,12 @@ pub enum Outcome {
     },
     /// Seen before: nothing changed.
     Duplicate,
+    /// A `BERHENTI`/`MULAI` reply (`crate::notices`): the number's notices from this
+    /// unit stopped or restarted; no complaint and no thread message.
+    Notices {
+        /// Whether they are stopped now.
+        stopped: bool,
+    },
 }
 
 /// Why a post was refused.
@@ -143,6 +149,14 @@ pub async fn receive(
     if at > now + chrono::Duration::minutes(5) || chrono::Datelike::year(&at) < 2000 {
         return Err(GatewayError::Invalid("received_at"));
     }
+    // A bare BERHENTI/MULAI is an instruction about the notices, not a message for
+    // the unit: it neither threads nor reopens (issue 19).
+    if let Some(word) = crate::notices::keyword(text) {
+        crate::notices::act_on_keyword(store, unit, channel, &phone, id, word, at).await?;
+        return Ok(Outcome::Notices {
+            stopped: word == crate::notices::Keyword::Stop,
+        });
+    }
     let reference = format!("{}:{id}", unit.id);
     let thread_message = |complaint_id| ComplaintMessage {
         id: 0,
@@ -167,7 +181,7 @@ pub async fn receive(
         if added.is_some() {
             // A reply within the auto-close limit of an answer (10 working days by
             // default, the unit's `tutup_otomatis` row) reopens (issue 6).
-            crate::triage::answers::after_reply(store, unit, open, at).await?;
+            crate::triage::answers::after_reply_notifying(store, unit, open, at, public_url).await?;
         }
         let Some(record) = store.complaint(unit.id, open).await? else {
             return Ok(Outcome::Duplicate);

@@ -421,6 +421,9 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
     let trend = reports.pop().expect("trend");
     let by_service = reports.pop().expect("by service");
     let overall = reports.pop().expect("overall");
+    // Complainants (the invite after closure, issue 19) beside everyone else.
+    let period_filter = SurveyFilter::of(&rule_set, Some(unit.id), Some(period.from()), Some(period.to()));
+    let complainants = crate::survey::complainants::complainant_ikm(store, &period_filter, &rule_set).await?;
     Ok(reports::SkmReport {
         letterhead: letterhead_with_logo(store, unit).await?,
         period_label: period.label(options.lang),
@@ -435,6 +438,7 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
         previous_follow_up: previous_follow_up.into_iter().map(to_follow_up).collect(),
         sources,
         questionnaire,
+        complainants: Some(complainants),
         previous_period_label: Some(previous.label(options.lang)),
         preparer_note: options.note,
         approval: options.approval,

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod logos;
 pub mod mail;
 pub mod model;
+pub mod notices;
 mod postgres;
 pub mod reports;
 mod shared;
@@ -96,6 +97,7 @@ pub trait Store:
     + stages::StageStore
     + mail::MailStore
     + conversations::ConversationStore
+    + notices::NoticeStore
     + Send
     + Sync
     + 'static

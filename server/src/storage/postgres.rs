@@ -103,6 +103,7 @@ impl PgStore {
 unit_from_row_fn!(PgRow);
 summary_from_row_fn!(PgRow);
 outbox_fns!(PgRow, sqlx::Postgres);
+super::notices::notice_fns!(sqlx::Postgres);
 survey_stats_fns!(Db);
 idempotency_fns!(sqlx::Postgres);
 
@@ -118,3 +119,4 @@ super::stages::impl_stage_store!(PgStore, PgRow);
 super::mail::impl_mail_store!(PgStore);
 super::conversations::impl_conversation_store!(PgStore);
 impl_survey_stats_store!(PgStore);
+super::notices::impl_notice_store!(PgStore);

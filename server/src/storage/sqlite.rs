@@ -152,6 +152,7 @@ impl SqliteStore {
 unit_from_row_fn!(SqliteRow);
 summary_from_row_fn!(SqliteRow);
 outbox_fns!(SqliteRow, sqlx::Sqlite);
+super::notices::notice_fns!(sqlx::Sqlite);
 survey_stats_fns!(Db);
 idempotency_fns!(sqlx::Sqlite);
 
@@ -167,6 +168,7 @@ super::stages::impl_stage_store!(SqliteStore, SqliteRow);
 super::mail::impl_mail_store!(SqliteStore);
 super::conversations::impl_conversation_store!(SqliteStore);
 impl_survey_stats_store!(SqliteStore);
+super::notices::impl_notice_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

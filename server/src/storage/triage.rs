@@ -76,9 +76,10 @@ pub struct StatusMove {
     /// has moved on meanwhile, the move is refused as `ChangedMeanwhile` instead of
     /// being applied to a status the asker never saw. None for jobs and the API.
     pub expected_from: Option<ComplaintStatus>,
-    /// Messages to queue with the move (the answer by email or gateway), in the same
-    /// transaction; `{event_id}` in a dedupe key becomes the control-card entry's id
-    /// and `{tracking_code}` in a body the complaint's tracking code.
+    /// Messages to queue with the move (the answer by email or gateway, the citizen's
+    /// notices of `crate::notices`), in the same transaction; `{event_id}` in a
+    /// dedupe key becomes the control-card entry's id and `{tracking_code}` in a body
+    /// the complaint's tracking code (see `storage::notices` for the rest).
     pub notify: Vec<super::model::NewOutbox>,
 }
 
@@ -719,15 +720,8 @@ macro_rules! impl_triage_store {
                 .bind(m.note.trim())
                 .fetch_one(&mut *tx)
                 .await?;
-                for message in &m.notify {
-                    let filled = NewOutbox {
-                        complaint_id: Some(m.complaint_id),
-                        body: message.body.replace("{tracking_code}", &tracking_code),
-                        dedupe_key: message.dedupe_key.replace("{event_id}", &event_id.to_string()),
-                        ..message.clone()
-                    };
-                    insert_outbox(&mut *tx, &filled, m.at).await?;
-                }
+                // The answer and the citizen notices (storage::notices), in this transaction.
+                queue_move_notices(&mut tx, m, event_id, &tracking_code).await?;
                 tx.commit().await?;
                 Ok(Ok(()))
             }

@@ -3,6 +3,7 @@
 //! group-commit writer, and the per-unit questionnaire cache.
 
 pub mod cli;
+pub mod complainants;
 pub mod dedupe;
 pub mod export;
 pub mod form;

@@ -146,7 +146,12 @@ pub fn answer_message(
         recipient,
         subject,
         body: body.replace("{link}", &link),
-        headers,
+        headers: {
+            let mut headers = headers;
+            // The answer is the service itself, not a notice: a stop keeps it.
+            headers.insert(crate::storage::notices::KIND_HEADER.to_owned(), "answer".to_owned());
+            headers
+        },
         dedupe_key: format!("jawaban:{}:{{event_id}}", record.summary.id),
     })
 }
@@ -166,11 +171,24 @@ pub fn fill_template(body: &str, values: &[(&str, &str)]) -> String {
 /// of the complaint's unit and channel (`tutup_otomatis`, 10 working days by
 /// default) after the answer. Returns whether it did.
 /// Safe to call twice: a complaint that is no longer `dijawab` is left alone.
+/// The reopening notice's tracking link is relative; the intake channels call
+/// [`after_reply_notifying`] with the configured public URL.
 pub async fn after_reply(
     store: &dyn Store,
     unit: &Unit,
     complaint_id: i64,
     at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    after_reply_notifying(store, unit, complaint_id, at, None).await
+}
+
+/// [`after_reply`] whose reopening notice (`crate::notices`) links to `public_url`.
+pub async fn after_reply_notifying(
+    store: &dyn Store,
+    unit: &Unit,
+    complaint_id: i64,
+    at: DateTime<Utc>,
+    public_url: Option<&str>,
 ) -> Result<bool, StoreError> {
     let Some(t) = store.triage_state(unit.id, complaint_id).await? else {
         return Ok(false);
@@ -193,8 +211,10 @@ pub async fn after_reply(
         return Ok(false);
     }
     let days = window.to_string();
-    let moved = store
-        .move_complaint(&StatusMove {
+    let moved = crate::notices::move_complaint(
+        store,
+        unit,
+        StatusMove {
             unit_id: unit.id,
             complaint_id,
             to: ComplaintStatus::DibukaKembali,
@@ -203,8 +223,10 @@ pub async fn after_reply(
             at,
             expected_from: None,
             notify: Vec::new(),
-        })
-        .await?;
+        },
+        public_url,
+    )
+    .await?;
     Ok(moved.is_ok())
 }
 

@@ -57,6 +57,7 @@ pub struct TriageJobs {
     store: Arc<dyn Store>,
     holder: String,
     interval: Duration,
+    public_url: Option<String>,
 }
 
 impl TriageJobs {
@@ -66,7 +67,15 @@ impl TriageJobs {
             store,
             holder,
             interval: Duration::from_secs(60),
+            public_url: None,
         }
+    }
+
+    /// The same jobs whose notices (an auto-close's, `crate::notices`) link to
+    /// `public_url` instead of a relative path.
+    pub fn with_public_url(mut self, public_url: Option<String>) -> TriageJobs {
+        self.public_url = public_url;
+        self
     }
 
     /// The same jobs with another pass interval (`[jobs] triage_interval_seconds`);
@@ -152,9 +161,9 @@ impl TriageJobs {
                 ),
                 None => continue,
             };
-            let moved = self
-                .store
-                .move_complaint(&StatusMove {
+            let moved = crate::notices::move_complaint_of_unit(
+                self.store.as_ref(),
+                StatusMove {
                     unit_id: w.unit_id,
                     complaint_id: w.complaint_id,
                     to,
@@ -163,8 +172,10 @@ impl TriageJobs {
                     at,
                     expected_from: None,
                     notify: Vec::new(),
-                })
-                .await?;
+                },
+                self.public_url.as_deref(),
+            )
+            .await?;
             if moved.is_ok() {
                 if to == ComplaintStatus::Selesai {
                     pass.closed += 1;

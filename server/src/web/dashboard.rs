@@ -76,6 +76,8 @@ struct DashboardPage {
     closed_unknown: u64,
     labels: FigureLabels,
     services: Vec<ServiceIkm>,
+    /// Complainants beside everyone else this year (issue 19): label, respondents, konversi.
+    complainants: Vec<(&'static str, u64, String)>,
     year: i32,
     trend: Vec<TrendRow>,
     chart: String,
@@ -166,6 +168,29 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
     let labels = crate::reporting::labels(reader.tr.lang);
     // Figures in the reader's number format, as the charts beside them.
     let numbers = labels.numbers();
+    let split = crate::survey::complainants::complainant_ikm(
+        state.store.as_ref(),
+        &survey_filter(&unit, year_start, today),
+        &analytics::RuleSet::permenpan_14_2017(),
+    )
+    .await
+    .map_err(internal)?;
+    let complainants = if split.respondents == 0 {
+        Vec::new()
+    } else {
+        use crate::survey::complainants::{COMPLAINANTS, OTHERS, group_figures};
+        [COMPLAINANTS, OTHERS]
+            .iter()
+            .map(|key| {
+                let (n, konversi) = group_figures(&split, key);
+                (
+                    reader.tr.t(&format!("reports.skm.complainants.{key}")),
+                    n,
+                    konversi.map(|k| numbers.dec(k, 2)).unwrap_or_else(|| "—".into()),
+                )
+            })
+            .collect()
+    };
     let compliance = reports::monthly::overall_compliance(&stats.sla)
         .map(|c| numbers.dec(c, 2))
         .unwrap_or_else(|| "—".into());
@@ -220,6 +245,7 @@ pub async fn dashboard(State(state): State<AppState>, staff: UnitStaff, reader: 
         })
         .collect();
     let html = DashboardPage {
+        complainants,
         month: month.key(),
         month_label: month.label(reader.tr.lang),
         new,

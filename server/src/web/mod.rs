@@ -19,6 +19,7 @@ mod intake;
 mod lapor;
 mod logo;
 mod meta_webhook;
+mod notices;
 mod pages;
 pub(crate) mod privacy;
 mod publication;
@@ -31,7 +32,7 @@ pub mod stats;
 mod survey;
 mod survey_admin;
 mod survey_data;
-mod survey_invite;
+pub mod survey_invite;
 mod survey_qr;
 mod survey_staff;
 mod system;
@@ -357,6 +358,11 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/staf/{unit}/survei/undangan",
             post(survey_invite::create_invite),
         ),
+        // Citizen notices (issue 19): the stop link and the unit's invite delay.
+        (Method::GET, "/berhenti/{token}", get(notices::stop_confirm)),
+        (Method::POST, "/berhenti/{token}", post(notices::stop_apply)),
+        (Method::GET, "/staf/{unit}/pemberitahuan", get(notices::settings_page)),
+        (Method::POST, "/staf/{unit}/pemberitahuan", post(notices::settings_save)),
         (Method::GET, "/undangan/{token}", get(survey_invite::invite_page)),
         (Method::POST, "/undangan/{token}", post(survey_invite::invite_submit)),
         (

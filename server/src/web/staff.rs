@@ -336,6 +336,8 @@ struct ComplaintDetail {
     messages: Vec<(String, &'static str, String, String)>,
     /// The stage clocks of the complaint's channel (issue 20).
     clocks: Vec<ClockLine>,
+    /// What was queued for the complainant, with its state (issue 19).
+    notices: Vec<super::notices::NoticeLine>,
 }
 
 /// One stage clock of a complaint as its page prints it.
@@ -452,10 +454,12 @@ pub(super) async fn render_complaint(
             regulation: k.regulation,
         })
         .collect();
+    let notices = super::notices::notice_lines(state, tr, zone, c.summary.id, show_identity).await?;
     let page = ComplaintDetail {
         tr,
         page: reader.page,
         clocks,
+        notices,
         attachments,
         attachments_hidden,
         messages,

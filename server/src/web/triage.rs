@@ -455,9 +455,10 @@ pub async fn move_status(
         .await;
     }
     let note: String = form.note.trim().chars().take(10_000).collect();
-    let result = state
-        .store
-        .move_complaint(&StatusMove {
+    let result = crate::notices::move_complaint(
+        state.store.as_ref(),
+        &staff.unit,
+        StatusMove {
             unit_id: staff.unit.id,
             complaint_id: id,
             to,
@@ -466,8 +467,10 @@ pub async fn move_status(
             at: Utc::now(),
             expected_from: ComplaintStatus::parse(form.dari.trim()).ok(),
             notify: Vec::new(),
-        })
-        .await?;
+        },
+        state.config.public_url.as_deref(),
+    )
+    .await?;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/staf/{}/pengaduan/{id}", staff.unit.code)).into_response()),
         Err(lifecycle::MoveError::NotFound) => Err(ErrorPage::NotFound),
@@ -727,9 +730,10 @@ pub async fn answer(
         .into_iter()
         .collect()
     };
-    let result = state
-        .store
-        .move_complaint(&StatusMove {
+    let result = crate::notices::move_complaint(
+        state.store.as_ref(),
+        &staff.unit,
+        StatusMove {
             unit_id: staff.unit.id,
             complaint_id: id,
             to: ComplaintStatus::Dijawab,
@@ -738,8 +742,10 @@ pub async fn answer(
             at: Utc::now(),
             expected_from: None,
             notify,
-        })
-        .await?;
+        },
+        state.config.public_url.as_deref(),
+    )
+    .await?;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/staf/{}/pengaduan/{id}", staff.unit.code)).into_response()),
         Err(lifecycle::MoveError::NotFound) => Err(ErrorPage::NotFound),
@@ -1494,9 +1500,10 @@ pub async fn api_move_status(
         );
     }
     let note = format!("{} [API: {}]", body.note.trim(), client.token.name);
-    let result = state
-        .store
-        .move_complaint(&StatusMove {
+    let result = crate::notices::move_complaint(
+        state.store.as_ref(),
+        &unit,
+        StatusMove {
             unit_id: unit.id,
             complaint_id: id,
             to,
@@ -1509,8 +1516,10 @@ pub async fn api_move_status(
             at: Utc::now(),
             expected_from: None,
             notify: Vec::new(),
-        })
-        .await;
+        },
+        state.config.public_url.as_deref(),
+    )
+    .await;
     match result {
         Ok(Ok(())) => axum::Json(serde_json::json!({ "id": id, "status": to.key() })).into_response(),
         Ok(Err(lifecycle::MoveError::NotFound)) => ApiError::not_found().into_response(),

@@ -201,6 +201,12 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         // An invite link is public: its token is the permission.
         (Method::GET, "/undangan/{token}", Public),
         (Method::POST, "/undangan/{token}", Public),
+        // Citizen notices (issue 19): a stop link's token is the permission; the
+        // unit's invite delay is its admin's.
+        (Method::GET, "/berhenti/{token}", Public),
+        (Method::POST, "/berhenti/{token}", Public),
+        (Method::GET, "/staf/{unit}/pemberitahuan", Unit(&[Role::Admin])),
+        (Method::POST, "/staf/{unit}/pemberitahuan", Unit(&[Role::Admin])),
         (Method::POST, "/api/v1/units/{unit}/survey-invites", Token),
         // Triage (issue 6): complaint handlers move and classify; admins keep their
         // unit's days off and the jenis list.

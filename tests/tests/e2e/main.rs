@@ -21,6 +21,8 @@ mod logo;
 mod mail;
 mod mail_corpus;
 mod mail_trust;
+mod notices;
+mod notices_browser;
 mod privacy;
 mod provider_meta;
 mod reports;

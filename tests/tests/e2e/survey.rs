@@ -341,7 +341,7 @@ on_both_databases!(only_the_registered_kiosk_posts_as_itself, |db: TestDb| async
 });
 
 /// Clicks the answer with this score in every question.
-async fn answer_all(c: &fantoccini::Client, score: u8) {
+pub async fn answer_all(c: &fantoccini::Client, score: u8) {
     for key in ELEMENTS {
         let radio = c
             .find(Locator::Css(&format!("input[name=q_{key}][value=\"{score}\"]")))

@@ -88,7 +88,14 @@ impl EmailIntake {
                     .sent_by_complainant(unit, complaint_id, parsed.from_address.as_deref())
                     .await?
             {
-                crate::triage::answers::after_reply(self.store.as_ref(), unit, complaint_id, Utc::now()).await?;
+                crate::triage::answers::after_reply_notifying(
+                    self.store.as_ref(),
+                    unit,
+                    complaint_id,
+                    Utc::now(),
+                    self.public_url.as_deref(),
+                )
+                .await?;
             }
             return Ok(Ingested::Reply { complaint_id });
         }

@@ -18,6 +18,7 @@ pub(super) const EXEMPT: &[(&str, &str)] = &[
     ("/assets/{*path}", "static files"),
     ("/api/v1/tracking/{code}", "public: the tracking code is the permission"),
     ("/undangan/{token}", "public: the invite token is the permission"),
+    ("/berhenti/{token}", "public: the stop link's token is the permission"),
     (
         "/api/v1/gateway/{unit}/{channel}",
         "a channel kind, not an object; signed with the unit's own secret",
