@@ -25,11 +25,9 @@ pub const WINDOW_HOURS: i64 = 24;
 /// Meta's error code for free text outside the window ("re-engagement message").
 pub const OUTSIDE_WINDOW: i64 = 131_047;
 
-/// Outbox header naming the notice kind (`ack`, `status`, `answer`, ...).
-pub const KIND_HEADER: &str = "x-notice-kind";
-
-/// Outbox header with the template body parameters, a JSON array of strings.
-pub const PARAMS_HEADER: &str = "x-notice-params";
+/// The outbox headers naming a notice's kind and its template parameters, set by
+/// whoever queues the notice (`crate::notices`, the staff notices).
+pub use crate::storage::notices::{KIND_HEADER, PARAMS_HEADER};
 
 /// Longest template parameter sent (Meta refuses longer bodies).
 const MAX_PARAM_CHARS: usize = 1000;
