@@ -196,6 +196,9 @@ pub async fn take(
                 Ok(Outcome::Created { nomor_agenda }) => ("created", Some(nomor_agenda)),
                 Ok(Outcome::Threaded { nomor_agenda }) => ("threaded", Some(nomor_agenda)),
                 Ok(Outcome::Duplicate) => ("duplicate", None),
+                // BERHENTI / MULAI: the number's notices stopped or restarted.
+                Ok(Outcome::Notices { stopped: true }) => ("stopped", None),
+                Ok(Outcome::Notices { stopped: false }) => ("resumed", None),
                 // A retry would not make it valid: logged, answered 2xx.
                 Err(GatewayError::Invalid(field)) => {
                     tracing::warn!(unit = %unit.code, field, "Meta message refused");
