@@ -16,6 +16,7 @@ pub mod logos;
 pub mod mail;
 pub mod model;
 mod postgres;
+pub mod providers;
 pub mod reports;
 mod shared;
 mod sqlite;
@@ -94,6 +95,7 @@ pub trait Store:
     + survey_sources::SurveySourceStore
     + stages::StageStore
     + mail::MailStore
+    + providers::ProviderStore
     + Send
     + Sync
     + 'static
