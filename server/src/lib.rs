@@ -15,6 +15,7 @@ pub mod intake;
 pub mod lapor;
 pub mod notify;
 pub mod passwords;
+pub mod providers;
 pub mod reporting;
 pub mod server;
 pub mod storage;
