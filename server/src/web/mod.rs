@@ -11,6 +11,7 @@ pub mod api_error;
 pub mod api_params;
 pub(crate) mod assets;
 mod channels;
+mod channels_providers;
 mod dashboard;
 mod follow_up;
 mod holidays;
@@ -19,6 +20,7 @@ mod lapor;
 mod logo;
 mod pages;
 pub(crate) mod privacy;
+mod provider_hooks;
 mod publication;
 pub mod reports;
 mod safe_next;
@@ -203,6 +205,17 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         // Channel settings (issue 4, email and gateways): unit admins only.
         (Method::GET, "/staf/{unit}/saluran", get(channels::channels_page)),
         (Method::POST, "/staf/{unit}/saluran", post(channels::save_channel)),
+        // Native SMS/WhatsApp providers (issue 19): unit admins only.
+        (
+            Method::POST,
+            "/staf/{unit}/saluran/penyedia",
+            post(channels_providers::save_provider),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/saluran/penyedia/rahasia",
+            post(channels_providers::rotate_secret),
+        ),
         // The unit's logo (issue 21): unit admins only.
         (Method::GET, "/staf/{unit}/lambang", get(logo::page)),
         (Method::POST, "/staf/{unit}/lambang", post(logo::upload)),
@@ -235,6 +248,12 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/api/v1/gateway/{unit}/{channel}",
             post(intake::gateway_webhook),
+        ),
+        // Webhooks of the native providers that sign nothing (issue 19).
+        (
+            Method::POST,
+            "/api/v1/webhook/{unit}/{provider}/{secret}",
+            post(provider_hooks::provider_webhook),
         ),
         (
             Method::POST,
