@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod providers;
 pub mod serve;
 
 use std::net::SocketAddr;

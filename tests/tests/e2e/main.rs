@@ -22,6 +22,7 @@ mod mail;
 mod mail_corpus;
 mod mail_trust;
 mod privacy;
+mod provider_ids;
 mod reports;
 mod reports_browser;
 mod reports_rules;
