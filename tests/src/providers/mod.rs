@@ -130,7 +130,9 @@ impl StandIn {
             inner: inner.clone(),
             default: default.clone(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind stand-in");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind stand-in");
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

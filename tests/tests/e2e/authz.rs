@@ -115,7 +115,11 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/staf/{unit}/saluran", Unit(&[Role::Admin])),
         // Native SMS/WhatsApp providers (issue 19).
         (Method::POST, "/staf/{unit}/saluran/penyedia", Unit(&[Role::Admin])),
-        (Method::POST, "/staf/{unit}/saluran/penyedia/rahasia", Unit(&[Role::Admin])),
+        (
+            Method::POST,
+            "/staf/{unit}/saluran/penyedia/rahasia",
+            Unit(&[Role::Admin]),
+        ),
         (Method::GET, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang/hapus", Unit(&[Role::Admin])),

@@ -168,7 +168,8 @@ async fn answer(app: &TestApp, unit: &Unit, complaint_id: i64, text: &str) {
         .await
         .unwrap()
         .unwrap();
-    assign_complaint(store, unit.id, complaint_id, None, None, Utc::now()).await;
+    let division = store.create_division(unit.id, "Bidang Pelayanan").await.unwrap();
+    assign_complaint(store, unit.id, complaint_id, Some(division), None, Utc::now()).await;
     store
         .move_complaint(&step(ComplaintStatus::Didisposisikan, vec![]))
         .await
@@ -224,8 +225,18 @@ on_both_databases!(
         assert_eq!(c.complainant.phone.as_deref(), Some("081234567890"));
         let thread = app.store.complaint_messages(c.summary.id).await.unwrap();
         assert_eq!(thread.len(), 2, "the gateway message and the Fonnte one, once");
-        assert!(thread[1].body.starts_with("Selamat siang, lampu penerangan jalan"));
-        assert_eq!(thread[1].message_ref.as_deref(), Some(&*format!("{}:fonnte-5123001", unit.id)));
+        let by_ref = |thread: &[ComplaintMessage], r: &str| {
+            let r = format!("{}:{r}", unit.id);
+            thread
+                .iter()
+                .find(|m| m.message_ref.as_deref() == Some(r.as_str()))
+                .cloned()
+                .expect("the message is on the thread")
+        };
+        let from_fonnte = by_ref(&thread, "fonnte-5123001");
+        assert!(from_fonnte.body.starts_with("Selamat siang, lampu penerangan jalan"));
+        assert_eq!(from_fonnte.sender, "081234567890");
+        assert_eq!(from_fonnte.at.timestamp(), 1_764_994_800, "Fonnte's timestamp");
 
         // A wrong secret, the hash itself, another unit's secret: 403, nothing stored.
         let other = make_unit(&app, "dinsos-lain").await;
@@ -263,7 +274,7 @@ on_both_databases!(
         assert_eq!((status, v["status"].as_str()), (200, Some("threaded")), "{v}");
         let thread = app.store.complaint_messages(c.summary.id).await.unwrap();
         assert_eq!(
-            thread[2].body,
+            by_ref(&thread, "fonnte-5123002").body,
             "Ini fotonya\n[IMG-20261206-WA0001.jpg] https://md.fonnte.com/data/5123002.jpg"
         );
 
@@ -287,7 +298,11 @@ on_both_databases!(
         assert_eq!(sent.len(), 2);
         for r in &sent {
             assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/send"));
-            assert_eq!(r.header("authorization"), Some(FONNTE_TOKEN), "the token as it is, no Bearer");
+            assert_eq!(
+                r.header("authorization"),
+                Some(FONNTE_TOKEN),
+                "the token as it is, no Bearer"
+            );
             assert!(
                 r.header("content-type")
                     .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
@@ -295,7 +310,10 @@ on_both_databases!(
             assert_eq!(r.form_field("target").as_deref(), Some("081234567890"));
             assert_eq!(r.form_field("countryCode").as_deref(), Some("62"));
         }
-        assert!(sent[0].form_field("message").unwrap().contains(&nomor), "the acknowledgement");
+        assert!(
+            sent[0].form_field("message").unwrap().contains(&nomor),
+            "the acknowledgement"
+        );
         assert!(
             sent[1]
                 .form_field("message")
@@ -318,73 +336,80 @@ on_both_databases!(
     }
 );
 
-on_both_databases!(
-    fonnte_status_false_is_retried_or_given_up,
-    |db: TestDb| async move {
-        let app = spawn_app(db).await;
-        let (fonnte, unit) = fonnte_unit(&app, "dinkes-uji").await;
-        let secret = new_secret(&app, unit.id, "fonnte").await;
-        let (status, _) = post_hook(&app, "dinkes-uji", "fonnte", &secret, &fixture("fonnte/webhook_text.json")).await;
-        assert_eq!(status, 201);
-        let c = only_complaint(&app, unit.id).await;
-        let outbox = || async { app.store.outbox_for_complaint(c.summary.id).await.unwrap() };
-        let sender = sender(&app.store);
+on_both_databases!(fonnte_status_false_is_retried_or_given_up, |db: TestDb| async move {
+    let app = spawn_app(db).await;
+    let (fonnte, unit) = fonnte_unit(&app, "dinkes-uji").await;
+    let secret = new_secret(&app, unit.id, "fonnte").await;
+    let (status, _) = post_hook(
+        &app,
+        "dinkes-uji",
+        "fonnte",
+        &secret,
+        &fixture("fonnte/webhook_text.json"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let c = only_complaint(&app, unit.id).await;
+    let outbox = || async { app.store.outbox_for_complaint(c.summary.id).await.unwrap() };
+    let sender = sender(&app.store);
 
-        // HTTP 200 with status:false (no quota): a failure, retried later.
-        fonnte.queue(Reply {
-            status: 200,
-            body: fixture("fonnte/send_failure_quota.json"),
-        });
-        let report = sender.run_pass(Utc::now()).await.unwrap();
-        assert_eq!(
-            report,
-            PassReport {
-                retried: 1,
-                ..Default::default()
-            }
-        );
-        let row = outbox().await.remove(0);
-        assert_eq!(row.status, "pending");
-        assert!(row.last_error.as_deref().unwrap().contains("insufficient quota"), "{row:?}");
-        // A server error is retried too.
-        fonnte.queue(Reply {
-            status: 502,
-            body: "{}".into(),
-        });
-        let report = sender.run_pass(Utc::now() + chrono::Duration::hours(1)).await.unwrap();
-        assert_eq!(report.retried, 1, "{report:?}");
-        // Nothing reached the thread while it failed.
-        let out = |m: &Vec<ComplaintMessage>| m.iter().filter(|m| m.direction == "out").count();
-        assert_eq!(out(&app.store.complaint_messages(c.summary.id).await.unwrap()), 0);
-        // The next try succeeds.
-        fonnte.queue(fonnte_ok("90000001"));
-        let report = sender.run_pass(Utc::now() + chrono::Duration::days(1)).await.unwrap();
-        assert_eq!(report.sent, 1, "{report:?}");
-        assert_eq!(outbox().await[0].status, "sent");
-        assert_eq!(out(&app.store.complaint_messages(c.summary.id).await.unwrap()), 1);
+    // HTTP 200 with status:false (no quota): a failure, retried later.
+    fonnte.queue(Reply {
+        status: 200,
+        body: fixture("fonnte/send_failure_quota.json"),
+    });
+    let report = sender.run_pass(Utc::now()).await.unwrap();
+    assert_eq!(
+        report,
+        PassReport {
+            retried: 1,
+            ..Default::default()
+        }
+    );
+    let row = outbox().await.remove(0);
+    assert_eq!(row.status, "pending");
+    assert!(
+        row.last_error.as_deref().unwrap().contains("insufficient quota"),
+        "{row:?}"
+    );
+    // A server error is retried too.
+    fonnte.queue(Reply {
+        status: 502,
+        body: "{}".into(),
+    });
+    let report = sender.run_pass(Utc::now() + chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(report.retried, 1, "{report:?}");
+    // Nothing reached the thread while it failed.
+    let out = |m: &Vec<ComplaintMessage>| m.iter().filter(|m| m.direction == "out").count();
+    assert_eq!(out(&app.store.complaint_messages(c.summary.id).await.unwrap()), 0);
+    // The next try succeeds.
+    fonnte.queue(fonnte_ok("90000001"));
+    let report = sender.run_pass(Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(outbox().await[0].status, "sent");
+    assert_eq!(out(&app.store.complaint_messages(c.summary.id).await.unwrap()), 1);
 
-        // A token Fonnte does not know will not work on retry: given up at once.
-        answer(&app, &unit, c.summary.id, "Sudah kami tindak lanjuti.").await;
-        fonnte.queue(Reply {
-            status: 200,
-            body: fixture("fonnte/send_failure_token.json"),
-        });
-        let report = sender.run_pass(Utc::now() + chrono::Duration::days(2)).await.unwrap();
-        assert_eq!(
-            report,
-            PassReport {
-                given_up: 1,
-                ..Default::default()
-            }
-        );
-        let rows = outbox().await;
-        let answer_row = rows.iter().find(|r| r.status != "sent").unwrap();
-        assert_eq!(answer_row.status, "failed");
-        assert!(answer_row.last_error.as_deref().unwrap().contains("token invalid"));
-        assert_eq!(fonnte.requests().len(), 4);
-        assert_eq!(out(&app.store.complaint_messages(c.summary.id).await.unwrap()), 1);
-    }
-);
+    // A token Fonnte does not know will not work on retry: given up at once.
+    answer(&app, &unit, c.summary.id, "Sudah kami tindak lanjuti.").await;
+    fonnte.queue(Reply {
+        status: 200,
+        body: fixture("fonnte/send_failure_token.json"),
+    });
+    let report = sender.run_pass(Utc::now() + chrono::Duration::days(2)).await.unwrap();
+    assert_eq!(
+        report,
+        PassReport {
+            given_up: 1,
+            ..Default::default()
+        }
+    );
+    let rows = outbox().await;
+    let answer_row = rows.iter().find(|r| r.status != "sent").unwrap();
+    assert_eq!(answer_row.status, "failed");
+    assert!(answer_row.last_error.as_deref().unwrap().contains("token invalid"));
+    assert_eq!(fonnte.requests().len(), 4);
+    assert_eq!(out(&app.store.complaint_messages(c.summary.id).await.unwrap()), 1);
+});
 
 on_both_databases!(wablas_both_directions, |db: TestDb| async move {
     let app = spawn_app(db).await;
@@ -402,8 +427,14 @@ on_both_databases!(wablas_both_directions, |db: TestDb| async move {
     let hook = fixture("wablas/webhook_text.json");
 
     // Wrong secret and Fonnte's slot: nothing stored.
-    assert_eq!(post_hook(&app, "disdukcapil-uji", "wablas", "salah", &hook).await.0, 403);
-    assert_eq!(post_hook(&app, "disdukcapil-uji", "fonnte", &secret, &hook).await.0, 403);
+    assert_eq!(
+        post_hook(&app, "disdukcapil-uji", "wablas", "salah", &hook).await.0,
+        403
+    );
+    assert_eq!(
+        post_hook(&app, "disdukcapil-uji", "fonnte", &secret, &hook).await.0,
+        403
+    );
     assert_eq!(complaint_count(&app).await, 0);
 
     let (status, v) = post_hook(&app, "disdukcapil-uji", "wablas", &secret, &hook).await;
@@ -412,12 +443,23 @@ on_both_databases!(wablas_both_directions, |db: TestDb| async move {
     let (status, v) = post_hook(&app, "disdukcapil-uji", "wablas", &secret, &hook).await;
     assert_eq!((status, v["status"].as_str()), (200, Some("duplicate")), "{v}");
     // A group message is not a citizen's complaint: refused, nothing stored.
-    let group = payload("wablas/webhook_text.json", serde_json::json!({"id": "G-1", "isGroup": true}));
+    let group = payload(
+        "wablas/webhook_text.json",
+        serde_json::json!({"id": "G-1", "isGroup": true}),
+    );
     let (status, v) = post_hook(&app, "disdukcapil-uji", "wablas", &secret, &group).await;
     assert_eq!((status, v["error"]["code"].as_str()), (422, Some("invalid")), "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().starts_with("isian isGroup tidak sah / "));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("isian isGroup tidak sah / ")
+    );
     // Unreadable bodies neither.
-    assert_eq!(post_hook(&app, "disdukcapil-uji", "wablas", &secret, "[1]").await.0, 422);
+    assert_eq!(
+        post_hook(&app, "disdukcapil-uji", "wablas", &secret, "[1]").await.0,
+        422
+    );
     let c = only_complaint(&app, unit.id).await;
     assert_eq!(c.summary.channel, "whatsapp");
     assert_eq!(c.complainant.phone.as_deref(), Some("081298765432"));
@@ -482,7 +524,11 @@ on_both_databases!(
         assert_eq!(first.len(), 1);
         let report = first[0].1.as_ref().unwrap();
         // 881 and 882 are one person (+62 and 08): one complaint and its thread.
-        assert_eq!((report.created, report.threaded, report.cursor), (2, 1, 883), "{report:?}");
+        assert_eq!(
+            (report.created, report.threaded, report.cursor),
+            (2, 1, 883),
+            "{report:?}"
+        );
         let r = &inbox.requests()[0];
         assert_eq!(r.method, "GET");
         assert_eq!(r.query_param("userkey").as_deref(), Some("uk-uji"));
@@ -494,11 +540,18 @@ on_both_databases!(
         // the poller) reads the same inbox again: nothing doubles.
         let again = poller("instans-1").poll_once().await;
         let report = again[0].1.as_ref().unwrap();
-        assert_eq!((report.created, report.threaded, report.duplicates), (0, 0, 0), "{report:?}");
+        assert_eq!(
+            (report.created, report.threaded, report.duplicates),
+            (0, 0, 0),
+            "{report:?}"
+        );
         assert_eq!(complaint_count(&app).await, 2);
         // Another instance while the first holds the lease does nothing at all.
         let other = poller("instans-2").poll_once().await;
-        assert!(matches!(other[0].1, Err(tanggap::providers::zenziva::PollError::Leased)));
+        assert!(matches!(
+            other[0].1,
+            Err(tanggap::providers::zenziva::PollError::Leased)
+        ));
         assert_eq!(inbox.requests().len(), 2, "the leased-out instance did not even read");
 
         // A new reply arrives: only it is taken.
@@ -511,7 +564,11 @@ on_both_databases!(
             body: held.to_string(),
         });
         let report = poller("instans-1").poll_once().await.remove(0).1.unwrap();
-        assert_eq!((report.created, report.threaded, report.cursor), (0, 1, 884), "{report:?}");
+        assert_eq!(
+            (report.created, report.threaded, report.cursor),
+            (0, 1, 884),
+            "{report:?}"
+        );
         assert_eq!(complaint_count(&app).await, 2);
         let rows = app
             .store
@@ -553,7 +610,10 @@ on_both_databases!(
         for row in &rows {
             let c = app.store.complaint(unit.id, row.id).await.unwrap().unwrap();
             let phone = c.complainant.phone.unwrap();
-            let (_, text) = acks.iter().find(|(to, _)| *to == phone).expect("an acknowledgement to each number");
+            let (_, text) = acks
+                .iter()
+                .find(|(to, _)| *to == phone)
+                .expect("an acknowledgement to each number");
             assert!(text.contains(&row.nomor_agenda), "{text}");
         }
         // status "0" (wrong keys) is given up, not retried for ever.
@@ -570,6 +630,7 @@ on_both_databases!(
 
 /// Fails when the page shows any of `secrets`.
 fn page_has_no(page: &str, secrets: &[&str]) {
+    let page = page.replace("&#x2f;", "/").replace("&#x3d;", "=").replace("&#43;", "+");
     for s in secrets {
         assert!(!page.contains(s), "the page shows a stored secret");
     }
@@ -597,7 +658,14 @@ on_both_databases!(
         let other = make_unit(&app, "dinsos-lain").await;
         add_staff(app.store.as_ref(), "dinkes-uji", "admin", PASSWORD, &[Role::Admin]).await;
         add_staff(app.store.as_ref(), "dinkes-uji", "petugas", PASSWORD, &[Role::Petugas]).await;
-        add_staff(app.store.as_ref(), "dinsos-lain", "admin_lain", PASSWORD, &[Role::Admin]).await;
+        add_staff(
+            app.store.as_ref(),
+            "dinsos-lain",
+            "admin_lain",
+            PASSWORD,
+            &[Role::Admin],
+        )
+        .await;
         let admin = app.login("admin", PASSWORD).await;
         let path = "/staf/dinkes-uji/saluran/penyedia";
 
@@ -619,21 +687,31 @@ on_both_databases!(
         // Fonnte without a token: a clear Indonesian error, nothing changed.
         let before = stored().await;
         let (status, _, page) = admin
-            .post(path, &[("channel", "whatsapp"), ("provider", "fonnte"), ("enabled", "1")])
+            .post(
+                path,
+                &[("channel", "whatsapp"), ("provider", "fonnte"), ("enabled", "1")],
+            )
             .await;
         assert_eq!(status, 422);
         assert!(page.contains("Token perangkat Fonnte wajib diisi"), "{page}");
         assert_eq!(stored().await, before);
         // An unknown provider, or Zenziva on WhatsApp: refused.
         for provider in ["twilio", "zenziva"] {
-            let (status, _, page) = admin.post(path, &[("channel", "whatsapp"), ("provider", provider)]).await;
+            let (status, _, page) = admin
+                .post(path, &[("channel", "whatsapp"), ("provider", provider)])
+                .await;
             assert_eq!(status, 422);
             assert!(page.contains("Penyedia tidak dikenal untuk saluran ini"));
         }
         let (status, _, _) = admin
             .post(
                 path,
-                &[("channel", "whatsapp"), ("provider", "fonnte"), ("fonnte_token", "t"), ("fonnte_base_url", "ftp://x")],
+                &[
+                    ("channel", "whatsapp"),
+                    ("provider", "fonnte"),
+                    ("fonnte_token", "t"),
+                    ("fonnte_base_url", "ftp://x"),
+                ],
             )
             .await;
         assert_eq!(status, 422);
@@ -643,7 +721,12 @@ on_both_databases!(
         let (status, _, page) = admin
             .post(
                 path,
-                &[("channel", "whatsapp"), ("provider", "fonnte"), ("enabled", "1"), ("fonnte_token", FONNTE_TOKEN)],
+                &[
+                    ("channel", "whatsapp"),
+                    ("provider", "fonnte"),
+                    ("enabled", "1"),
+                    ("fonnte_token", FONNTE_TOKEN),
+                ],
             )
             .await;
         assert_eq!(status, 200, "{page}");
@@ -653,12 +736,19 @@ on_both_databases!(
         assert!(s.enabled);
         assert_eq!(s.config["provider"], "fonnte");
         assert_eq!(s.config["fonnte"]["token"], FONNTE_TOKEN);
-        assert_eq!(s.config["hmac_secret"], GATEWAY_SECRET, "the generic gateway's secret is kept");
+        assert_eq!(
+            s.config["hmac_secret"], GATEWAY_SECRET,
+            "the generic gateway's secret is kept"
+        );
         // Saving the generic form again keeps the provider.
         let (status, _, _) = admin
             .post(
                 "/staf/dinkes-uji/saluran",
-                &[("channel", "whatsapp"), ("enabled", "1"), ("url", "https://gateway.dinkes-uji.go.id/kirim")],
+                &[
+                    ("channel", "whatsapp"),
+                    ("enabled", "1"),
+                    ("url", "https://gateway.dinkes-uji.go.id/kirim"),
+                ],
             )
             .await;
         assert_eq!(status, 200);
@@ -666,7 +756,10 @@ on_both_databases!(
         assert_eq!(stored().await.config["provider"], "fonnte");
         // An empty token field keeps the stored one, unless the host changes.
         let (status, _, _) = admin
-            .post(path, &[("channel", "whatsapp"), ("provider", "fonnte"), ("enabled", "1")])
+            .post(
+                path,
+                &[("channel", "whatsapp"), ("provider", "fonnte"), ("enabled", "1")],
+            )
             .await;
         assert_eq!(status, 200);
         assert_eq!(stored().await.config["fonnte"]["token"], FONNTE_TOKEN);
@@ -674,7 +767,11 @@ on_both_databases!(
         let (status, _, page) = admin
             .post(
                 path,
-                &[("channel", "whatsapp"), ("provider", "fonnte"), ("fonnte_base_url", "https://fonnte.palsu.example")],
+                &[
+                    ("channel", "whatsapp"),
+                    ("provider", "fonnte"),
+                    ("fonnte_base_url", "https://fonnte.palsu.example"),
+                ],
             )
             .await;
         assert_eq!(status, 422);
@@ -700,7 +797,13 @@ on_both_databases!(
         assert_eq!(status, 200);
         page_has_no(&page, &["pk-rahasia-uji"]);
         let s = app.store.channel_settings(unit.id, "sms").await.unwrap().unwrap();
-        assert_eq!((s.config["provider"].as_str(), s.config["zenziva"]["poll_seconds"].as_u64()), (Some("zenziva"), Some(60)));
+        assert_eq!(
+            (
+                s.config["provider"].as_str(),
+                s.config["zenziva"]["poll_seconds"].as_u64()
+            ),
+            (Some("zenziva"), Some(60))
+        );
 
         // The webhook URL: shown once, the secret works, a rotation stops the old one.
         let (status, _, page) = admin.post(&format!("{path}/rahasia"), &[("provider", "fonnte")]).await;
@@ -730,7 +833,10 @@ on_both_databases!(
         let lain = app.login("admin_lain", PASSWORD).await;
         for actor in [&petugas, &lain] {
             let (status, _, _) = actor
-                .post(path, &[("channel", "whatsapp"), ("provider", "tanggap"), ("enabled", "1")])
+                .post(
+                    path,
+                    &[("channel", "whatsapp"), ("provider", "tanggap"), ("enabled", "1")],
+                )
                 .await;
             assert_eq!(status, 403);
             let (status, _, _) = actor.post(&format!("{path}/rahasia"), &[("provider", "fonnte")]).await;
@@ -743,7 +849,16 @@ on_both_databases!(
                 app.store.webhook_secret_hash(unit.id, "fonnte").await.unwrap()
             )
         );
-        assert!(app.store.webhook_secret_hash(other.id, "fonnte").await.unwrap().is_none());
-        assert_eq!(post_hook(&app, "dinkes-uji", "fonnte", &second, &next).await.1["status"], "duplicate");
+        assert!(
+            app.store
+                .webhook_secret_hash(other.id, "fonnte")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            post_hook(&app, "dinkes-uji", "fonnte", &second, &next).await.1["status"],
+            "duplicate"
+        );
     }
 );
