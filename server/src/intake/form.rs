@@ -555,7 +555,11 @@ mod tests {
         ] {
             assert_eq!(normalize_phone(written).as_deref(), Some("081234567890"), "{written}");
         }
-        assert_eq!(normalize_phone("00812345678"), None, "an international prefix to no country");
+        assert_eq!(
+            normalize_phone("00812345678"),
+            None,
+            "an international prefix to no country"
+        );
         assert_eq!(normalize_phone("6281234567890@s.whatsapp.net"), None);
         assert_eq!(phone_international("0812 3456 7890"), "6281234567890");
         assert_eq!(phone_international("+62 812 3456 7890"), "6281234567890");

@@ -58,7 +58,9 @@ pub fn inbound(map: &serde_json::Map<String, serde_json::Value>) -> Result<Inbou
     if sender.contains('@') {
         return Err("sender");
     }
-    let mut text = text_field(map, "message").or_else(|| text_field(map, "text")).unwrap_or_default();
+    let mut text = text_field(map, "message")
+        .or_else(|| text_field(map, "text"))
+        .unwrap_or_default();
     if let Some(url) = text_field(map, "url") {
         // Media are not fetched from Fonnte's URL (it expires); the officer sees what
         // was sent and where, and can ask for it through the web form.
@@ -69,7 +71,11 @@ pub fn inbound(map: &serde_json::Map<String, serde_json::Value>) -> Result<Inbou
             (None, None) => "berkas".into(),
         };
         let line = format!("[{name}] {url}");
-        text = if text.is_empty() { line } else { format!("{text}\n{line}") };
+        text = if text.is_empty() {
+            line
+        } else {
+            format!("{text}\n{line}")
+        };
     }
     let timestamp = text_field(map, "timestamp").and_then(|t| t.parse::<i64>().ok());
     let id = match text_field(map, "inboxid") {
@@ -148,9 +154,15 @@ pub async fn send(
 fn refusal(reason: &str) -> SendError {
     let lower = reason.to_ascii_lowercase();
     let text = format!("Fonnte menolak: {}", truncate(reason));
-    if ["token invalid", "invalid token", "target invalid", "input invalid", "unknown target"]
-        .iter()
-        .any(|r| lower.contains(r))
+    if [
+        "token invalid",
+        "invalid token",
+        "target invalid",
+        "input invalid",
+        "unknown target",
+    ]
+    .iter()
+    .any(|r| lower.contains(r))
     {
         SendError::Permanent(text)
     } else {
@@ -177,7 +189,10 @@ mod tests {
             "name": "Budi", "inboxid": 77, "timestamp": 1_764_000_000
         })))
         .unwrap();
-        assert_eq!((m.id.as_str(), m.from.as_str(), m.text.as_str()), ("fonnte-77", "6281234567890", "Jalan rusak"));
+        assert_eq!(
+            (m.id.as_str(), m.from.as_str(), m.text.as_str()),
+            ("fonnte-77", "6281234567890", "Jalan rusak")
+        );
         assert_eq!(m.received_at.unwrap().timestamp(), 1_764_000_000);
         let media = inbound(&map(serde_json::json!({
             "sender": "6281234567890", "message": "", "inboxid": "78",
@@ -186,10 +201,16 @@ mod tests {
         .unwrap();
         assert_eq!(media.text, "[foto.jpg] https://md.fonnte.com/x.jpg");
         assert_eq!(
-            inbound(&map(serde_json::json!({"sender": "1203@g.us", "message": "x", "inboxid": 1}))).unwrap_err(),
+            inbound(&map(
+                serde_json::json!({"sender": "1203@g.us", "message": "x", "inboxid": 1})
+            ))
+            .unwrap_err(),
             "sender"
         );
-        assert_eq!(inbound(&map(serde_json::json!({"message": "x", "inboxid": 1}))).unwrap_err(), "sender");
+        assert_eq!(
+            inbound(&map(serde_json::json!({"message": "x", "inboxid": 1}))).unwrap_err(),
+            "sender"
+        );
         assert_eq!(
             inbound(&map(serde_json::json!({"sender": "0812", "message": "x"}))).unwrap_err(),
             "inboxid"

@@ -4,8 +4,8 @@
 //! (`tanggap`, the generic signed-JSON gateway, when missing).
 
 pub mod fonnte;
-pub mod wablas;
 pub mod shared;
+pub mod wablas;
 pub mod zenziva;
 
 /// The provider a channel's settings name: `tanggap`, `meta`, `fonnte`, `wablas`

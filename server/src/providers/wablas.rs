@@ -56,8 +56,15 @@ pub fn inbound(map: &serde_json::Map<String, serde_json::Value>) -> Result<Inbou
     let phone = text_field(map, "phone").ok_or("phone")?;
     let mut text = text_field(map, "message").unwrap_or_default();
     if let Some(file) = text_field(map, "file").or_else(|| text_field(map, "url")) {
-        let line = format!("[{}] {file}", text_field(map, "messageType").unwrap_or_else(|| "berkas".into()));
-        text = if text.is_empty() { line } else { format!("{text}\n{line}") };
+        let line = format!(
+            "[{}] {file}",
+            text_field(map, "messageType").unwrap_or_else(|| "berkas".into())
+        );
+        text = if text.is_empty() {
+            line
+        } else {
+            format!("{text}\n{line}")
+        };
     }
     Ok(InboundMessage {
         id: format!("wablas-{id}"),
@@ -111,13 +118,11 @@ pub async fn send(
             .collect::<String>();
         return Err(SendError::Temporary(format!("Wablas menolak: {reason}")));
     }
-    let id = answer
-        .pointer("/data/messages/0/id")
-        .and_then(|v| match v {
-            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+    let id = answer.pointer("/data/messages/0/id").and_then(|v| match v {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
     Ok(Delivered {
         message_ref: id.map_or_else(|| format!("outbox-{}", message.id), |id| format!("wablas-out-{id}")),
         sender: String::new(),

@@ -66,7 +66,11 @@ impl ZenzivaSettings {
 
     /// The poll interval, at least 30 seconds so a typo cannot hammer the account.
     pub fn poll_interval(&self) -> Duration {
-        Duration::from_secs(if self.poll_seconds == 0 { 60 } else { self.poll_seconds.max(30) })
+        Duration::from_secs(if self.poll_seconds == 0 {
+            60
+        } else {
+            self.poll_seconds.max(30)
+        })
     }
 }
 
@@ -106,11 +110,13 @@ pub async fn send(
         let lower = reason.to_ascii_lowercase();
         let text = format!("Zenziva menolak: {reason}");
         // Wrong keys or a wrong number will not change on retry.
-        return Err(if lower.contains("userkey") || lower.contains("passkey") || lower.contains("nomor") {
-            SendError::Permanent(text)
-        } else {
-            SendError::Temporary(text)
-        });
+        return Err(
+            if lower.contains("userkey") || lower.contains("passkey") || lower.contains("nomor") {
+                SendError::Permanent(text)
+            } else {
+                SendError::Temporary(text)
+            },
+        );
     }
     Ok(Delivered {
         message_ref: text_field(&map, "messageId")
@@ -255,7 +261,8 @@ impl ZenzivaPoller {
     /// Polls one unit's inbox under its job lease.
     pub async fn poll_inbox(&self, unit: &Unit, settings: &ZenzivaSettings) -> Result<PollReport, PollError> {
         let now = Utc::now();
-        let until = now + chrono::Duration::from_std(settings.poll_interval() * 3).unwrap_or(chrono::Duration::minutes(5));
+        let until =
+            now + chrono::Duration::from_std(settings.poll_interval() * 3).unwrap_or(chrono::Duration::minutes(5));
         if !self
             .store
             .try_lease(&format!("zenziva:{}", unit.id), &self.holder, now, until)
@@ -314,7 +321,9 @@ impl ZenzivaPoller {
                 Err(GatewayError::Store(e)) => return Err(e.into()),
                 Err(GatewayError::BadSignature) => unreachable!("receive checks no signature"),
             }
-            self.store.advance_poll_cursor(unit.id, PROVIDER, m.id, Utc::now()).await?;
+            self.store
+                .advance_poll_cursor(unit.id, PROVIDER, m.id, Utc::now())
+                .await?;
             report.cursor = m.id;
         }
         Ok(report)
@@ -332,7 +341,9 @@ impl ZenzivaPoller {
                 Ok(inboxes) => {
                     for (unit, settings) in inboxes {
                         let due = last.get(&unit.id).is_none_or(|at| {
-                            Utc::now() - *at >= chrono::Duration::from_std(settings.poll_interval()).unwrap_or(chrono::Duration::minutes(1))
+                            Utc::now() - *at
+                                >= chrono::Duration::from_std(settings.poll_interval())
+                                    .unwrap_or(chrono::Duration::minutes(1))
                         });
                         if !due {
                             continue;

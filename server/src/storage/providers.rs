@@ -93,13 +93,15 @@ macro_rules! impl_provider_store {
             }
 
             async fn poll_cursor(&self, unit_id: i64, provider: &str) -> Result<Option<i64>, StoreError> {
-                Ok(sqlx::query_scalar(
-                    "SELECT last_id FROM provider_poll_cursors WHERE unit_id = $1 AND provider = $2",
+                Ok(
+                    sqlx::query_scalar(
+                        "SELECT last_id FROM provider_poll_cursors WHERE unit_id = $1 AND provider = $2",
+                    )
+                    .bind(unit_id)
+                    .bind(provider)
+                    .fetch_optional(&self.pool)
+                    .await?,
                 )
-                .bind(unit_id)
-                .bind(provider)
-                .fetch_optional(&self.pool)
-                .await?)
             }
 
             async fn advance_poll_cursor(

@@ -115,7 +115,11 @@ pub async fn view(
         zenziva_userkey: zenziva.userkey,
         zenziva_has_passkey: !zenziva.passkey.is_empty(),
         zenziva_inbox_url: zenziva.inbox_url,
-        zenziva_poll_seconds: if zenziva.poll_seconds == 0 { 60 } else { zenziva.poll_seconds },
+        zenziva_poll_seconds: if zenziva.poll_seconds == 0 {
+            60
+        } else {
+            zenziva.poll_seconds
+        },
         webhooks,
         new_webhook: new_webhook.map(|(provider, url)| NewWebhook { provider, url }),
     })
@@ -221,7 +225,16 @@ fn provider_config(
 
 /// The page again with the reason `key` (a locale key), as 422: nothing was changed.
 async fn refuse(state: &AppState, staff: &UnitStaff, reader: Reader, key: &'static str) -> Result<Response, ErrorPage> {
-    render_with(state, staff, reader, StatusCode::UNPROCESSABLE_ENTITY, Some(key), false, None).await
+    render_with(
+        state,
+        staff,
+        reader,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(key),
+        false,
+        None,
+    )
+    .await
 }
 
 /// `POST /staf/{unit}/saluran/penyedia`: chooses a channel's provider and saves its

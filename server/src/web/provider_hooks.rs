@@ -62,7 +62,14 @@ pub async fn provider_webhook(
     let channel = Channel::Whatsapp;
     match state.store.channel_settings(unit.id, channel.key()).await {
         Ok(Some(s)) if s.enabled && provider_of(&s.config) == provider => {}
-        Ok(_) => return refused(StatusCode::FORBIDDEN, "inactive", "inactive", &[("provider", provider.as_str())]),
+        Ok(_) => {
+            return refused(
+                StatusCode::FORBIDDEN,
+                "inactive",
+                "inactive",
+                &[("provider", provider.as_str())],
+            );
+        }
         Err(_) => return ApiError::internal().into_response(),
     }
     let content_type = headers
@@ -79,7 +86,12 @@ pub async fn provider_webhook(
     let message = match message {
         Ok(m) => m,
         Err(field) => {
-            return refused(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "invalid", &[("field", field)]);
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "invalid",
+                &[("field", field)],
+            );
         }
     };
     match gateway::receive(
@@ -92,9 +104,12 @@ pub async fn provider_webhook(
     .await
     {
         Ok(outcome) => super::intake::outcome_response(outcome),
-        Err(GatewayError::Invalid(field)) => {
-            refused(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "invalid", &[("field", field)])
-        }
+        Err(GatewayError::Invalid(field)) => refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "invalid",
+            &[("field", field)],
+        ),
         Err(e) => {
             tracing::error!(error = %e, %provider, "provider intake failed");
             ApiError::internal().into_response()
