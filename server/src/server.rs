@@ -88,7 +88,8 @@ pub struct ChannelJobs {
 }
 
 impl ChannelJobs {
-    /// Starts the four loops. Each instance has its own holder name in job leases, so
+    /// Starts the five loops (the Zenziva inbox poller of issue 19 beside the IMAP
+    /// poller). Each instance has its own holder name in job leases, so
     /// several instances share the mailboxes and jobs without doing one twice.
     pub fn start(config: &Config, store: Arc<dyn Store>) -> ChannelJobs {
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -116,12 +117,16 @@ impl ChannelJobs {
             interval: jobs.report_interval(),
             catch_up_days: jobs.report_catch_up_days,
         };
+        let zenziva =
+            crate::providers::zenziva::ZenzivaPoller::new(store.clone(), config.public_url.clone(), holder.clone())
+                .with_tick(jobs.email_tick());
         let intake = crate::intake::email::EmailIntake::new(store, config.public_url.clone(), holder)
             .with_tick(jobs.email_tick());
         let tasks = vec![
             tokio::spawn(sender.run(stopped.clone())),
             tokio::spawn(triage.run(stopped.clone())),
             tokio::spawn(intake.run(stopped.clone())),
+            tokio::spawn(zenziva.run(stopped.clone())),
             tokio::spawn(drafts.run(stopped)),
         ];
         ChannelJobs { stop, tasks }

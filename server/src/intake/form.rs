@@ -148,19 +148,34 @@ fn optional(text: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
-/// An Indonesian phone number in one form (`08...`), from `+62 812-...`, `62812...`
-/// or `0812 ...`; None when it is not one.
+/// An Indonesian phone number in one form (`08...`), from `+62 812-...`, `62812...`,
+/// `0062 812...`, `+62 (0)812...` or `0812 ...`; None when it is not one. Every
+/// edge (web form, staff entry, the generic gateway, every native provider) stores
+/// this form, so one person is one number for threading and duplicate detection.
 pub fn normalize_phone(raw: &str) -> Option<String> {
     let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
     if raw.chars().any(|c| !(c.is_ascii_digit() || " +-().".contains(c))) {
         return None;
     }
-    let local = if let Some(rest) = digits.strip_prefix("62") {
-        format!("0{rest}")
+    // `00` is the international prefix dialled from Indonesia: `0062...` is `+62...`.
+    let international = digits.strip_prefix("00").filter(|d| d.starts_with("62"));
+    let local = if let Some(rest) = international.unwrap_or(&digits).strip_prefix("62") {
+        // `+62 (0)812...`: the trunk zero written after the country code is dropped.
+        format!("0{}", rest.strip_prefix('0').unwrap_or(rest))
     } else {
         digits
     };
-    (local.starts_with('0') && (9..=15).contains(&local.len())).then_some(local)
+    (local.starts_with('0') && !local.starts_with("00") && (9..=15).contains(&local.len())).then_some(local)
+}
+
+/// A number in the stored form (`08...`) written as providers that want the
+/// country code expect it (`628...`); a number already without the trunk zero is
+/// returned as its digits.
+pub fn phone_international(local: &str) -> String {
+    match normalize_phone(local) {
+        Some(n) => format!("62{}", &n[1..]),
+        None => local.chars().filter(|c| c.is_ascii_digit()).collect(),
+    }
 }
 
 impl ComplaintInput {
@@ -527,6 +542,27 @@ mod tests {
         assert_eq!(normalize_phone("6281234567890").as_deref(), Some("081234567890"));
         assert_eq!(normalize_phone("(0765) 123456").as_deref(), Some("0765123456"));
         assert_eq!(normalize_phone("12345"), None);
+        // One person however the number is written (issue 19): every provider's form.
+        for written in [
+            "081234567890",
+            "0812 3456 7890",
+            "0812-3456-7890",
+            "+62 812-3456-7890",
+            "6281234567890",
+            "+6281234567890",
+            "006281234567890",
+            "+62 (0)812 3456 7890",
+        ] {
+            assert_eq!(normalize_phone(written).as_deref(), Some("081234567890"), "{written}");
+        }
+        assert_eq!(
+            normalize_phone("00812345678"),
+            None,
+            "an international prefix to no country"
+        );
+        assert_eq!(normalize_phone("6281234567890@s.whatsapp.net"), None);
+        assert_eq!(phone_international("0812 3456 7890"), "6281234567890");
+        assert_eq!(phone_international("+62 812 3456 7890"), "6281234567890");
         assert_eq!(normalize_phone("0812abc"), None);
     }
 }

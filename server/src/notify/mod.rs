@@ -222,11 +222,26 @@ impl OutboxSender {
                 })?;
                 crate::providers::meta::send::send(&self.http, self.store.as_ref(), &meta, message, at).await
             }
-            "sms" | "whatsapp" => {
-                let gateway = settings::GatewaySettings::from_json(&settings.config)
-                    .map_err(|e| SendError::Temporary(format!("pengaturan gateway tidak valid: {e}")))?;
-                gateway::send(&self.http, &gateway, message).await
-            }
+            "sms" | "whatsapp" => match crate::providers::provider_of(&settings.config) {
+                // Native providers (issue 19): each in its own format.
+                "fonnte" => {
+                    let fonnte = crate::providers::fonnte::FonnteSettings::from_config(&settings.config);
+                    crate::providers::fonnte::send(&self.http, &fonnte, message).await
+                }
+                "wablas" => {
+                    let wablas = crate::providers::wablas::WablasSettings::from_config(&settings.config);
+                    crate::providers::wablas::send(&self.http, &wablas, message).await
+                }
+                "zenziva" => {
+                    let zenziva = crate::providers::zenziva::ZenzivaSettings::from_config(&settings.config);
+                    crate::providers::zenziva::send(&self.http, &zenziva, message).await
+                }
+                _ => {
+                    let gateway = settings::GatewaySettings::from_json(&settings.config)
+                        .map_err(|e| SendError::Temporary(format!("pengaturan gateway tidak valid: {e}")))?;
+                    gateway::send(&self.http, &gateway, message).await
+                }
+            },
             other => Err(SendError::Permanent(format!("saluran keluar tidak dikenal: {other}"))),
         }
     }

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod model;
 pub mod notices;
 mod postgres;
+pub mod providers;
 pub mod reports;
 mod shared;
 mod sqlite;
@@ -98,6 +99,7 @@ pub trait Store:
     + mail::MailStore
     + conversations::ConversationStore
     + notices::NoticeStore
+    + providers::ProviderStore
     + Send
     + Sync
     + 'static

@@ -118,5 +118,6 @@ super::survey_sources::impl_survey_source_store!(PgStore);
 super::stages::impl_stage_store!(PgStore, PgRow);
 super::mail::impl_mail_store!(PgStore);
 super::conversations::impl_conversation_store!(PgStore);
+super::providers::impl_provider_store!(PgStore);
 impl_survey_stats_store!(PgStore);
 super::notices::impl_notice_store!(PgStore);

@@ -167,6 +167,7 @@ super::survey_sources::impl_survey_source_store!(SqliteStore);
 super::stages::impl_stage_store!(SqliteStore, SqliteRow);
 super::mail::impl_mail_store!(SqliteStore);
 super::conversations::impl_conversation_store!(SqliteStore);
+super::providers::impl_provider_store!(SqliteStore);
 impl_survey_stats_store!(SqliteStore);
 super::notices::impl_notice_store!(SqliteStore);
 

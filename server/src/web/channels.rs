@@ -69,6 +69,8 @@ struct ChannelsPage {
     meta: super::channels_meta::MetaView,
     error: Option<&'static str>,
     saved: bool,
+    /// The native providers' section (issue 19, `channels_providers.html`).
+    providers: super::channels_providers::ProvidersView,
 }
 
 /// Renders the whole page with `error` (a locale key) or the saved notice; every
@@ -80,6 +82,19 @@ async fn render(
     status: StatusCode,
     error: Option<&'static str>,
     saved: bool,
+) -> Result<Response, ErrorPage> {
+    render_with(state, staff, reader, status, error, saved, None).await
+}
+
+/// The page, with the webhook URL a rotation just made shown once (provider, URL).
+pub(super) async fn render_with(
+    state: &AppState,
+    staff: &UnitStaff,
+    reader: Reader,
+    status: StatusCode,
+    error: Option<&'static str>,
+    saved: bool,
+    new_webhook: Option<(String, String)>,
 ) -> Result<Response, ErrorPage> {
     let stored = state.store.channel_settings(staff.unit.id, "email").await?;
     let email_enabled = stored.as_ref().is_some_and(|s| s.enabled);
@@ -139,6 +154,7 @@ async fn render(
         meta,
         error,
         saved,
+        providers: super::channels_providers::view(state, staff.unit.id, new_webhook).await?,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -265,6 +281,7 @@ pub async fn save_channel(
     let channel = field(&fields, "channel").to_owned();
     let enabled = field(&fields, "enabled") == "1";
     let stored = state.store.channel_settings(staff.unit.id, &channel).await?;
+    let stored_config = stored.as_ref().map(|s| s.config.clone());
     let config = match channel.as_str() {
         "email" => {
             let old = stored
@@ -276,7 +293,14 @@ pub async fn save_channel(
             let old = stored
                 .and_then(|s| GatewaySettings::from_json(&s.config).ok())
                 .unwrap_or_default();
-            gateway_from_form(&fields, &old).map(|s| serde_json::to_value(s).expect("settings serialize"))
+            // Merged into the stored settings: the native provider's keys (issue 19)
+            // stay as they are.
+            gateway_from_form(&fields, &old).map(|s| {
+                super::channels_providers::merged(
+                    stored_config.as_ref(),
+                    serde_json::to_value(s).expect("settings serialize"),
+                )
+            })
         }
         _ => Err("channels.bad_channel"),
     };
@@ -302,6 +326,20 @@ pub(super) async fn save_settings(
             return render(state, staff, reader, StatusCode::UNPROCESSABLE_ENTITY, Some(key), false).await;
         }
     };
+    store_settings(state, staff, channel, config, enabled, ("channel_settings.updated", detail)).await?;
+    render(state, staff, reader, StatusCode::OK, None, true).await
+}
+
+/// Stores one channel's settings of the staff member's unit and writes the audit
+/// entry `(action, detail)` for it: what every channel form does once it is valid.
+pub(super) async fn store_settings(
+    state: &AppState,
+    staff: &UnitStaff,
+    channel: &str,
+    config: serde_json::Value,
+    enabled: bool,
+    (action, detail): (&str, &str),
+) -> Result<(), ErrorPage> {
     state
         .store
         .set_channel_settings(&ChannelSettings {
@@ -311,8 +349,5 @@ pub(super) async fn save_settings(
             enabled,
         })
         .await?;
-    staff
-        .audit(state, "channel_settings.updated", "channel", channel, detail)
-        .await?;
-    render(state, staff, reader, StatusCode::OK, None, true).await
+    staff.audit(state, action, "channel", channel, detail).await
 }

@@ -514,6 +514,18 @@ fn api_not_found() -> Response {
     super::api_error::ApiError::not_found().into_response()
 }
 
+/// What an SMS/WhatsApp intake answers: 201 for a new complaint, 200 for a message
+/// threaded or seen before, with the outcome as JSON (the signed gateway and the
+/// native providers' webhooks alike).
+pub(super) fn outcome_response(outcome: gateway::Outcome) -> Response {
+    let status = if matches!(outcome, gateway::Outcome::Created { .. }) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(outcome)).into_response()
+}
+
 /// `POST /api/v1/gateway/{unit}/{channel}`: a message from the SMS or WhatsApp
 /// gateway, signed with the unit's shared secret (`X-Tanggap-Signature: sha256=...`).
 pub async fn gateway_webhook(
@@ -578,14 +590,7 @@ pub async fn gateway_webhook(
     )
     .await
     {
-        Ok(outcome) => {
-            let status = if matches!(outcome, gateway::Outcome::Created { .. }) {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            (status, Json(outcome)).into_response()
-        }
+        Ok(outcome) => outcome_response(outcome),
         Err(gateway::GatewayError::Invalid(field)) => api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",

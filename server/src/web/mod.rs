@@ -12,6 +12,7 @@ pub mod api_params;
 pub(crate) mod assets;
 mod channels;
 mod channels_meta;
+mod channels_providers;
 mod dashboard;
 mod follow_up;
 mod holidays;
@@ -22,6 +23,7 @@ mod meta_webhook;
 mod notices;
 mod pages;
 pub(crate) mod privacy;
+mod provider_hooks;
 mod publication;
 pub mod reports;
 mod safe_next;
@@ -217,6 +219,16 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/webhook/{unit}/whatsapp-meta",
             post(meta_webhook::deliver),
+        // Native SMS/WhatsApp providers (issue 19): unit admins only.
+        (
+            Method::POST,
+            "/staf/{unit}/saluran/penyedia",
+            post(channels_providers::save_provider),
+        ),
+        (
+            Method::POST,
+            "/staf/{unit}/saluran/penyedia/rahasia",
+            post(channels_providers::rotate_secret),
         ),
         // The unit's logo (issue 21): unit admins only.
         (Method::GET, "/staf/{unit}/lambang", get(logo::page)),
@@ -250,6 +262,12 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/api/v1/gateway/{unit}/{channel}",
             post(intake::gateway_webhook),
+        ),
+        // Webhooks of the native providers that sign nothing (issue 19).
+        (
+            Method::POST,
+            "/api/v1/webhook/{unit}/{provider}/{secret}",
+            post(provider_hooks::provider_webhook),
         ),
         (
             Method::POST,

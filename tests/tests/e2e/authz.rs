@@ -118,6 +118,13 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/staf/{unit}/saluran/meta", Unit(&[Role::Admin])),
         (Method::GET, "/webhook/{unit}/whatsapp-meta", Token),
         (Method::POST, "/webhook/{unit}/whatsapp-meta", Token),
+        // Native SMS/WhatsApp providers (issue 19).
+        (Method::POST, "/staf/{unit}/saluran/penyedia", Unit(&[Role::Admin])),
+        (
+            Method::POST,
+            "/staf/{unit}/saluran/penyedia/rahasia",
+            Unit(&[Role::Admin]),
+        ),
         (Method::GET, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang", Unit(&[Role::Admin])),
         (Method::POST, "/staf/{unit}/lambang/hapus", Unit(&[Role::Admin])),
@@ -138,6 +145,8 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
             Unit(HANDLERS),
         ),
         (Method::POST, "/api/v1/gateway/{unit}/{channel}", Token),
+        // Only the unit's webhook secret opens it: every browser actor is refused.
+        (Method::POST, "/api/v1/webhook/{unit}/{provider}/{secret}", Token),
         (Method::POST, "/api/v1/units/{unit}/complaints", Public),
         (Method::GET, "/api/v1/tracking/{code}", Public),
         // SPAN-LAPOR! import (issue 5): the complaint managers only.
@@ -420,6 +429,8 @@ fn concrete(path: &str, f: &Fixture, token_id: i64) -> String {
         .replace("{*path}", "style.css")
         .replace("{file}", "1")
         .replace("{channel}", "sms")
+        .replace("{provider}", "fonnte")
+        .replace("{secret}", "rahasia-yang-salah")
         .replace(
             "{id}",
             &if path.contains("/pengguna/") {

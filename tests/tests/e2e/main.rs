@@ -25,6 +25,7 @@ mod notices;
 mod notices_browser;
 mod privacy;
 mod provider_meta;
+mod provider_ids;
 mod reports;
 mod reports_browser;
 mod reports_rules;

@@ -24,6 +24,10 @@ pub(super) const EXEMPT: &[(&str, &str)] = &[
         "a channel kind, not an object; signed with the unit's own secret",
     ),
     (
+        "/api/v1/webhook/{unit}/{provider}/{secret}",
+        "a provider kind and the unit's own webhook secret, not objects; another unit's secret is refused (provider_ids)",
+    ),
+    (
         "/sistem/pengguna/{id}/kata-sandi",
         "system level: only a system admin, who manages accounts of every unit (authz::Access::System)",
     ),
