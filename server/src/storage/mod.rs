@@ -19,6 +19,7 @@ mod postgres;
 pub mod reports;
 mod shared;
 mod sqlite;
+pub mod staff_notices;
 pub mod stages;
 pub mod survey_admin;
 pub mod survey_sources;
@@ -93,6 +94,7 @@ pub trait Store:
     + logos::LogoStore
     + survey_sources::SurveySourceStore
     + stages::StageStore
+    + staff_notices::StaffNoticeStore
     + mail::MailStore
     + Send
     + Sync

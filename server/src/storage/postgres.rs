@@ -116,4 +116,5 @@ super::logos::impl_logo_store!(PgStore);
 super::survey_sources::impl_survey_source_store!(PgStore);
 super::stages::impl_stage_store!(PgStore, PgRow);
 super::mail::impl_mail_store!(PgStore);
+super::staff_notices::impl_staff_notice_store!(PgStore, PgRow);
 impl_survey_stats_store!(PgStore);

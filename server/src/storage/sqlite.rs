@@ -165,6 +165,7 @@ super::logos::impl_logo_store!(SqliteStore);
 super::survey_sources::impl_survey_source_store!(SqliteStore);
 super::stages::impl_stage_store!(SqliteStore, SqliteRow);
 super::mail::impl_mail_store!(SqliteStore);
+super::staff_notices::impl_staff_notice_store!(SqliteStore, SqliteRow);
 impl_survey_stats_store!(SqliteStore);
 
 #[cfg(test)]
