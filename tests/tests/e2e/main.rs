@@ -29,6 +29,7 @@ mod reports_server;
 mod serve_wiring;
 mod skm_sources;
 mod stage_limits;
+mod staff_notices;
 mod stats;
 mod storage;
 mod survey;

@@ -69,17 +69,7 @@ pub struct OutboxRow {
 /// Every outbox row, oldest first.
 pub async fn outbox_rows(url: &str) -> Vec<OutboxRow> {
     const SQL: &str = "SELECT id, dedupe_key, status, attempts, headers FROM outbox ORDER BY id";
-    let rows: Vec<(i64, String, String, i64, String)> = if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let rows = sqlx::query_as(SQL).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let rows = sqlx::query_as(SQL).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    };
+    let rows: Vec<(i64, String, String, i64, String)> = tanggap_tests::fetch_rows(url, SQL).await;
     rows.into_iter()
         .map(|(id, dedupe_key, status, attempts, headers)| {
             let headers: BTreeMap<String, String> = serde_json::from_str(&headers).unwrap_or_default();
