@@ -107,8 +107,7 @@ impl ChannelJobs {
                 ..crate::notify::SenderOptions::default()
             },
         );
-        let triage =
-            crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone())
+        let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone())
             .with_interval(jobs.triage_interval())
             .with_public_url(config.public_url.clone())
             .with_digest_hour(jobs.staff_digest_hour);

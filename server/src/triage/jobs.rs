@@ -18,8 +18,8 @@
 //!   complaints are also flagged in the inbox (its "terlambat" filter), for holders
 //!   who hear nothing.
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -218,7 +218,9 @@ impl TriageJobs {
                 break;
             }
             match self.run_pass(Utc::now()).await {
-                Ok(pass) if pass.closed + pass.reopened + pass.notices + pass.assigned + pass.digests > 0 => tracing::info!(?pass, "triage pass"),
+                Ok(pass) if pass.closed + pass.reopened + pass.notices + pass.assigned + pass.digests > 0 => {
+                    tracing::info!(?pass, "triage pass")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "triage pass failed"),
             }

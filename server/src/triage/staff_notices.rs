@@ -69,9 +69,10 @@ pub enum Route {
 /// and has an address); nothing when it chose the digest and is kepala dinas there
 /// (the digest covers that unit).
 pub fn route(contact: &StaffContact, unit_id: i64) -> Option<Route> {
-    let handles = contact.roles.iter().any(|(u, r)| {
-        *u == unit_id && Role::parse(r).is_ok_and(|r| crate::auth::HANDLE_COMPLAINTS.contains(&r))
-    });
+    let handles = contact
+        .roles
+        .iter()
+        .any(|(u, r)| *u == unit_id && Role::parse(r).is_ok_and(|r| crate::auth::HANDLE_COMPLAINTS.contains(&r)));
     if !contact.active || !handles {
         return None;
     }
@@ -119,7 +120,11 @@ pub fn complaint_link(public_url: Option<&str>, unit_code: &str, complaint_id: i
 /// nomor agenda when it is rahasia.
 pub fn complaint_label(nomor_agenda: &str, subject: &str, rahasia: bool) -> String {
     if rahasia {
-        tf(Lang::Id, "staff_notices.rahasia_label", &[("nomor_agenda", nomor_agenda)])
+        tf(
+            Lang::Id,
+            "staff_notices.rahasia_label",
+            &[("nomor_agenda", nomor_agenda)],
+        )
     } else {
         let subject: String = subject.chars().take(120).collect();
         format!("{nomor_agenda}: {subject}")
@@ -323,7 +328,9 @@ pub async fn queue_reminders(
         let Some(holder) = owed.assignee_id else {
             continue;
         };
-        let cal = calendars.get(store, owed.complaint.unit_id, &owed.time_zone, now).await?;
+        let cal = calendars
+            .get(store, owed.complaint.unit_id, &owed.time_zone, now)
+            .await?;
         let kind = match deadline_state(cal, owed.due_at, now) {
             DeadlineState::Overdue => "terlambat",
             DeadlineState::Near => "pengingat",
@@ -337,7 +344,11 @@ pub async fn queue_reminders(
         let Some(route) = holder_route(&mut contacts, store, holder, owed.complaint.unit_id).await? else {
             continue;
         };
-        let dedupe = format!("sla:{kind}:{}:{holder}:{}", owed.complaint.complaint_id, owed.due_at.timestamp());
+        let dedupe = format!(
+            "sla:{kind}:{}:{holder}:{}",
+            owed.complaint.complaint_id,
+            owed.due_at.timestamp()
+        );
         let row = complaint_notice(&owed.complaint, kind, &due_local, public_url, &route, dedupe);
         if store.enqueue_outbox(&row).await? {
             queued += 1;
@@ -352,7 +363,12 @@ fn digest_lines(items: &[&OwedComplaint]) -> String {
     let mut lines: Vec<String> = items
         .iter()
         .take(DIGEST_LIST_LIMIT)
-        .map(|c| format!("- {}", complaint_label(&c.complaint.nomor_agenda, &c.complaint.subject, c.complaint.rahasia)))
+        .map(|c| {
+            format!(
+                "- {}",
+                complaint_label(&c.complaint.nomor_agenda, &c.complaint.subject, c.complaint.rahasia)
+            )
+        })
         .collect();
     if items.len() > DIGEST_LIST_LIMIT {
         let more = (items.len() - DIGEST_LIST_LIMIT).to_string();
@@ -405,7 +421,11 @@ pub async fn queue_digests(
             .collect::<Vec<_>>()
             .join(", ");
         let date = local.format("%d-%m-%Y").to_string();
-        let link = format!("{}/staf/{}", public_url.unwrap_or("").trim_end_matches('/'), sub.unit_code);
+        let link = format!(
+            "{}/staf/{}",
+            public_url.unwrap_or("").trim_end_matches('/'),
+            sub.unit_code
+        );
         let (open_s, overdue_s, near_s) = (open.to_string(), overdue.len().to_string(), near.len().to_string());
         let none = t(Lang::Id, "staff_notices.digest_none");
         let (overdue_lines, near_lines) = (digest_lines(&overdue), digest_lines(&near));
@@ -419,7 +439,11 @@ pub async fn queue_digests(
             ("near", near_s.as_str()),
             (
                 "overdue_list",
-                if overdue.is_empty() { none } else { overdue_lines.as_str() },
+                if overdue.is_empty() {
+                    none
+                } else {
+                    overdue_lines.as_str()
+                },
             ),
             ("near_list", if near.is_empty() { none } else { near_lines.as_str() }),
             ("link", link.as_str()),
@@ -434,12 +458,7 @@ pub async fn queue_digests(
                 tf(Lang::Id, "staff_notices.digest_what", &args),
                 link.clone(),
             ],
-            dedupe_key: format!(
-                "staff:ringkasan:{}:{}:{}",
-                sub.user_id,
-                sub.unit_id,
-                local.date_naive()
-            ),
+            dedupe_key: format!("staff:ringkasan:{}:{}:{}", sub.user_id, sub.unit_id, local.date_naive()),
             route: &route,
         };
         if store.enqueue_outbox(&notice.outbox()).await? {

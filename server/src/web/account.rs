@@ -254,6 +254,7 @@ pub(super) struct AccountNotice {
     pub(super) notices_saved: bool,
 }
 
+/// Renders the account page with the outcome of the last form (`notice`).
 pub(super) async fn render_account(
     state: &AppState,
     reader: Reader,

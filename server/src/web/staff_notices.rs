@@ -184,15 +184,39 @@ mod tests {
         // (may take the digest, has an email address)
         let (petugas, kadis) = (false, true);
         let refused = |f: NoticePrefsForm, digest: bool, email: bool| validate(&f, digest, email).unwrap_err();
-        assert_eq!(refused(form("pos", "", ""), petugas, true), "staff_notices.error.bad_choice");
-        assert_eq!(refused(form("whatsapp", "bukan nomor", ""), petugas, true), "staff_notices.error.bad_phone");
-        assert_eq!(refused(form("whatsapp", "", ""), petugas, true), "staff_notices.error.bad_phone");
-        assert_eq!(refused(form("surel", "", ""), petugas, false), "staff_notices.error.no_email");
-        assert_eq!(refused(form("surel", "", "1"), petugas, true), "staff_notices.error.digest_role");
-        assert_eq!(refused(form("tidak", "", "1"), kadis, true), "staff_notices.error.digest_needs_channel");
-        assert_eq!(refused(form("surel", "", "ya"), kadis, true), "staff_notices.error.bad_choice");
+        assert_eq!(
+            refused(form("pos", "", ""), petugas, true),
+            "staff_notices.error.bad_choice"
+        );
+        assert_eq!(
+            refused(form("whatsapp", "bukan nomor", ""), petugas, true),
+            "staff_notices.error.bad_phone"
+        );
+        assert_eq!(
+            refused(form("whatsapp", "", ""), petugas, true),
+            "staff_notices.error.bad_phone"
+        );
+        assert_eq!(
+            refused(form("surel", "", ""), petugas, false),
+            "staff_notices.error.no_email"
+        );
+        assert_eq!(
+            refused(form("surel", "", "1"), petugas, true),
+            "staff_notices.error.digest_role"
+        );
+        assert_eq!(
+            refused(form("tidak", "", "1"), kadis, true),
+            "staff_notices.error.digest_needs_channel"
+        );
+        assert_eq!(
+            refused(form("surel", "", "ya"), kadis, true),
+            "staff_notices.error.bad_choice"
+        );
         let ok = validate(&form("whatsapp", "+62 812-3456-7890", "1"), kadis, false).unwrap();
-        assert_eq!((ok.channel.as_str(), ok.whatsapp.as_str(), ok.digest), ("whatsapp", "081234567890", true));
+        assert_eq!(
+            (ok.channel.as_str(), ok.whatsapp.as_str(), ok.digest),
+            ("whatsapp", "081234567890", true)
+        );
         let none = validate(&form("tidak", "0812345678", ""), petugas, false).unwrap();
         assert_eq!((none.channel.as_str(), none.whatsapp.as_str()), ("none", ""));
     }

@@ -237,7 +237,11 @@ on_both_databases!(
         );
         assert_eq!((n.unit_id, n.complaint_id), (Some(f.a), Some(c.id)));
         assert!(n.subject.as_deref().unwrap().contains(&c.nomor_agenda), "{n:?}");
-        assert!(n.body.contains("Lampu jalan mati") && n.body.contains(&page), "{}", n.body);
+        assert!(
+            n.body.contains("Lampu jalan mati") && n.body.contains(&page),
+            "{}",
+            n.body
+        );
 
         // The same holder again (a new bobot, say): nothing new. The job's catch-up
         // finds the notice queued already.
@@ -260,7 +264,10 @@ on_both_databases!(
         let (code, _, body) = petugas
             .post(
                 &format!("{page}/klasifikasi"),
-                &[("klasifikasi", "pengaduan"), ("petugas", f.petugas_a.to_string().as_str())],
+                &[
+                    ("klasifikasi", "pengaduan"),
+                    ("petugas", f.petugas_a.to_string().as_str()),
+                ],
             )
             .await;
         assert_eq!(code, 303, "{body}");
@@ -413,10 +420,7 @@ on_both_databases!(
         // Wednesday 10:00: Thursday is one working day away, Monday three.
         let wednesday = wib(2026, 11, 4, 10, 0);
         assert_eq!(jobs.run_pass(wednesday).await.unwrap().notices, 1);
-        let again = jobs
-            .run_pass(wednesday + chrono::Duration::minutes(1))
-            .await
-            .unwrap();
+        let again = jobs.run_pass(wednesday + chrono::Duration::minutes(1)).await.unwrap();
         assert!(again.sla_ran);
         assert_eq!(again.notices, 0, "the job ran twice, the reminder went once");
         let rows = staff_rows(&f.url).await;
@@ -438,7 +442,10 @@ on_both_databases!(
         let reminders = with_prefix(&rows, "sla:pengingat:");
         assert_eq!(reminders.len(), 2);
         assert_eq!(reminders[1].complaint_id, Some(mon.id));
-        assert!(rows.iter().all(|r| r.complaint_id != Some(closed.id)), "nothing for a closed complaint");
+        assert!(
+            rows.iter().all(|r| r.complaint_id != Some(closed.id)),
+            "nothing for a closed complaint"
+        );
 
         // Handed to campur: the new holder is told of the overdue complaint, the old
         // one nothing more.
@@ -452,10 +459,7 @@ on_both_databases!(
             friday,
         )
         .await;
-        let pass = jobs
-            .run_pass(friday + chrono::Duration::minutes(5))
-            .await
-            .unwrap();
+        let pass = jobs.run_pass(friday + chrono::Duration::minutes(5)).await.unwrap();
         assert_eq!(pass.notices, 1, "{pass:?}");
         let rows = staff_rows(&f.url).await;
         let late = with_prefix(&rows, "sla:terlambat:");
@@ -465,7 +469,10 @@ on_both_databases!(
             .iter()
             .filter(|r| r.recipient == "petugas.a@dinas-a.go.id" && r.complaint_id == Some(thu.id))
             .count();
-        assert_eq!(to_old, 3, "assignment, reminder and overdue notice; nothing after the handover");
+        assert_eq!(
+            to_old, 3,
+            "assignment, reminder and overdue notice; nothing after the handover"
+        );
 
         // campur loses the handling role in B: its B complaint's overdue notice is
         // not sent, while its A complaints' notices go on.
@@ -478,10 +485,7 @@ on_both_databases!(
             f.b,
         )
         .await;
-        let pass = jobs
-            .run_pass(friday + chrono::Duration::minutes(10))
-            .await
-            .unwrap();
+        let pass = jobs.run_pass(friday + chrono::Duration::minutes(10)).await.unwrap();
         assert_eq!(pass.notices, 0, "{pass:?}");
         let rows = staff_rows(&f.url).await;
         assert!(rows.iter().all(|r| r.unit_id != Some(f.b)), "{rows:?}");
@@ -516,14 +520,32 @@ on_both_databases!(
         }
         let tuesday = wib(2026, 11, 3, 9, 0);
         let a1 = record(s, f.a, "Jalan rusak di Jalan Sudirman", false).await;
-        assign(s, f.a, a1.id, f.kadis, Some(end_of(2026, 11, 3)), Some(f.petugas_a), tuesday).await;
+        assign(
+            s,
+            f.a,
+            a1.id,
+            f.kadis,
+            Some(end_of(2026, 11, 3)),
+            Some(f.petugas_a),
+            tuesday,
+        )
+        .await;
         let a2 = record(s, f.a, "Pungutan liar oleh oknum", true).await;
         assign(s, f.a, a2.id, f.petugas_a, Some(end_of(2026, 11, 3)), None, tuesday).await;
         let a3 = record(s, f.a, "Lampu taman padam", false).await;
         assign(s, f.a, a3.id, f.petugas_a, Some(end_of(2026, 11, 5)), None, tuesday).await;
         let _a4 = record(s, f.a, "Belum diperiksa", false).await;
         let b1 = record(s, f.b, "Antrean di kantor B", false).await;
-        assign(s, f.b, b1.id, f.kadis, Some(end_of(2026, 11, 3)), Some(f.campur), tuesday).await;
+        assign(
+            s,
+            f.b,
+            b1.id,
+            f.kadis,
+            Some(end_of(2026, 11, 3)),
+            Some(f.campur),
+            tuesday,
+        )
+        .await;
 
         let jobs = TriageJobs::new(store.clone(), "instance-a".into());
         // 06:00 WIB: before the digest hour.
@@ -562,7 +584,9 @@ on_both_databases!(
             .collect();
         assert!(!to_kadis.is_empty());
         assert!(
-            to_kadis.iter().all(|r| r.unit_id == Some(f.b) && r.complaint_id == Some(b1.id)),
+            to_kadis
+                .iter()
+                .all(|r| r.unit_id == Some(f.b) && r.complaint_id == Some(b1.id)),
             "{to_kadis:?}"
         );
         assert!(
@@ -592,7 +616,10 @@ on_both_databases!(
         let (code, _, page) = petugas.get("/akun").await;
         assert_eq!(code, 200);
         assert!(page.contains("Pemberitahuan untuk saya"), "{page}");
-        assert!(page.contains("id=\"cara-surel\" name=\"cara\" value=\"surel\" checked"), "{page}");
+        assert!(
+            page.contains("id=\"cara-surel\" name=\"cara\" value=\"surel\" checked"),
+            "{page}"
+        );
         assert!(!page.contains("id=\"ringkasan\""), "no digest offered to a petugas");
 
         for (fields, message) in [
@@ -618,11 +645,12 @@ on_both_databases!(
         let (_, _, body) = petugas
             .post("/akun/pemberitahuan", &[("cara", "whatsapp"), ("whatsapp", "12ab")])
             .await;
-        assert!(body.contains("value=\"12ab\" aria-describedby=\"notice-whatsapp-hint\" aria-invalid=\"true\""), "{body}");
+        assert!(
+            body.contains("value=\"12ab\" aria-describedby=\"notice-whatsapp-hint\" aria-invalid=\"true\""),
+            "{body}"
+        );
         // Without the CSRF token: refused.
-        let (code, _, _) = petugas
-            .post_raw("/akun/pemberitahuan", &[("cara", "tidak")])
-            .await;
+        let (code, _, _) = petugas.post_raw("/akun/pemberitahuan", &[("cara", "tidak")]).await;
         assert_eq!(code, 403);
         assert_eq!(store.staff_notice_prefs(f.petugas_a).await.unwrap(), None);
         // Email without an address: refused for petugas_a2.
@@ -686,26 +714,51 @@ on_both_databases!(choosing_whatsapp_at_akun_in_a_browser, |db: TestDb| async mo
     let c = &browser.client;
     browser.login(&f.app.address, "petugas_a", PASSWORD).await;
     c.goto(&format!("{}/akun", f.app.address)).await.unwrap();
-    c.find(Locator::Id("cara-whatsapp")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("cara-whatsapp"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.find(Locator::Id("notice-whatsapp"))
         .await
         .unwrap()
         .send_keys("+62 813-5555-0101")
         .await
         .unwrap();
-    c.find(Locator::Id("notices-save")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("notices-save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     browser.text_when("#notices-saved", "disimpan").await;
     let field = c.find(Locator::Id("notice-whatsapp")).await.unwrap();
     assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("081355550101"));
-    assert!(c.find(Locator::Id("cara-whatsapp")).await.unwrap().is_selected().await.unwrap());
+    assert!(
+        c.find(Locator::Id("cara-whatsapp"))
+            .await
+            .unwrap()
+            .is_selected()
+            .await
+            .unwrap()
+    );
     let prefs = f.app.store.staff_notice_prefs(f.petugas_a).await.unwrap().unwrap();
-    assert_eq!((prefs.channel.as_str(), prefs.whatsapp.as_str()), ("whatsapp", "081355550101"));
+    assert_eq!(
+        (prefs.channel.as_str(), prefs.whatsapp.as_str()),
+        ("whatsapp", "081355550101")
+    );
 
     // A wrong number typed in the browser: the Indonesian message, nothing changed.
     let field = c.find(Locator::Id("notice-whatsapp")).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys("nomor saya").await.unwrap();
-    c.find(Locator::Id("notices-save")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("notices-save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     browser.text_when("#notices-error", "Nomor WhatsApp tidak sah").await;
     let prefs = f.app.store.staff_notice_prefs(f.petugas_a).await.unwrap().unwrap();
     assert_eq!(prefs.whatsapp, "081355550101");
@@ -717,7 +770,10 @@ on_both_databases!(choosing_whatsapp_at_akun_in_a_browser, |db: TestDb| async mo
     let (code, _, _) = kabid
         .post(
             &format!("/staf/dinas-a/pengaduan/{}/klasifikasi", complaint.id),
-            &[("klasifikasi", "pengaduan"), ("petugas", f.petugas_a.to_string().as_str())],
+            &[
+                ("klasifikasi", "pengaduan"),
+                ("petugas", f.petugas_a.to_string().as_str()),
+            ],
         )
         .await;
     assert_eq!(code, 303);
