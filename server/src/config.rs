@@ -75,6 +75,9 @@ pub struct JobsConfig {
     /// previous month is still made (0: only on that day; 40, the most: any day
     /// until the next month's). Covers a first working day on which no instance ran.
     pub report_catch_up_days: u32,
+    /// The local hour (each unit's zone, 0-23) from which the daily digest of staff
+    /// notices (issue 19) is sent to the kepala dinas who chose it.
+    pub staff_digest_hour: u32,
 }
 
 impl Default for JobsConfig {
@@ -86,6 +89,7 @@ impl Default for JobsConfig {
             email_tick_seconds: 5.0,
             report_interval_seconds: 600.0,
             report_catch_up_days: 0,
+            staff_digest_hour: crate::triage::staff_notices::DIGEST_LOCAL_HOUR,
         }
     }
 }
@@ -116,6 +120,12 @@ impl JobsConfig {
             return Err(format!(
                 "jobs.report_catch_up_days paling banyak 40 / must be at most 40: {}",
                 self.report_catch_up_days
+            ));
+        }
+        if self.staff_digest_hour > 23 {
+            return Err(format!(
+                "jobs.staff_digest_hour harus 0 sampai 23 / must be 0 to 23: {}",
+                self.staff_digest_hour
             ));
         }
         Ok(())
@@ -286,6 +296,12 @@ mod tests {
             let c = Config::load(None).expect("loads");
             assert_eq!(c.jobs.email_tick(), Duration::from_secs(1));
             assert_eq!(c.jobs.report_catch_up_days, 3);
+            assert_eq!(c.jobs.staff_digest_hour, 7, "the digest hour's default");
+            jail.set_env("TANGGAP_JOBS__STAFF_DIGEST_HOUR", "24");
+            let e = Config::load(None).expect_err("there is no hour 24");
+            assert!(e.to_string().contains("jobs.staff_digest_hour"), "{e}");
+            jail.set_env("TANGGAP_JOBS__STAFF_DIGEST_HOUR", "6");
+            assert_eq!(Config::load(None).expect("loads").jobs.staff_digest_hour, 6);
             jail.set_env("TANGGAP_JOBS__OUTBOX_INTERVAL_SECONDS", "0");
             let e = Config::load(None).expect_err("a zero interval would spin");
             assert!(e.to_string().contains("jobs.outbox_interval_seconds"), "{e}");

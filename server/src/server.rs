@@ -110,7 +110,8 @@ impl ChannelJobs {
         );
         let triage = crate::triage::jobs::TriageJobs::new(store.clone(), holder.clone())
             .with_interval(jobs.triage_interval())
-            .with_public_url(config.public_url.clone());
+            .with_public_url(config.public_url.clone())
+            .with_digest_hour(jobs.staff_digest_hour);
         let drafts = crate::reporting::job::Drafter {
             store: store.clone(),
             holder: holder.clone(),

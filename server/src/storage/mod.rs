@@ -22,6 +22,7 @@ pub mod providers;
 pub mod reports;
 mod shared;
 mod sqlite;
+pub mod staff_notices;
 pub mod stages;
 pub mod survey_admin;
 pub mod survey_sources;
@@ -96,6 +97,7 @@ pub trait Store:
     + logos::LogoStore
     + survey_sources::SurveySourceStore
     + stages::StageStore
+    + staff_notices::StaffNoticeStore
     + mail::MailStore
     + conversations::ConversationStore
     + notices::NoticeStore

@@ -119,5 +119,6 @@ super::stages::impl_stage_store!(PgStore, PgRow);
 super::mail::impl_mail_store!(PgStore);
 super::conversations::impl_conversation_store!(PgStore);
 super::providers::impl_provider_store!(PgStore);
+super::staff_notices::impl_staff_notice_store!(PgStore, PgRow);
 impl_survey_stats_store!(PgStore);
 super::notices::impl_notice_store!(PgStore);

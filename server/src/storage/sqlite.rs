@@ -168,6 +168,7 @@ super::stages::impl_stage_store!(SqliteStore, SqliteRow);
 super::mail::impl_mail_store!(SqliteStore);
 super::conversations::impl_conversation_store!(SqliteStore);
 super::providers::impl_provider_store!(SqliteStore);
+super::staff_notices::impl_staff_notice_store!(SqliteStore, SqliteRow);
 impl_survey_stats_store!(SqliteStore);
 super::notices::impl_notice_store!(SqliteStore);
 

@@ -10,13 +10,16 @@
 //!   on the unit's calendar; [`super::stages::auto_close_limit`]) moves to
 //!   `selesai`; one with a reply in time that was not reopened at intake (a crash
 //!   between storing the reply and reopening) is reopened.
-//! - **SLA** (`triage:sla`): the holder of an open complaint gets an email reminder
-//!   when its deadline is less than a day away, and a notice once it has passed (one
-//!   of each per deadline, by dedupe key). Overdue complaints are also flagged in the
-//!   inbox (its "terlambat" filter), for holders without an email address.
+//! - **SLA** (`triage:sla`): the staff notices of [`super::staff_notices`]: the
+//!   holder of an open complaint is reminded when its deadline is within a working
+//!   day and told once it has passed (one of each per holder and deadline, by dedupe
+//!   key), assignment notices the staff page did not queue are caught up, and the
+//!   daily digests go out, each by the way its account chose at `/akun`. Overdue
+//!   complaints are also flagged in the inbox (its "terlambat" filter), for holders
+//!   who hear nothing.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +29,6 @@ use super::calendar::{UnitCalendar, zone_of};
 use super::stages::auto_close_limit;
 use crate::domain::ComplaintStatus;
 use crate::i18n::{Lang, tf};
-use crate::storage::model::NewOutbox;
 use crate::storage::stages::ChannelStage;
 use crate::storage::triage::StatusMove;
 use crate::storage::{Store, StoreError};
@@ -49,6 +51,10 @@ pub struct TriagePass {
     pub sla_ran: bool,
     /// Reminders and overdue notices queued.
     pub notices: usize,
+    /// Assignment notices caught up (normally queued by the staff page already).
+    pub assigned: usize,
+    /// Daily digests queued.
+    pub digests: usize,
 }
 
 /// The triage jobs of one instance.
@@ -58,6 +64,7 @@ pub struct TriageJobs {
     holder: String,
     interval: Duration,
     public_url: Option<String>,
+    digest_hour: u32,
 }
 
 impl TriageJobs {
@@ -68,11 +75,20 @@ impl TriageJobs {
             holder,
             interval: Duration::from_secs(60),
             public_url: None,
+            digest_hour: super::staff_notices::DIGEST_LOCAL_HOUR,
         }
     }
 
-    /// The same jobs whose notices (an auto-close's, `crate::notices`) link to
-    /// `public_url` instead of a relative path.
+    /// The same jobs with another local hour for the daily digest
+    /// (`[jobs] staff_digest_hour`).
+    pub fn with_digest_hour(mut self, hour: u32) -> TriageJobs {
+        self.digest_hour = hour;
+        self
+    }
+
+    /// The same jobs with the public address the links in their notices start with
+    /// (`public_url` of the configuration: an auto-close's citizen notice,
+    /// `crate::notices`, and the staff notices; relative links without it).
     pub fn with_public_url(mut self, public_url: Option<String>) -> TriageJobs {
         self.public_url = public_url;
         self
@@ -188,33 +204,13 @@ impl TriageJobs {
     }
 
     async fn sla(&self, now: DateTime<Utc>, pass: &mut TriagePass) -> Result<(), StoreError> {
-        for d in self.store.due_before(now + chrono::Duration::days(1)).await? {
-            let Some(to) = d.assignee_email.filter(|e| e.contains('@')) else {
-                continue;
-            };
-            let overdue = d.due_at < now;
-            let kind = if overdue { "terlambat" } else { "pengingat" };
-            let args = [
-                ("nomor_agenda", d.nomor_agenda.as_str()),
-                ("subject", d.subject.as_str()),
-            ];
-            let queued = self
-                .store
-                .enqueue_outbox(&NewOutbox {
-                    unit_id: Some(d.unit_id),
-                    complaint_id: Some(d.complaint_id),
-                    channel: "email".into(),
-                    recipient: to,
-                    subject: Some(tf(Lang::Id, &format!("triage.sla.{kind}_subject"), &args)),
-                    body: tf(Lang::Id, &format!("triage.sla.{kind}_body"), &args),
-                    headers: BTreeMap::new(),
-                    dedupe_key: format!("sla:{kind}:{}:{}", d.complaint_id, d.due_at.timestamp()),
-                })
-                .await?;
-            if queued {
-                pass.notices += 1;
-            }
-        }
+        use super::staff_notices;
+        let store = self.store.as_ref();
+        let url = self.public_url.as_deref();
+        let since = now - chrono::Duration::hours(staff_notices::ASSIGNMENT_LOOKBACK_HOURS);
+        pass.assigned += staff_notices::queue_assignments(store, url, since, None).await?;
+        pass.notices += staff_notices::queue_reminders(store, url, now).await?;
+        pass.digests += staff_notices::queue_digests(store, url, now, self.digest_hour).await?;
         Ok(())
     }
 
@@ -225,7 +221,9 @@ impl TriageJobs {
                 break;
             }
             match self.run_pass(Utc::now()).await {
-                Ok(pass) if pass.closed + pass.reopened + pass.notices > 0 => tracing::info!(?pass, "triage pass"),
+                Ok(pass) if pass.closed + pass.reopened + pass.notices + pass.assigned + pass.digests > 0 => {
+                    tracing::info!(?pass, "triage pass")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "triage pass failed"),
             }

@@ -6,6 +6,7 @@
 //! - [`stages`]: SP4N-LAPOR!'s stage clocks (verification, follow-up), from data.
 //! - [`escalation`]: sign-offs (sedang) and escalation letters (berat).
 //! - [`answers`]: the way back per channel, answer templates, reopening on a reply.
+//! - [`staff_notices`]: what staff hear: assignment, deadline reminder, daily digest.
 //! - [`jobs`]: SLA reminders and auto-close, once across instances (job leases).
 
 pub mod answers;
@@ -14,4 +15,5 @@ pub mod escalation;
 pub mod jobs;
 pub mod lifecycle;
 pub mod sla;
+pub mod staff_notices;
 pub mod stages;

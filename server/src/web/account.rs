@@ -54,7 +54,7 @@ async fn start_session(state: &AppState, user_id: i64, ip: &str) -> Result<axum:
 }
 
 /// Audits an action on one's own account (not tied to a unit).
-async fn audit_self(state: &AppState, user_id: i64, ip: &str, action: &str) -> Result<(), ErrorPage> {
+pub(super) async fn audit_self(state: &AppState, user_id: i64, ip: &str, action: &str) -> Result<(), ErrorPage> {
     state
         .store
         .audit(&AuditEntry {
@@ -212,6 +212,8 @@ struct AccountPage {
     email_saved: bool,
     /// The password was set by an admin: nothing else works until it is replaced.
     must_change: bool,
+    /// How the account hears of complaints (issue 19).
+    notices: super::staff_notices::NoticePrefsView,
 }
 
 /// The units and roles of the logged-in user, with their labels.
@@ -237,18 +239,23 @@ pub async fn units_of(state: &AppState, tr: Tr, staff: &StaffUser) -> Result<Vec
     Ok(out)
 }
 
-/// What the account page reports after a form: the password or email outcome.
+/// What the account page reports after a form: the password, email or notices outcome.
 #[derive(Default)]
-struct AccountNotice {
-    error: Option<&'static str>,
-    done: bool,
-    email_error: Option<&'static str>,
-    email_saved: bool,
+pub(super) struct AccountNotice {
+    pub(super) error: Option<&'static str>,
+    pub(super) done: bool,
+    pub(super) email_error: Option<&'static str>,
+    pub(super) email_saved: bool,
     /// The email as typed, kept when it was refused.
-    email_typed: Option<String>,
+    pub(super) email_typed: Option<String>,
+    /// The notices form as typed, when it was refused; or None to show the stored choice.
+    pub(super) notices: Option<super::staff_notices::NoticePrefsView>,
+    /// The notices choice was just saved.
+    pub(super) notices_saved: bool,
 }
 
-async fn render_account(
+/// Renders the account page with the outcome of the last form (`notice`).
+pub(super) async fn render_account(
     state: &AppState,
     reader: Reader,
     staff: &StaffUser,
@@ -260,6 +267,10 @@ async fn render_account(
     let email = match notice.email_typed {
         Some(typed) => typed,
         None => state.store.user_email(staff.session.user.id).await?.unwrap_or_default(),
+    };
+    let notices = match notice.notices {
+        Some(typed) => typed,
+        None => super::staff_notices::current_view(state, &staff.session.user, notice.notices_saved).await?,
     };
     let page = AccountPage {
         tr: reader.tr,
@@ -273,16 +284,18 @@ async fn render_account(
         email_error: notice.email_error,
         email_saved: notice.email_saved,
         must_change: staff.session.user.must_change_password,
+        notices,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
 
 /// Query of the account page: `selesai=1` after a password change, `surel=1` after
-/// an email change.
+/// an email change, `pemberitahuan=1` after a notices change.
 #[derive(Deserialize)]
 pub struct AccountQuery {
     selesai: Option<String>,
     surel: Option<String>,
+    pemberitahuan: Option<String>,
 }
 
 /// The account page: who I am, where I work, and the change-password form.
@@ -295,6 +308,7 @@ pub async fn account_page(
     let notice = AccountNotice {
         done: q.selesai.is_some(),
         email_saved: q.surel.is_some(),
+        notices_saved: q.pemberitahuan.is_some(),
         ..AccountNotice::default()
     };
     render_account(&state, reader, &staff, StatusCode::OK, notice).await
@@ -444,6 +458,7 @@ mod tests {
             "/staf/unit-a/pengaduan/1",
             "/sistem/pengguna",
             "/akun/email",
+            "/akun/pemberitahuan",
         ] {
             assert!(blocked(shut), "{shut}");
         }

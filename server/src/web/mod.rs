@@ -29,6 +29,7 @@ pub mod reports;
 mod safe_next;
 mod staff;
 pub mod staff_nav;
+mod staff_notices;
 mod stages;
 pub mod stats;
 mod survey;
@@ -170,6 +171,7 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/akun", get(account::account_page)),
         (Method::POST, "/akun/kata-sandi", post(account::change_password)),
         (Method::POST, "/akun/email", post(account::change_email)),
+        (Method::POST, "/akun/pemberitahuan", post(staff_notices::save_prefs)),
         (Method::GET, "/staf", get(staff::staff_home)),
         (Method::GET, "/staf/{unit}", get(staff::unit_dashboard)),
         (Method::GET, "/staf/{unit}/pengaduan", get(staff::complaint_list)),

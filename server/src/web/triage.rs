@@ -578,6 +578,20 @@ pub async fn classify(
             note: note.join("; "),
         })
         .await?;
+    if result.is_ok() {
+        // The new holder hears at once. The assignment is saved already: a failure
+        // here is logged, and the SLA job's catch-up queues the notice later.
+        if let Err(e) = crate::triage::staff_notices::queue_assignments(
+            state.store.as_ref(),
+            state.config.public_url.as_deref(),
+            Utc::now() - chrono::Duration::hours(1),
+            Some(id),
+        )
+        .await
+        {
+            tracing::warn!(complaint = id, error = %e, "assignment notice not queued; the SLA job will");
+        }
+    }
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/staf/{}/pengaduan/{id}", staff.unit.code)).into_response()),
         Err(e) => refused(&state, staff, reader, id, t(e.locale_key())).await,

@@ -89,6 +89,7 @@ fn matrix() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/akun", Staff),
         (Method::POST, "/akun/kata-sandi", Staff),
         (Method::POST, "/akun/email", Staff),
+        (Method::POST, "/akun/pemberitahuan", Staff),
         (Method::GET, "/staf", Staff),
         (Method::GET, "/staf/{unit}", Unit(ALL_ROLES)),
         (Method::GET, "/staf/{unit}/pengaduan", Unit(ALL_ROLES)),

@@ -32,6 +32,7 @@ mod reports_rules;
 mod reports_server;
 mod serve_wiring;
 mod skm_sources;
+mod staff_notices;
 mod stage_limits;
 mod stats;
 mod storage;

@@ -69,17 +69,7 @@ pub struct OutboxRow {
 /// Every outbox row, oldest first.
 pub async fn outbox_rows(url: &str) -> Vec<OutboxRow> {
     const SQL: &str = "SELECT id, dedupe_key, status, attempts, headers FROM outbox ORDER BY id";
-    let rows: Vec<(i64, String, String, i64, String)> = if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let rows = sqlx::query_as(SQL).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let rows = sqlx::query_as(SQL).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    };
+    let rows: Vec<(i64, String, String, i64, String)> = tanggap_tests::fetch_rows(url, SQL).await;
     rows.into_iter()
         .map(|(id, dedupe_key, status, attempts, headers)| {
             let headers: BTreeMap<String, String> = serde_json::from_str(&headers).unwrap_or_default();
@@ -343,7 +333,13 @@ async fn serve_runs_every_loop_on_its_timer() {
     assert_eq!(drafts[0].created_by, None, "made by the job, not a person");
 
     // Outbox sender: every queued message reaches the SMTP sink, exactly once.
-    let kinds = ["kabel:", "sla:terlambat:", "sla:pengingat:", "email-ack:"];
+    let kinds = [
+        "kabel:",
+        "sla:terlambat:",
+        "sla:pengingat:",
+        "email-ack:",
+        "staff:ditugaskan:",
+    ];
     let all_sent = eventually(Duration::from_secs(20), || async {
         let rows = outbox_rows(&db.url).await;
         let present = kinds.iter().all(|k| rows.iter().any(|r| r.dedupe_key.starts_with(k)));
@@ -356,7 +352,14 @@ async fn serve_runs_every_loop_on_its_timer() {
             outbox_rows(&db.url).await
         )
     };
-    assert_eq!(rows.len(), kinds.len(), "{rows:#?}");
+    // One of each, and an assignment notice for each of the two assigned complaints
+    // (issue 19: their holder has an email address).
+    for kind in kinds {
+        let expected = if kind == "staff:ditugaskan:" { 2 } else { 1 };
+        let n = rows.iter().filter(|r| r.dedupe_key.starts_with(kind)).count();
+        assert_eq!(n, expected, "{kind}: {rows:#?}");
+    }
+    assert_eq!(rows.len(), kinds.len() + 1, "{rows:#?}");
     let sink = eventually(Duration::from_secs(10), || async {
         let sink = sink_counts(&mail);
         rows.iter().all(|r| sink.contains_key(&r.message_id)).then_some(sink)

@@ -770,8 +770,15 @@ on_both_databases!(jobs_run_once_across_two_instances, |db: TestDb| async move {
     );
     assert!(pa.auto_close_ran != pb.auto_close_ran, "exactly one ran auto-close");
     assert_eq!(pa.notices + pb.notices, 4);
+    assert_eq!(pa.assigned + pb.assigned, 4, "one assignment notice each (issue 19)");
     for id in &ids {
-        let rows = first.outbox_for_complaint(*id).await.unwrap();
+        let rows: Vec<_> = first
+            .outbox_for_complaint(*id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.dedupe_key.starts_with("sla:"))
+            .collect();
         assert_eq!(rows.len(), 1, "one overdue notice for complaint {id}");
         assert!(rows[0].dedupe_key.starts_with("sla:terlambat:"));
         assert_eq!(rows[0].recipient, "petugas@dinsos-uji.go.id");
