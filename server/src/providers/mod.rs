@@ -14,5 +14,8 @@ pub mod zenziva;
 /// or `zenziva`; `tanggap` (the generic gateway) when the key is missing or not a
 /// string, so settings saved before providers existed keep working unchanged.
 pub fn provider_of(config: &serde_json::Value) -> &str {
-    config.get("provider").and_then(serde_json::Value::as_str).unwrap_or("tanggap")
+    config
+        .get("provider")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("tanggap")
 }

@@ -326,7 +326,15 @@ pub(super) async fn save_settings(
             return render(state, staff, reader, StatusCode::UNPROCESSABLE_ENTITY, Some(key), false).await;
         }
     };
-    store_settings(state, staff, channel, config, enabled, ("channel_settings.updated", detail)).await?;
+    store_settings(
+        state,
+        staff,
+        channel,
+        config,
+        enabled,
+        ("channel_settings.updated", detail),
+    )
+    .await?;
     render(state, staff, reader, StatusCode::OK, None, true).await
 }
 

@@ -221,6 +221,7 @@ pub fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/webhook/{unit}/whatsapp-meta",
             post(meta_webhook::deliver),
+        ),
         // Native SMS/WhatsApp providers (issue 19): unit admins only.
         (
             Method::POST,
