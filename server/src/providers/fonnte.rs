@@ -91,6 +91,8 @@ pub fn inbound(map: &serde_json::Map<String, serde_json::Value>) -> Result<Inbou
         from: sender,
         text,
         received_at: timestamp.and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
+        // Media links are kept in the text; the files are not fetched.
+        media: Vec::new(),
     })
 }
 

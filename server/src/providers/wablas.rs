@@ -71,6 +71,8 @@ pub fn inbound(map: &serde_json::Map<String, serde_json::Value>) -> Result<Inbou
         from: phone,
         text,
         received_at: None,
+        // Media links are kept in the text; the files are not fetched.
+        media: Vec::new(),
     })
 }
 

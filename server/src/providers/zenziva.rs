@@ -173,6 +173,8 @@ pub struct PollReport {
     pub threaded: usize,
     /// Messages seen before (no-op).
     pub duplicates: usize,
+    /// BERHENTI / MULAI replies: the number's notices stopped or restarted.
+    pub keywords: usize,
     /// Messages that could not be taken (bad number, empty text): passed over.
     pub refused: usize,
     /// The cursor after the poll.
@@ -300,6 +302,8 @@ impl ZenzivaPoller {
                 from: m.from,
                 text: m.text,
                 received_at: None,
+                // Media links are kept in the text; the files are not fetched.
+                media: Vec::new(),
             };
             match gateway::receive(
                 self.store.as_ref(),
@@ -313,6 +317,8 @@ impl ZenzivaPoller {
                 Ok(gateway::Outcome::Created { .. }) => report.created += 1,
                 Ok(gateway::Outcome::Threaded { .. }) => report.threaded += 1,
                 Ok(gateway::Outcome::Duplicate) => report.duplicates += 1,
+                // BERHENTI / MULAI: the number's notices stopped or restarted.
+                Ok(gateway::Outcome::Notices { .. }) => report.keywords += 1,
                 Err(GatewayError::Invalid(field)) => {
                     tracing::warn!(unit = %unit.code, id = m.id, field, "Zenziva message passed over");
                     report.refused += 1;
