@@ -24,6 +24,7 @@
 //! Rahasia complaints: email and WhatsApp leave the app, so their notices carry the
 //! nomor agenda and the staff link only, never the subject.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Timelike, Utc};
@@ -184,9 +185,8 @@ struct Contacts(HashMap<i64, Option<StaffContact>>);
 
 impl Contacts {
     async fn get(&mut self, store: &dyn Store, user_id: i64) -> Result<Option<&StaffContact>, StoreError> {
-        if !self.0.contains_key(&user_id) {
-            let c = store.staff_contact(user_id).await?;
-            self.0.insert(user_id, c);
+        if let Entry::Vacant(e) = self.0.entry(user_id) {
+            e.insert(store.staff_contact(user_id).await?);
         }
         Ok(self.0.get(&user_id).and_then(Option::as_ref))
     }
@@ -276,10 +276,9 @@ impl Calendars {
         zone: &str,
         now: DateTime<Utc>,
     ) -> Result<&UnitCalendar, StoreError> {
-        if !self.0.contains_key(&unit_id) {
+        if let Entry::Vacant(e) = self.0.entry(unit_id) {
             let zone = zone_of(zone);
-            let c = UnitCalendar::load(store, unit_id, zone, now.with_timezone(&zone).date_naive(), 40).await?;
-            self.0.insert(unit_id, c);
+            e.insert(UnitCalendar::load(store, unit_id, zone, now.with_timezone(&zone).date_naive(), 40).await?);
         }
         Ok(&self.0[&unit_id])
     }
