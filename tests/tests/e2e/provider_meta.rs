@@ -527,9 +527,13 @@ on_both_databases!(
         let c1 = complaints(store.as_ref(), a).await[0].summary.id;
         assert_eq!(sender.run_pass(Utc::now()).await.unwrap(), report(1, 0, 0));
         answer(&petugas, division, c1, "Bantuan Anda cair pada 10 Desember 2026.").await;
-        assert_eq!(sender.run_pass(Utc::now()).await.unwrap(), report(1, 0, 0));
+        assert_eq!(sender.run_pass(Utc::now()).await.unwrap(), report(3, 0, 0));
         let sends = graph.sends();
-        assert_eq!(sends.len(), 2);
+        assert_eq!(
+            sends.len(),
+            4,
+            "the acknowledgement, two status notices (terverifikasi, didisposisikan), the answer"
+        );
         for s in &sends {
             assert_eq!(s.path, format!("/v21.0/{PHONE_ID}/messages"));
             assert_eq!(s.headers.get("authorization"), Some(&format!("Bearer {TOKEN}")));
@@ -546,7 +550,14 @@ on_both_databases!(
             }),
             "the acknowledgement goes as free text"
         );
-        let answer_text = sends[1].json();
+        for notice in &sends[1..3] {
+            assert_eq!(
+                notice.json()["type"],
+                "text",
+                "a status notice inside the window is free text"
+            );
+        }
+        let answer_text = sends[3].json();
         assert_eq!(answer_text["type"], "text");
         assert!(
             answer_text["text"]["body"]
@@ -565,7 +576,12 @@ on_both_databases!(
             .collect();
         assert_eq!(
             out,
-            ["wamid.STANDIN0001", "wamid.STANDIN0002"],
+            [
+                "wamid.STANDIN0001",
+                "wamid.STANDIN0002",
+                "wamid.STANDIN0003",
+                "wamid.STANDIN0004"
+            ],
             "Meta's ids thread the replies"
         );
 
@@ -575,13 +591,17 @@ on_both_databases!(
         let c2 = complaints(store.as_ref(), a).await[1].summary.id;
         answer(&petugas, division, c2, "Jalan diperbaiki\npekan depan.").await;
         let later = Utc::now() + chrono::Duration::hours(25);
-        assert_eq!(sender.run_pass(later).await.unwrap(), report(2, 0, 0));
+        assert_eq!(sender.run_pass(later).await.unwrap(), report(4, 0, 0));
         let sends = graph.sends();
-        assert_eq!(sends.len(), 4);
+        assert_eq!(
+            sends.len(),
+            8,
+            "the second citizen's acknowledgement, status notices and answer"
+        );
         let rows_2 = store.outbox_for_complaint(c2).await.unwrap();
         let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(
-            sends[2].json(),
+            sends[4].json(),
             serde_json::json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
@@ -598,7 +618,19 @@ on_both_databases!(
             }),
             "an acknowledgement has no template of its own: the default, with the text"
         );
-        let answer_sent = sends[3].json();
+        for notice in &sends[5..7] {
+            let notice = notice.json();
+            assert_eq!(notice["template"]["name"], "status_pengaduan", "{notice}");
+            assert_eq!(
+                notice["template"]["components"][0]["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                3,
+                "{notice}"
+            );
+        }
+        let answer_sent = sends[7].json();
         let template = &answer_sent["template"];
         assert_eq!(template["name"], "jawaban_pengaduan");
         let param = template["components"][0]["parameters"][0]["text"].as_str().unwrap();
@@ -619,7 +651,7 @@ on_both_databases!(
         )
         .await;
         assert_eq!(sender.run_pass(later).await.unwrap(), report(1, 0, 0));
-        let status_template = graph.sends()[4].json();
+        let status_template = graph.sends()[8].json();
         assert_eq!(status_template["template"]["name"], "status_pengaduan");
         assert_eq!(
             status_template["template"]["components"][0]["parameters"],
