@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use analytics::survey_file::{ikm_csv, ikm_parquet};
+use analytics::survey_file::{ikm_csv_file, ikm_parquet};
 use analytics::{Dimension, IkmQuery};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let data = if path.ends_with(".parquet") {
             ikm_parquet(&file, &query, "")?
         } else {
-            ikm_csv(&file, &query, "")?
+            ikm_csv_file(&file, &query, "")?
         };
         println!(
             "{} groups, {} rows accepted, {} rejected in {:.2?}",

@@ -24,7 +24,7 @@ mod parquet_groups;
 use std::sync::Mutex;
 
 pub use cells::{normalize, parse_date};
-pub use csv_blocks::ikm_csv;
+pub use csv_blocks::{ikm_csv, ikm_csv_file};
 pub use parquet_groups::{Cell, ParquetColumn, ReadAt, ikm_parquet, parquet_slices};
 
 use crate::calendar::DateRange;

@@ -55,7 +55,7 @@ pub fn ikm(args: &IkmArgs) -> anyhow::Result<String> {
     let data = if is_parquet {
         analytics::survey_file::ikm_parquet(&file, &query, &args.unit)
     } else {
-        analytics::survey_file::ikm_csv(&file, &query, &args.unit)
+        analytics::survey_file::ikm_csv_file(&file, &query, &args.unit)
     }
     .map_err(interchange::InterchangeError::from)?;
     {
