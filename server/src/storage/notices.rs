@@ -452,9 +452,14 @@ macro_rules! impl_notice_store {
             ) -> Result<Vec<Vec<u8>>, StoreError> {
                 let keys: Vec<&str> = f.element_keys.iter().map(String::as_str).collect();
                 let stored: Vec<String> = sqlx::query_scalar(
-                    "SELECT r.scores FROM survey_responses r JOIN survey_rule_sets rs ON rs.id = r.rule_set_id \
-                     JOIN survey_invites i ON i.id = r.invite_id \
-                     WHERE i.complaint_id IS NOT NULL AND rs.code = $1 AND ($2 IS NULL OR r.unit_id = $2) \
+                    // From the invites of complaints (few) to their responses by the
+                    // unique invite index: a join from the responses' side scanned
+                    // every response of the unit (7 s at 4.5M responses, SQLite).
+                    "SELECT r.scores FROM survey_responses r \
+                     WHERE r.invite_id IN (SELECT i.id FROM survey_invites i \
+                         WHERE i.complaint_id IS NOT NULL AND ($2 IS NULL OR i.unit_id = $2)) \
+                     AND r.rule_set_id IN (SELECT rs.id FROM survey_rule_sets rs WHERE rs.code = $1) \
+                     AND ($2 IS NULL OR r.unit_id = $2) \
                      AND ($3 IS NULL OR r.responded_on >= $3) AND ($4 IS NULL OR r.responded_on <= $4) ORDER BY r.id",
                 )
                 .bind(&f.rule_set)
