@@ -102,7 +102,7 @@ enum Problem {
 /// file that can be read again, [`ikm_csv_file`] is faster.
 pub fn ikm_csv(input: impl Read, query: &IkmQuery, default_unit: &str) -> Result<FileIkm, FileError> {
     match run(input, query, default_unit, Cuts::Exact)? {
-        Run::Done(ikm) => Ok(ikm),
+        Run::Done(ikm) => Ok(*ikm),
         Run::Again => unreachable!("exact cuts never ask for a second pass"),
     }
 }
@@ -120,7 +120,7 @@ pub fn ikm_csv_file<R: Read + Seek>(mut input: R, query: &IkmQuery, default_unit
         return ikm_csv(input, query, default_unit);
     };
     match run(&mut input, query, default_unit, Cuts::Parity)? {
-        Run::Done(ikm) => Ok(ikm),
+        Run::Done(ikm) => Ok(*ikm),
         Run::Again => {
             input
                 .seek(SeekFrom::Start(start))
@@ -141,7 +141,7 @@ enum Cuts {
 
 /// A pass over the file: its result, or a block whose quotes make parity cuts unsafe.
 enum Run {
-    Done(FileIkm),
+    Done(Box<FileIkm>),
     Again,
 }
 
@@ -249,7 +249,7 @@ fn run(mut input: impl Read, query: &IkmQuery, default_unit: &str, cuts: Cuts) -
     };
     outs.sort_by_key(|o| o.index);
     let rejected = finish_lines(&outs, header_lines);
-    plan.finish(sums, rejected).map(Run::Done)
+    plan.finish(sums, rejected).map(|ikm| Run::Done(Box::new(ikm)))
 }
 
 /// After the last line break of `block` with an even number of quotes before it; `None`
@@ -260,7 +260,7 @@ fn parity_cut_point(block: &[u8]) -> Option<usize> {
     for at in memchr::memrchr_iter(b'\n', block) {
         quotes_before -= memchr::memchr_iter(b'"', &block[at..end]).count();
         end = at;
-        if quotes_before % 2 == 0 {
+        if quotes_before.is_multiple_of(2) {
             return Some(at + 1);
         }
     }
