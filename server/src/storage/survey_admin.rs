@@ -483,7 +483,12 @@ macro_rules! impl_survey_admin_store {
                 .bind(shared::scores_json(&r.scores))
                 .fetch_one(&mut *tx)
                 .await?;
-                Self::add_to_survey_stats(&mut tx, [r]).await?;
+                // Counted as stored: under the source `invite`, whatever the intake said.
+                let stored = NewSurveyResponse {
+                    source: $crate::domain::SurveySource::Invite,
+                    ..r.clone()
+                };
+                Self::add_to_survey_stats(&mut tx, [&stored]).await?;
                 tx.commit().await?;
                 Ok(Some(id))
             }

@@ -1,7 +1,10 @@
 //! How a unit's survey responses came in (issue 20): counts per collection source
 //! (`web`, `kiosk`, `qr`, `invite`, `paper`, `import`) over a period, so the SKM
 //! report's method text names the sources the period's responses actually came
-//! from instead of a sentence typed once for every unit. The SQL is written once in
+//! from instead of a sentence typed once for every unit. The counts come from
+//! `survey_source_stats` (issue 18), kept per day in the same transaction as every
+//! response write (see `survey_stats.rs`), so a year's report reads a few thousand
+//! rows however many responses the year holds. The SQL is written once in
 //! [`impl_survey_source_store!`] for both backends.
 
 use async_trait::async_trait;
@@ -38,11 +41,13 @@ macro_rules! impl_survey_source_store {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
             ) -> Result<Vec<(String, u64)>, StoreError> {
+                // From the per-day source counts the response writes keep (at most six
+                // rows per day), not from the responses themselves.
                 let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT r.source, COUNT(*) FROM survey_responses r \
-                     JOIN survey_rule_sets rs ON rs.id = r.rule_set_id \
-                     WHERE r.unit_id = $1 AND rs.code = $2 AND r.responded_on >= $3 AND r.responded_on <= $4 \
-                     GROUP BY r.source ORDER BY r.source",
+                    "SELECT c.source, CAST(SUM(c.respondents) AS BIGINT) FROM survey_source_stats c \
+                     JOIN survey_rule_sets rs ON rs.id = c.rule_set_id \
+                     WHERE c.unit_id = $1 AND rs.code = $2 AND c.responded_on >= $3 AND c.responded_on <= $4 \
+                     GROUP BY c.source HAVING SUM(c.respondents) > 0 ORDER BY c.source",
                 )
                 .bind(unit_id)
                 .bind(rule_set)

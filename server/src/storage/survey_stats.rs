@@ -4,6 +4,8 @@
 //! - `survey_stats`: one row per (unit, rule set, day, service; 0 = no service).
 //! - `survey_profile_stats`: one row per (unit, rule set, month, service, profile
 //!   dimension, value; '' = not given), for profile breakdowns of whole months.
+//! - `survey_source_stats`: responses per (unit, rule set, day, collection source),
+//!   for the SKM report's method text.
 //!
 //! Each row holds [`analytics::CellSums`] in the rule set's element order. Every
 //! insert of responses adds its rows to the cells in the same transaction
@@ -63,6 +65,8 @@ impl StatCell {
 pub(super) type DayKey = (i64, i64, NaiveDate, i64);
 /// Key of a profile cell: (unit, rule set, month `YYYY-MM`, service key, dimension, value).
 pub(super) type ProfileKey = (i64, i64, String, i64, &'static str, String);
+/// Key of a source count: (unit, rule set, day, source key such as `web`).
+pub(super) type SourceKey = (i64, i64, NaiveDate, String);
 
 /// Element keys of each rule set in questionnaire order: the order of a cell's sums.
 #[derive(Debug, Default)]
@@ -100,6 +104,8 @@ pub(super) struct ProfileParts<'a> {
 pub(super) struct StatsBatch {
     pub(super) days: BTreeMap<DayKey, CellSums>,
     pub(super) profiles: BTreeMap<ProfileKey, CellSums>,
+    /// Responses added per source and day.
+    pub(super) sources: BTreeMap<SourceKey, i64>,
 }
 
 impl StatsBatch {
@@ -152,8 +158,17 @@ impl StatsBatch {
         Ok(())
     }
 
+    /// Counts one stored response under its collection source (`web`, `paper`, ...).
+    pub(super) fn add_source(&mut self, unit_id: i64, rule_set_id: i64, day: NaiveDate, source: &str) {
+        *self
+            .sources
+            .entry((unit_id, rule_set_id, day, source.to_owned()))
+            .or_default() += 1;
+    }
+
     /// Adds one response as the product writes it (scores keyed by element).
     pub(super) fn add_response(&mut self, r: &NewSurveyResponse, order: &ElementOrder) -> Result<(), StoreError> {
+        self.add_source(r.unit_id, r.rule_set_id, r.responded_on, r.source.key());
         let keys = order.keys(r.rule_set_id)?;
         let scores: Vec<u8> = keys
             .iter()
@@ -416,6 +431,34 @@ macro_rules! survey_stats_fns {
             }
             apply_stats_cells(tx, &batch.days).await?;
             apply_stats_cells(tx, &batch.profiles).await?;
+            apply_source_counts(tx, &batch.sources).await?;
+            Ok(())
+        }
+
+        /// Adds counts to the stored per-source counts: one upsert that adds in the
+        /// database, so concurrent writers in PostgreSQL never lose an update.
+        async fn apply_source_counts(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            counts: &std::collections::BTreeMap<$crate::storage::survey_stats::SourceKey, i64>,
+        ) -> Result<(), StoreError> {
+            let all: Vec<_> = counts.iter().collect();
+            for chunk in all.chunks($crate::storage::survey_stats::STATS_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO survey_source_stats (unit_id, rule_set_id, responded_on, source, respondents) ",
+                );
+                q.push_values(chunk, |mut b, ((unit, rule_set, day, source), n)| {
+                    b.push_bind(*unit)
+                        .push_bind(*rule_set)
+                        .push_bind(*day)
+                        .push_bind(source.clone())
+                        .push_bind(**n);
+                });
+                q.push(
+                    " ON CONFLICT (unit_id, rule_set_id, responded_on, source) \
+                     DO UPDATE SET respondents = survey_source_stats.respondents + excluded.respondents",
+                );
+                q.build().execute(&mut **tx).await?;
+            }
             Ok(())
         }
     };
@@ -592,6 +635,9 @@ macro_rules! impl_survey_stats_store {
                 sqlx::query("DELETE FROM survey_profile_stats")
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM survey_source_stats")
+                    .execute(&mut *tx)
+                    .await?;
                 let order = stats_element_order(&mut *tx).await?;
                 let units: Vec<i64> =
                     sqlx::query_scalar("SELECT DISTINCT unit_id FROM survey_responses ORDER BY unit_id")
@@ -604,15 +650,18 @@ macro_rules! impl_survey_stats_store {
                     {
                         let mut rows = sqlx::query(
                             "SELECT service_id, rule_set_id, responded_on, jenis_kelamin, pendidikan, pekerjaan, \
-                             umur, scores FROM survey_responses WHERE unit_id = $1",
+                             umur, scores, source FROM survey_responses WHERE unit_id = $1",
                         )
                         .bind(unit)
                         .fetch(&mut *tx);
                         while let Some(r) = rows.try_next().await? {
                             let text: [Option<String>; 3] = [r.try_get(3)?, r.try_get(4)?, r.try_get(5)?];
                             let scores: String = r.try_get(7)?;
+                            let source: String = r.try_get(8)?;
+                            let (rule_set, day) = (r.try_get(1)?, r.try_get(2)?);
+                            batch.add_source(unit, rule_set, day, &source);
                             batch.add_stored(
-                                (unit, r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
+                                (unit, r.try_get(0)?, rule_set, day),
                                 &$crate::storage::survey_stats::ProfileParts {
                                     text: [text[0].as_deref(), text[1].as_deref(), text[2].as_deref()],
                                     umur: r.try_get(6)?,

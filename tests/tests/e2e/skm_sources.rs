@@ -1,6 +1,6 @@
 //! Issue 20, SKM report method text: the collection methods BAB II names are the
 //! sources the period's responses actually came from, counted in the database
-//! (`survey_source_counts`, a GROUP BY over the unit, rule set and days); the
+//! (`survey_source_counts`, from the per-day source counts the writes keep); the
 //! questionnaire of Lampiran 1 comes from the period's rule set; the trend compares
 //! each period with the one before it. On both databases.
 

@@ -245,6 +245,20 @@ on_both_databases!(
                 counted, stored,
                 "seed {seed}, round {round}: every response is in a cell"
             );
+            // Responses per source over random day ranges: the kept counts equal a
+            // GROUP BY over the responses.
+            for _ in 0..10 {
+                let (unit_id, _, _) = &w.units[rng.random_range(0..w.units.len())];
+                let rule_set = &w.rule_sets[rng.random_range(0..w.rule_sets.len())];
+                let from = day(2025, 11, 1) + chrono::Duration::days(rng.random_range(0..242));
+                let to = from + chrono::Duration::days(rng.random_range(0..120));
+                let kept = store
+                    .survey_source_counts(*unit_id, &rule_set.code, from, to)
+                    .await
+                    .unwrap();
+                let raw = source_counts_from_responses(&db.url, *unit_id, &rule_set.code, from, to).await;
+                assert_eq!(kept, raw, "seed {seed}, round {round}: sources {from}..={to}");
+            }
             for _ in 0..40 {
                 let q = random_query(&mut rng);
                 let (unit_id, _, _) = &w.units[rng.random_range(0..w.units.len())];
@@ -271,16 +285,79 @@ on_both_databases!(
         // A rebuild from the responses gives exactly the cells the writes kept.
         let kept = all_cells(store).await;
         assert!(kept.len() > 50, "{} cells", kept.len());
+        let kept_sources = all_source_counts(store, &w).await;
+        let counted: u64 = kept_sources.iter().flat_map(|(_, _, c)| c.iter().map(|(_, n)| n)).sum();
+        assert_eq!(counted as i64, store.counts().await.unwrap().survey_responses);
         let summary = store.rebuild_survey_stats().await.unwrap();
         assert_eq!(summary.responses as i64, store.counts().await.unwrap().survey_responses);
         assert_eq!(all_cells(store).await, kept);
+        assert_eq!(all_source_counts(store, &w).await, kept_sources);
         assert!(store.survey_stats_built().await.unwrap());
     }
 );
 
+/// Responses per source of every unit and rule set over all days, as the SKM
+/// report reads them (from the per-day source counts).
+async fn all_source_counts(store: &dyn Store, w: &World) -> Vec<(i64, String, Vec<(String, u64)>)> {
+    let mut out = Vec::new();
+    for (unit, _, _) in &w.units {
+        for rule_set in &w.rule_sets {
+            let counts = store
+                .survey_source_counts(*unit, &rule_set.code, day(2000, 1, 1), day(2100, 12, 31))
+                .await
+                .unwrap();
+            out.push((*unit, rule_set.code.clone(), counts));
+        }
+    }
+    out
+}
+
+/// The same counts grouped from the raw responses, in SQL on the database at `url`.
+pub(crate) async fn source_counts_from_responses(
+    url: &str,
+    unit: i64,
+    rule_set: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(String, u64)> {
+    let sql = "SELECT r.source, COUNT(*) FROM survey_responses r JOIN survey_rule_sets rs ON rs.id = r.rule_set_id \
+               WHERE r.unit_id = $1 AND rs.code = $2 AND r.responded_on >= $3 AND r.responded_on <= $4 \
+               GROUP BY r.source ORDER BY r.source";
+    let rows: Vec<(String, i64)> = if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let rows = sqlx::query_as(sql)
+            .bind(unit)
+            .bind(rule_set)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let rows = sqlx::query_as(sql)
+            .bind(unit)
+            .bind(rule_set)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    };
+    rows.into_iter().map(|(s, n)| (s, n as u64)).collect()
+}
+
 /// Snapshot of what the statistics hold.
-async fn snapshot(store: &dyn Store) -> (Vec<StatCell>, (i64, i64)) {
-    (all_cells(store).await, store.survey_stats_counts().await.unwrap())
+async fn snapshot(store: &dyn Store, w: &World) -> (Vec<StatCell>, (i64, i64), Vec<(i64, String, Vec<(String, u64)>)>) {
+    (
+        all_cells(store).await,
+        store.survey_stats_counts().await.unwrap(),
+        all_source_counts(store, w).await,
+    )
 }
 
 on_both_databases!(a_failed_write_leaves_the_cells_as_they_were, |db: TestDb| async move {
@@ -288,7 +365,7 @@ on_both_databases!(a_failed_write_leaves_the_cells_as_they_were, |db: TestDb| as
     let w = world(store).await;
     let mut rng = StdRng::seed_from_u64(7);
     random_writes(store, &w, &mut rng, 6).await;
-    let before = snapshot(store).await;
+    let before = snapshot(store, &w).await;
     assert!(before.1.0 > 0);
     // Valid responses first, then one the database refuses (age 5 breaks a CHECK):
     // the whole batch rolls back, its cells with it.
@@ -298,16 +375,16 @@ on_both_databases!(a_failed_write_leaves_the_cells_as_they_were, |db: TestDb| as
     let mut intakes: Vec<SurveyIntake> = good.iter().cloned().map(SurveyIntake::from).collect();
     intakes.push(SurveyIntake::from(bad.clone()));
     assert!(store.record_survey_batch(&intakes).await.is_err());
-    assert_eq!(snapshot(store).await, before, "batch");
+    assert_eq!(snapshot(store, &w).await, before, "batch");
     let mut rows = good.clone();
     rows.push(bad.clone());
     assert!(store.bulk_load_survey_responses(&rows).await.is_err());
-    assert_eq!(snapshot(store).await, before, "bulk load");
+    assert_eq!(snapshot(store, &w).await, before, "bulk load");
     assert!(store.record_survey_response(&bad).await.is_err());
-    assert_eq!(snapshot(store).await, before, "single");
+    assert_eq!(snapshot(store, &w).await, before, "single");
     // The good ones alone go in, and into the cells.
     store.bulk_load_survey_responses(&good).await.unwrap();
-    let after = snapshot(store).await;
+    let after = snapshot(store, &w).await;
     assert_eq!(after.1, (before.1.0 + 5, before.1.1 + 5));
 });
 

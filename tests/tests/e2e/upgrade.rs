@@ -100,6 +100,19 @@ async fn statistics_built_from_the_old_responses(db: &TestDb, unit: &str) {
         from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
         to: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
     };
+    // The per-source counts (migration 0026) were built from the old responses too.
+    let (from, to) = (year.from.unwrap(), year.to.unwrap());
+    let rule_set = analytics::rules::PERMENPAN_14_2017;
+    let kept = db
+        .store
+        .survey_source_counts(unit.id, rule_set, from, to)
+        .await
+        .unwrap();
+    assert!(!kept.is_empty());
+    assert_eq!(
+        kept,
+        crate::survey_stats::source_counts_from_responses(&db.url, unit.id, rule_set, from, to).await
+    );
     let groupings: [&[D]; 5] = [
         &[],
         &[D::Service],
