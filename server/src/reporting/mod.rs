@@ -216,7 +216,11 @@ pub async fn monthly_figures(
     if sla.is_empty() {
         sla = analytics::SlaTarget::defaults();
     }
-    let complaints = store.complaint_fact_columns(Some(unit.id)).await?;
+    // Complaints closed before the trend's first month count in none of its figures
+    // (opened, closed, backlog, targets): only the others are read. A day early, so
+    // no time zone can cut off a complaint of the first day.
+    let since = local_midnight(zone(unit), trend_start.from() - chrono::Duration::days(1));
+    let complaints = store.complaint_fact_columns(Some(unit.id), Some(since)).await?;
     let units = vec![unit.code.clone()];
     Ok(tokio::task::spawn_blocking(move || -> analytics::Result<_> {
         let frame = complaints.into_frame()?;

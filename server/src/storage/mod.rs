@@ -184,7 +184,14 @@ pub trait Store:
     async fn survey_columns(&self, filter: &SurveyFilter) -> Result<analytics::SurveyColumns, StoreError>;
     /// Complaints as analytics columns, with times turned into each unit's local
     /// dates: what the month's figures and the dashboard need, without the events.
-    async fn complaint_fact_columns(&self, unit_id: Option<i64>) -> Result<analytics::ComplaintColumns, StoreError>;
+    /// With `since`, only the complaints that can count in a period starting then:
+    /// received since, closed since, or not closed at all. A 12-month trend thus
+    /// reads its year, not every complaint the unit ever had.
+    async fn complaint_fact_columns(
+        &self,
+        unit_id: Option<i64>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<analytics::ComplaintColumns, StoreError>;
     /// The control-card events (status changes) of the complaints, in complaint and
     /// time order: only the statistics that follow each complaint's stages read them.
     async fn complaint_event_columns(&self, unit_id: Option<i64>) -> Result<analytics::EventColumns, StoreError>;
@@ -194,7 +201,7 @@ pub trait Store:
         unit_id: Option<i64>,
     ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError> {
         Ok((
-            self.complaint_fact_columns(unit_id).await?,
+            self.complaint_fact_columns(unit_id, None).await?,
             self.complaint_event_columns(unit_id).await?,
         ))
     }

@@ -724,7 +724,11 @@ macro_rules! impl_store {
             Ok(columns)
         }
 
-        async fn complaint_fact_columns(&self, unit_id: Option<i64>) -> Result<analytics::ComplaintColumns, StoreError> {
+        async fn complaint_fact_columns(
+            &self,
+            unit_id: Option<i64>,
+            since: Option<chrono::DateTime<chrono::Utc>>,
+        ) -> Result<analytics::ComplaintColumns, StoreError> {
             use futures_util::TryStreamExt;
             let mut c = analytics::ComplaintColumns::default();
             let mut zones: std::collections::HashMap<i64, chrono_tz::Tz> = std::collections::HashMap::new();
@@ -734,9 +738,11 @@ macro_rules! impl_store {
                      c.received_at, c.first_answered_at, c.closed_at, c.due_at, u.time_zone, u.id \
                      FROM complaints c JOIN units u ON u.id = c.unit_id LEFT JOIN services s ON s.id = c.service_id \
                      LEFT JOIN divisions d ON d.id = c.division_id LEFT JOIN jenis_pengaduan j ON j.id = c.jenis_id \
-                     WHERE ($1 IS NULL OR c.unit_id = $1) ORDER BY c.id",
+                     WHERE ($1 IS NULL OR c.unit_id = $1) \
+                     AND ($2 IS NULL OR c.received_at >= $2 OR c.closed_at IS NULL OR c.closed_at >= $2) ORDER BY c.id",
                 )
                 .bind(unit_id)
+                .bind(since)
                 .fetch(&self.pool);
                 while let Some(r) = rows.try_next().await? {
                     let zone_name: String = r.try_get(13)?;

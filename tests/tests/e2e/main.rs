@@ -41,6 +41,7 @@ mod survey_admin;
 mod survey_data;
 mod survey_files;
 mod survey_stats;
+mod trend_window;
 mod triage;
 mod two_servers;
 mod ui_assets;
