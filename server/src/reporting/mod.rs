@@ -2,7 +2,7 @@
 //! hand the results to the `reports` crate, and keep the versions with their
 //! approval workflow.
 //!
-//! Data flow: [`Store::complaint_columns`] / the survey statistics
+//! Data flow: [`crate::storage::complaint_facts::ComplaintFactStore::complaint_columns`] / the survey statistics
 //! ([`crate::survey::stats::survey_ikm_many`]) and the
 //! [`ReportStore`] rows -> `analytics` -> [`reports::MonthlyReport`] /
 //! [`reports::SkmReport`] -> HTML, PDF and XLSX.

@@ -10,6 +10,7 @@
 pub mod accounts;
 mod bulk_responses;
 pub mod calendar;
+pub mod complaint_facts;
 pub mod conversations;
 mod error;
 pub mod idempotency;
@@ -94,6 +95,7 @@ pub trait Store:
     + reports::ReportStore
     + accounts::AccountStore
     + calendar::CalendarStore
+    + complaint_facts::ComplaintFactStore
     + logos::LogoStore
     + survey_sources::SurveySourceStore
     + stages::StageStore
@@ -182,30 +184,6 @@ pub trait Store:
     /// database (one row per respondent): unit code, service name, local date, scores
     /// by element key, and the profile (`jenis_kelamin`, `pendidikan`, `pekerjaan`, `umur`).
     async fn survey_columns(&self, filter: &SurveyFilter) -> Result<analytics::SurveyColumns, StoreError>;
-    /// Complaints as analytics columns, with times turned into each unit's local
-    /// dates: what the month's figures and the dashboard need, without the events.
-    /// With `since`, only the complaints that can count in a period starting then:
-    /// received since, closed since, or not closed at all. A 12-month trend thus
-    /// reads its year, not every complaint the unit ever had.
-    async fn complaint_fact_columns(
-        &self,
-        unit_id: Option<i64>,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<analytics::ComplaintColumns, StoreError>;
-    /// The control-card events (status changes) of the complaints, in complaint and
-    /// time order: only the statistics that follow each complaint's stages read them.
-    async fn complaint_event_columns(&self, unit_id: Option<i64>) -> Result<analytics::EventColumns, StoreError>;
-    /// Complaints and their control-card events as analytics columns.
-    async fn complaint_columns(
-        &self,
-        unit_id: Option<i64>,
-    ) -> Result<(analytics::ComplaintColumns, analytics::EventColumns), StoreError> {
-        Ok((
-            self.complaint_fact_columns(unit_id, None).await?,
-            self.complaint_event_columns(unit_id).await?,
-        ))
-    }
-
     /// Queues a message; false when its dedupe key was queued before (nothing changes).
     async fn enqueue_outbox(&self, message: &NewOutbox) -> Result<bool, StoreError>;
     /// Claims up to `limit` messages that are due (or whose earlier claim lapsed),

@@ -113,6 +113,7 @@ impl_triage_store!(PgStore);
 super::reports::impl_report_store!(PgStore);
 super::accounts::impl_account_store!(PgStore);
 super::calendar::impl_calendar_store!(PgStore);
+super::complaint_facts::impl_complaint_fact_store!(PgStore);
 super::logos::impl_logo_store!(PgStore);
 super::survey_sources::impl_survey_source_store!(PgStore);
 super::stages::impl_stage_store!(PgStore, PgRow);

@@ -724,66 +724,6 @@ macro_rules! impl_store {
             Ok(columns)
         }
 
-        async fn complaint_fact_columns(
-            &self,
-            unit_id: Option<i64>,
-            since: Option<chrono::DateTime<chrono::Utc>>,
-        ) -> Result<analytics::ComplaintColumns, StoreError> {
-            use futures_util::TryStreamExt;
-            let mut c = analytics::ComplaintColumns::default();
-            let mut zones: std::collections::HashMap<i64, chrono_tz::Tz> = std::collections::HashMap::new();
-            {
-                let mut rows = sqlx::query(
-                    "SELECT c.id, u.code, s.name, d.name, c.channel, c.bobot, j.key, c.klasifikasi, c.status, \
-                     c.received_at, c.first_answered_at, c.closed_at, c.due_at, u.time_zone, u.id \
-                     FROM complaints c JOIN units u ON u.id = c.unit_id LEFT JOIN services s ON s.id = c.service_id \
-                     LEFT JOIN divisions d ON d.id = c.division_id LEFT JOIN jenis_pengaduan j ON j.id = c.jenis_id \
-                     WHERE ($1 IS NULL OR c.unit_id = $1) \
-                     AND ($2 IS NULL OR c.received_at >= $2 OR c.closed_at IS NULL OR c.closed_at >= $2) ORDER BY c.id",
-                )
-                .bind(unit_id)
-                .bind(since)
-                .fetch(&self.pool);
-                while let Some(r) = rows.try_next().await? {
-                    let zone_name: String = r.try_get(13)?;
-                    let unit: i64 = r.try_get(14)?;
-                    let zone = *zones.entry(unit).or_insert_with(|| zone_name.parse().unwrap_or(chrono_tz::Asia::Jakarta));
-                    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).date_naive();
-                    c.id.push(r.try_get(0)?);
-                    c.unit.push(r.try_get(1)?);
-                    c.service.push(r.try_get(2)?);
-                    c.division.push(r.try_get(3)?);
-                    c.channel.push(r.try_get(4)?);
-                    c.bobot.push(r.try_get(5)?);
-                    c.jenis.push(r.try_get(6)?);
-                    c.klasifikasi.push(r.try_get(7)?);
-                    c.status.push(r.try_get(8)?);
-                    c.received_at.push(local(r.try_get(9)?));
-                    c.first_answer_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(10)?.map(local));
-                    c.closed_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(11)?.map(local));
-                    c.due_at.push(r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(12)?.map(local));
-                }
-            }
-            Ok(c)
-        }
-
-        async fn complaint_event_columns(&self, unit_id: Option<i64>) -> Result<analytics::EventColumns, StoreError> {
-            use futures_util::TryStreamExt;
-            let mut e = analytics::EventColumns::default();
-            let mut rows = sqlx::query(
-                "SELECT e.complaint_id, e.to_status, e.at FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id \
-                 WHERE e.to_status IS NOT NULL AND ($1 IS NULL OR c.unit_id = $1) ORDER BY e.complaint_id, e.at, e.id",
-            )
-            .bind(unit_id)
-            .fetch(&self.pool);
-            while let Some(r) = rows.try_next().await? {
-                e.complaint_id.push(r.try_get(0)?);
-                e.state.push(r.try_get(1)?);
-                e.at.push(r.try_get(2)?);
-            }
-            Ok(e)
-        }
-
         async fn enqueue_outbox(&self, message: &NewOutbox) -> Result<bool, StoreError> {
             insert_outbox(&self.pool, message, chrono::Utc::now()).await
         }

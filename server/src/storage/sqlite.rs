@@ -162,6 +162,7 @@ impl_triage_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore);
 super::accounts::impl_account_store!(SqliteStore);
 super::calendar::impl_calendar_store!(SqliteStore);
+super::complaint_facts::impl_complaint_fact_store!(SqliteStore);
 super::logos::impl_logo_store!(SqliteStore);
 super::survey_sources::impl_survey_source_store!(SqliteStore);
 super::stages::impl_stage_store!(SqliteStore, SqliteRow);

@@ -65,3 +65,23 @@ on_both_databases!(
         assert!(fewer >= 6, "the window dropped complaints in only {fewer} months");
     }
 );
+
+/// A time the database holds in a form it cannot read as a time (a row edited by
+/// hand) makes the read fail and name it, rather than drop the complaint's date.
+#[tokio::test]
+async fn an_unreadable_time_is_an_error_not_a_missing_date() {
+    let db = TestDb::sqlite().await;
+    let store = db.store.as_ref();
+    tanggap::demo::load_demo(store, &small_demo()).await.unwrap();
+    let unit = store.unit_by_code("dinsospm-dumai").await.unwrap().unwrap();
+    assert!(store.complaint_fact_columns(Some(unit.id), None).await.is_ok());
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE complaints SET closed_at = 'kemarin sore' WHERE id = (SELECT MIN(id) FROM complaints WHERE unit_id = $1)")
+        .bind(unit.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let err = store.complaint_fact_columns(Some(unit.id), None).await.unwrap_err();
+    assert!(err.to_string().contains("kemarin sore"), "{err}");
+}
