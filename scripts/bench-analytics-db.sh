@@ -30,6 +30,7 @@
 # SQLITE_DB / POSTGRES_DB: measure an existing database (a SQLite file; a database
 # name on $TANGGAP_TEST_POSTGRES_URL's server) instead of loading a fresh one (no
 # load figure then; the database is kept). Run `tanggap migrate` on it first.
+# KEEP_DATABASES=1 keeps freshly loaded databases (with WORK set) for such reruns.
 # TANGGAP_BIN (default: build with
 # `CARGO_TARGET_DIR=/work/target-release cargo build --release --workspace`, or
 # target/release when CARGO_TARGET_DIR is unset and /work/target-release is absent).
@@ -263,10 +264,14 @@ EOF
   ls "$work/reports-$kind" | grep -q '\.pdf$' || { echo "no report written" >&2; exit 1; }
   if [ "$kind" = sqlite ]; then
     echo "  database file: $(du -h "${url#sqlite:}" | cut -f1)"
-    [ -n "$reuse" ] || rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
+    [ -n "$reuse" ] || [ -n "${KEEP_DATABASES:-}" ] || rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
   else
     echo "  database size: $(sql "$kind" "$url" "SELECT pg_size_pretty(pg_database_size(current_database()))")"
-    [ -n "$reuse" ] || psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "DROP DATABASE $pg_db WITH (FORCE)" >/dev/null
+    if [ -z "$reuse" ] && [ -z "${KEEP_DATABASES:-}" ]; then
+      psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "DROP DATABASE $pg_db WITH (FORCE)" >/dev/null
+    elif [ -z "$reuse" ]; then
+      echo "  kept: POSTGRES_DB=$pg_db"
+    fi
   fi
 done
 

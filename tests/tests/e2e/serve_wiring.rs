@@ -371,3 +371,20 @@ async fn serve_runs_every_loop_on_its_timer() {
     }
     assert!(server.log().contains("Tanggap is listening"));
 }
+
+/// The real server runs with transparent huge pages off (main.rs): with them,
+/// mimalloc's `madvise` made the kernel zero 2 MiB for every fresh page touched,
+/// half of a monthly report's time. The kernel reports the flag in
+/// /proc/PID/status (`THP_enabled`, Linux 5.0 and later).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_server_runs_without_transparent_huge_pages() {
+    let db = TestDb::sqlite().await;
+    let server = ServeProcess::start(&db.url, &[]).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid)).unwrap();
+    let flag = status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(str::trim);
+    assert_eq!(flag, Some("0"), "{status}");
+}
