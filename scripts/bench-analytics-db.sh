@@ -64,7 +64,7 @@ pg_db="tanggap_bench_db_$$"
 server_pid=""
 cleanup() {
   [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
-  if [ -n "${TANGGAP_TEST_POSTGRES_URL:-}" ]; then
+  if [ -n "${TANGGAP_TEST_POSTGRES_URL:-}" ] && [ -z "${KEEP_DATABASES:-}" ]; then
     psql -q "$TANGGAP_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
   fi
   [ "$keep_work" = 1 ] || rm -rf "$work"
