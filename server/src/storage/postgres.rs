@@ -88,6 +88,15 @@ impl PgStore {
         Ok(())
     }
 
+    /// The same after a bulk load of complaints: without it PostgreSQL guessed 365
+    /// complaints for a unit that had 42,464 and read them through a bitmap scan
+    /// and a sort (103 ms) instead of the covering index (10 ms).
+    async fn after_complaint_load(pool: &PgPool) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE complaints").execute(pool).await?;
+        sqlx::query("ANALYZE complaint_events").execute(pool).await?;
+        Ok(())
+    }
+
     /// Rows inserted with explicit ids leave the identity sequence behind; move it
     /// past the highest id so the next ordinary insert does not collide.
     async fn after_explicit_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, table: &str) -> Result<(), StoreError> {

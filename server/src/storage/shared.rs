@@ -1446,6 +1446,7 @@ macro_rules! impl_store {
             sqlx::query(shared::RAISE_AGENDA_COUNTERS).execute(&mut *tx).await?;
             Self::after_explicit_ids(&mut tx, "complaints").await?;
             tx.commit().await?;
+            Self::after_complaint_load(&self.pool).await?;
             Ok(())
         }
 

@@ -143,6 +143,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Nothing after a bulk load of complaints either (see `after_survey_load`).
+    async fn after_complaint_load(_pool: &SqlitePool) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// SQLite hands out ids after the highest one by itself: nothing to do.
     async fn after_explicit_ids(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, _table: &str) -> Result<(), StoreError> {
         Ok(())
