@@ -140,27 +140,40 @@ pub(super) fn fact_columns(rows: Vec<FactRow>, names: &FactNames) -> Result<anal
 
 /// The query of the facts, per dialect: SQLite packs them into one JSON array (a
 /// time it cannot read as a time is passed through as its text, so reading the
-/// array fails with it instead of losing the value); PostgreSQL returns rows.
-pub(super) fn fact_sql(dialect: super::shared::Dialect) -> &'static str {
+/// array fails with it instead of losing the value); PostgreSQL returns rows. The
+/// unit (`$1`) and the window's start (the next parameter) are written in only when
+/// given: PostgreSQL plans a prepared statement once for all its parameters, and
+/// `($1 IS NULL OR c.unit_id = $1)` made that plan a scan of every complaint and a
+/// sort on disk (122 ms) instead of the covering index (10 ms).
+pub(super) fn fact_sql(dialect: super::shared::Dialect, by_unit: bool, since: bool) -> String {
+    let mut conditions = vec!["TRUE".to_owned()];
+    if by_unit {
+        conditions.push("c.unit_id = $1".to_owned());
+    }
+    if since {
+        let p = if by_unit { "$2" } else { "$1" };
+        conditions.push(format!(
+            "(c.received_at >= {p} OR c.closed_at IS NULL OR c.closed_at >= {p})"
+        ));
+    }
+    let filter = conditions.join(" AND ");
     match dialect {
-        super::shared::Dialect::Sqlite => {
+        super::shared::Dialect::Sqlite => format!(
             "SELECT json_group_array(json_array(c.id, c.unit_id, c.service_id, c.division_id, c.channel, c.bobot, \
              c.jenis_id, c.klasifikasi, c.status, coalesce(unixepoch(c.received_at), c.received_at), \
              iif(c.first_answered_at IS NULL, NULL, coalesce(unixepoch(c.first_answered_at), c.first_answered_at)), \
              iif(c.closed_at IS NULL, NULL, coalesce(unixepoch(c.closed_at), c.closed_at)), \
              iif(c.due_at IS NULL, NULL, coalesce(unixepoch(c.due_at), c.due_at))) ORDER BY c.id) \
-             FROM complaints c WHERE ($1 IS NULL OR c.unit_id = $1) \
-             AND ($2 IS NULL OR c.received_at >= $2 OR c.closed_at IS NULL OR c.closed_at >= $2)"
-        }
-        super::shared::Dialect::Postgres => {
+             FROM complaints c WHERE {filter}"
+        ),
+        super::shared::Dialect::Postgres => format!(
             "SELECT c.id, c.unit_id, c.service_id, c.division_id, c.channel, c.bobot, \
              c.jenis_id, c.klasifikasi, c.status, CAST(floor(extract(epoch FROM c.received_at)) AS BIGINT), \
              CAST(floor(extract(epoch FROM c.first_answered_at)) AS BIGINT), \
              CAST(floor(extract(epoch FROM c.closed_at)) AS BIGINT), \
              CAST(floor(extract(epoch FROM c.due_at)) AS BIGINT) \
-             FROM complaints c WHERE ($1 IS NULL OR c.unit_id = $1) \
-             AND ($2 IS NULL OR c.received_at >= $2 OR c.closed_at IS NULL OR c.closed_at >= $2) ORDER BY c.id"
-        }
+             FROM complaints c WHERE {filter} ORDER BY c.id"
+        ),
     }
 }
 
@@ -176,21 +189,27 @@ macro_rules! impl_complaint_fact_store {
                 since: Option<chrono::DateTime<chrono::Utc>>,
             ) -> Result<analytics::ComplaintColumns, StoreError> {
                 use $crate::storage::complaint_facts::{FactNames, FactRow, fact_columns, fact_rows_from_json, fact_sql};
+                let sql = fact_sql(DIALECT, unit_id.is_some(), since.is_some());
                 let rows: Vec<FactRow> = match DIALECT {
                     Dialect::Sqlite => {
-                        let json: Option<String> = sqlx::query_scalar(fact_sql(DIALECT))
-                            .bind(unit_id)
-                            .bind(since)
-                            .fetch_one(&self.pool)
-                            .await?;
-                        fact_rows_from_json(json.as_deref())?
+                        let mut q = sqlx::query_scalar::<_, Option<String>>(&sql);
+                        if let Some(unit) = unit_id {
+                            q = q.bind(unit);
+                        }
+                        if let Some(since) = since {
+                            q = q.bind(since);
+                        }
+                        fact_rows_from_json(q.fetch_one(&self.pool).await?.as_deref())?
                     }
                     Dialect::Postgres => {
-                        sqlx::query_as(fact_sql(DIALECT))
-                            .bind(unit_id)
-                            .bind(since)
-                            .fetch_all(&self.pool)
-                            .await?
+                        let mut q = sqlx::query_as(&sql);
+                        if let Some(unit) = unit_id {
+                            q = q.bind(unit);
+                        }
+                        if let Some(since) = since {
+                            q = q.bind(since);
+                        }
+                        q.fetch_all(&self.pool).await?
                     }
                 };
                 let mut names = FactNames::with_units(
