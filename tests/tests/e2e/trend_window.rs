@@ -42,8 +42,15 @@ on_both_databases!(
                 .await
                 .unwrap();
             let frame = every.clone().into_frame().unwrap();
-            let (want_stats, want_trend) =
-                tanggap::reporting::monthly_stats(&frame, month, as_of, &holidays, &sla, &[unit.code.clone()]).unwrap();
+            let (want_stats, want_trend) = tanggap::reporting::monthly_stats(
+                &frame,
+                month,
+                as_of,
+                &holidays,
+                &sla,
+                std::slice::from_ref(&unit.code),
+            )
+            .unwrap();
             assert_eq!(stats, want_stats, "{day}");
             assert_eq!(
                 serde_json::to_value(&trend).unwrap(),
