@@ -312,7 +312,8 @@ async fn all_source_counts(store: &dyn Store, w: &World) -> Vec<(i64, String, Ve
     out
 }
 
-/// The same counts grouped from the raw responses, in SQL on the database at `url`.
+/// The same counts grouped from the raw responses, in SQL on the database at `url`
+/// (the values are the test's own: a unit id, a rule set code, two days).
 pub(crate) async fn source_counts_from_responses(
     url: &str,
     unit: i64,
@@ -320,34 +321,13 @@ pub(crate) async fn source_counts_from_responses(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<(String, u64)> {
-    let sql = "SELECT r.source, COUNT(*) FROM survey_responses r JOIN survey_rule_sets rs ON rs.id = r.rule_set_id \
-               WHERE r.unit_id = $1 AND rs.code = $2 AND r.responded_on >= $3 AND r.responded_on <= $4 \
-               GROUP BY r.source ORDER BY r.source";
-    let rows: Vec<(String, i64)> = if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let rows = sqlx::query_as(sql)
-            .bind(unit)
-            .bind(rule_set)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let rows = sqlx::query_as(sql)
-            .bind(unit)
-            .bind(rule_set)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows
-    };
+    let sql = format!(
+        "SELECT r.source, COUNT(*) FROM survey_responses r JOIN survey_rule_sets rs ON rs.id = r.rule_set_id \
+         WHERE r.unit_id = {unit} AND rs.code = '{}' AND r.responded_on >= '{from}' AND r.responded_on <= '{to}' \
+         GROUP BY r.source ORDER BY r.source",
+        rule_set.replace('\'', "''")
+    );
+    let rows: Vec<(String, i64)> = tanggap_tests::fetch_rows(url, &sql).await;
     rows.into_iter().map(|(s, n)| (s, n as u64)).collect()
 }
 
