@@ -55,8 +55,8 @@ pub enum AnalyticsError {
     Polars(String),
 }
 
-impl From<polars::prelude::PolarsError> for AnalyticsError {
-    fn from(e: polars::prelude::PolarsError) -> Self {
+impl From<polars_core::prelude::PolarsError> for AnalyticsError {
+    fn from(e: polars_core::prelude::PolarsError) -> Self {
         AnalyticsError::Polars(e.to_string())
     }
 }

@@ -7,7 +7,7 @@
 //! `from_dataframe` constructors instead.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use polars::prelude::*;
+use polars_core::prelude::*;
 
 use crate::calendar::to_epoch_days;
 use crate::error::{AnalyticsError, Result};

@@ -3,7 +3,7 @@
 //! `String`s first. Deterministic for a given seed.
 
 use chrono::NaiveDate;
-use polars::prelude::*;
+use polars_core::prelude::*;
 
 use crate::calendar::to_epoch_days;
 use crate::error::Result;

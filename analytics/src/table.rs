@@ -7,8 +7,13 @@
 //! parses bytes the caller hands in; it opens no file itself.
 
 use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use polars::prelude::*;
+use polars_core::prelude::*;
+use polars_parquet::read::{BasicDecompressor, PageReader, column_iter_to_arrays, infer_schema, read_metadata};
+use polars_parquet::write::{
+    CompressionOptions, FileWriter, RowGroupIterator, StatisticsOptions, Version, WriteOptions, get_dtype_encoding,
+};
 
 use crate::{AnalyticsError, Result};
 
@@ -44,18 +49,69 @@ fn cell_text(column: &Column) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Reads a Parquet file's bytes into a [`TextTable`]. A file that is not Parquet, or
-/// is cut short, is an [`AnalyticsError::UnreadableFile`], never a panic.
+fn unreadable(e: impl std::fmt::Display) -> AnalyticsError {
+    AnalyticsError::UnreadableFile(format!("Parquet: {e}"))
+}
+
+/// Reads a Parquet file's bytes into a [`TextTable`]: every column of every row
+/// group decoded whole, then each turned into text by polars' casts (the tests'
+/// reference for the streaming readers of `survey_file`, which decode a row group
+/// slice by slice and make their own text). A file that is not Parquet, or is cut
+/// short, is an [`AnalyticsError::UnreadableFile`], never a panic.
 pub fn read_parquet(bytes: Vec<u8>) -> Result<TextTable> {
-    let frame = std::panic::catch_unwind(|| ParquetReader::new(Cursor::new(bytes)).finish())
+    catch_unwind(AssertUnwindSafe(|| read_parquet_frame(&bytes)))
         .map_err(|_| AnalyticsError::UnreadableFile("Parquet".into()))?
-        .map_err(|e| AnalyticsError::UnreadableFile(format!("Parquet: {e}")))?;
-    let headers: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
-    let columns: Vec<Vec<String>> = frame.columns().iter().map(cell_text).collect::<Result<_>>()?;
-    let rows = (0..frame.height())
-        .map(|i| columns.iter().map(|c| c[i].clone()).collect())
-        .collect();
-    Ok(TextTable { headers, rows })
+        .and_then(|frame| {
+            let headers: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
+            let columns: Vec<Vec<String>> = frame.columns().iter().map(cell_text).collect::<Result<_>>()?;
+            let rows = (0..frame.height())
+                .map(|i| columns.iter().map(|c| c[i].clone()).collect())
+                .collect();
+            Ok(TextTable { headers, rows })
+        })
+}
+
+fn read_parquet_frame(bytes: &[u8]) -> Result<DataFrame> {
+    let metadata = read_metadata(&mut Cursor::new(bytes)).map_err(unreadable)?;
+    let schema = infer_schema(&metadata).map_err(unreadable)?;
+    let mut columns = Vec::with_capacity(schema.len());
+    for (_, field) in schema.iter() {
+        let mut series: Option<Series> = None;
+        for group in &metadata.row_groups {
+            let chunks: Vec<_> = group
+                .columns_under_root_iter(&field.name)
+                .map(|c| c.collect())
+                .unwrap_or_default();
+            let mut decompressors = Vec::with_capacity(chunks.len());
+            let mut types = Vec::with_capacity(chunks.len());
+            for meta in &chunks {
+                let range = meta.byte_range();
+                let part = usize::try_from(range.start)
+                    .ok()
+                    .zip(usize::try_from(range.end).ok())
+                    .and_then(|(from, to)| bytes.get(from..to))
+                    .ok_or_else(|| unreadable("column outside the file"))?;
+                let pages = PageReader::new(Cursor::new(part.to_vec().into()), meta, vec![], usize::MAX);
+                decompressors.push(BasicDecompressor::new(pages, vec![]));
+                types.push(&meta.descriptor().descriptor.primitive_type);
+            }
+            let (arrays, _) = column_iter_to_arrays(decompressors, types, field.clone(), None).map_err(unreadable)?;
+            let part = Series::try_from((field, arrays)).map_err(unreadable)?;
+            if part.len() != group.num_rows() {
+                return Err(unreadable(format!("column {} cut short", field.name)));
+            }
+            match &mut series {
+                Some(s) => {
+                    s.append(&part)?;
+                }
+                None => series = Some(part),
+            }
+        }
+        let series = series.unwrap_or_else(|| Series::new_empty(field.name.clone(), &DataType::String));
+        columns.push(series.into_column());
+    }
+    let height = metadata.num_rows;
+    Ok(DataFrame::new(height, columns)?)
 }
 
 /// Writes a [`TextTable`] as Parquet with text columns (for exports and tests).
@@ -73,10 +129,38 @@ pub fn write_parquet(table: &TextTable) -> Result<Vec<u8>> {
             Series::new(name.as_str().into(), values).into_column()
         })
         .collect();
-    let mut frame = DataFrame::new(table.rows.len(), columns)?;
-    let mut out = Vec::new();
-    ParquetWriter::new(&mut out).finish(&mut frame)?;
-    Ok(out)
+    write_frame_parquet(&DataFrame::new(table.rows.len(), columns)?, 512 * 512)
+}
+
+/// Writes a frame as Parquet with row groups of at most `row_group_rows` rows, as
+/// polars' own writer does (zstd pages, statistics, text columns dictionary-encoded
+/// while the dictionary stays small), with only polars' Parquet crate: tests and the
+/// benchmarks write their typed survey files with it.
+pub fn write_frame_parquet(frame: &DataFrame, row_group_rows: usize) -> Result<Vec<u8>> {
+    let compat = CompatLevel::newest();
+    let schema = frame.schema().to_arrow(compat);
+    let options = WriteOptions {
+        statistics: StatisticsOptions::full(),
+        version: Version::V1,
+        compression: CompressionOptions::Zstd(None),
+        data_page_size: None,
+    };
+    let encodings = schema.iter_values().map(|f| get_dtype_encoding(&f.dtype)).collect();
+    let step = row_group_rows.max(1);
+    let mut batches = Vec::new();
+    for offset in (0..frame.height()).step_by(step) {
+        let mut part = frame.slice(offset as i64, step);
+        part.rechunk_mut();
+        batches.extend(part.iter_chunks(compat, false));
+    }
+    let rows: Vec<u64> = batches.iter().map(|b| b.len() as u64).collect();
+    let groups = RowGroupIterator::try_new(batches.into_iter().map(Ok), &schema, options, encodings)?;
+    let mut writer = FileWriter::try_new(Vec::new(), schema, options)?;
+    for (group, rows) in groups.zip(rows) {
+        writer.write(rows, group?)?;
+    }
+    writer.end(None)?;
+    Ok(writer.into_inner())
 }
 
 #[cfg(test)]
@@ -87,7 +171,7 @@ mod tests {
     #[test]
     fn typed_columns_read_as_a_spreadsheet_shows_them() {
         let dates = Series::new("tanggal".into(), [NaiveDate::from_ymd_opt(2026, 11, 22), None]);
-        let mut frame = DataFrame::new(
+        let frame = DataFrame::new(
             2,
             vec![
                 dates.into_column(),
@@ -98,9 +182,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes).finish(&mut frame).unwrap();
-        let table = read_parquet(bytes).unwrap();
+        let table = read_parquet(write_frame_parquet(&frame, 1).unwrap()).unwrap();
         assert_eq!(table.headers, ["tanggal", "layanan", "u1", "u2", "saran"]);
         assert_eq!(
             table.rows[0],

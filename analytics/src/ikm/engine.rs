@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use polars::prelude::*;
+use polars_core::prelude::*;
 
 use super::{
     Change, ConfidenceInterval, Dimension, ElementResult, ElementScore, Filter, IkmGroup, IndexScore, KeyValue,

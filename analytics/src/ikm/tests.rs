@@ -1,5 +1,5 @@
 use chrono::NaiveDate;
-use polars::prelude::*;
+use polars_core::prelude::*;
 
 use super::Dimension;
 use super::*;

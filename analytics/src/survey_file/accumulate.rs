@@ -27,7 +27,7 @@
 //! whose label columns are dictionary codes: a label is looked up once per batch,
 //! and a row's group is found in a dense table of its codes, not by hashing text.
 
-use polars::prelude::PlHashMap;
+use polars_core::prelude::PlHashMap;
 
 use super::TEXT_SLOTS;
 use super::batch::{Labels, Rows};

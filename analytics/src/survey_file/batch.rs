@@ -3,7 +3,7 @@
 //! each (0 = unanswered), labels dictionary codes into the batch's own labels, so a
 //! consumer looks each distinct label up once per batch, not once per row.
 
-use polars::prelude::PlHashMap;
+use polars_core::prelude::PlHashMap;
 
 use super::TEXT_SLOTS;
 

@@ -1,7 +1,7 @@
 //! The streaming file path against the frame-based engine on the same rows.
 
 use chrono::NaiveDate;
-use polars::prelude::*;
+use polars_core::prelude::*;
 use proptest::prelude::*;
 
 use super::*;
@@ -127,13 +127,8 @@ fn parquet_bytes(rows: &[Row]) -> Vec<u8> {
         )
         .into_column(),
     );
-    let mut frame = DataFrame::new(rows.len(), columns).unwrap();
-    let mut out = Vec::new();
-    ParquetWriter::new(&mut out)
-        .with_row_group_size(Some(7))
-        .finish(&mut frame)
-        .unwrap();
-    out
+    let frame = DataFrame::new(rows.len(), columns).unwrap();
+    crate::table::write_frame_parquet(&frame, 7).unwrap()
 }
 
 /// Everything a report states, with the interval to the cent.
@@ -310,9 +305,8 @@ fn numeric_labels_read_as_a_spreadsheet_shows_them() {
     for e in 1..=9 {
         columns.push(Series::new(format!("u{e}").as_str().into(), [4u8, 3, 2]).into_column());
     }
-    let mut frame = DataFrame::new(3, columns).unwrap();
-    let mut parquet = Vec::new();
-    ParquetWriter::new(&mut parquet).finish(&mut frame).unwrap();
+    let frame = DataFrame::new(3, columns).unwrap();
+    let parquet = crate::table::write_frame_parquet(&frame, 1 << 18).unwrap();
     let csv = "tanggal,unit,layanan,u1,u2,u3,u4,u5,u6,u7,u8,u9\n\
                2026-01-02,4,7,4,4,4,4,4,4,4,4,4\n\
                2026-01-02,4.5,7,3,3,3,3,3,3,3,3,3\n\
@@ -377,9 +371,8 @@ fn dictionary_and_plain_text_columns_give_the_same_groups() {
         let values: Vec<Option<u8>> = rows.iter().map(|r| (r.2[e] > 0).then_some(r.2[e])).collect();
         columns.push(Series::new(format!("u{}", e + 1).as_str().into(), values).into_column());
     }
-    let mut frame = DataFrame::new(rows.len(), columns).unwrap();
-    let mut parquet = Vec::new();
-    ParquetWriter::new(&mut parquet).finish(&mut frame).unwrap();
+    let frame = DataFrame::new(rows.len(), columns).unwrap();
+    let parquet = crate::table::write_frame_parquet(&frame, 1 << 18).unwrap();
     assert!(
         dictionary_encoded(&parquet, "unit"),
         "unit must be written as a dictionary"
