@@ -284,6 +284,74 @@ fn monthly_pdf_prints_the_analytics_figures() {
     assert!(err.contains(labels.t(&key)), "{err}");
 }
 
+#[test]
+fn a_register_of_many_pages_lists_every_complaint_once_in_order() {
+    // 900 complaints with subjects of one to three lines: the register is set as one
+    // table per page (so typst lays the pages out in parallel). Read back page by
+    // page, every nomor agenda appears exactly once and in order, every page of the
+    // register carries its header row and its "Halaman n dari N", and no page of it
+    // but the last is left short (a table that did not fit its page would push its
+    // last rows onto a page of their own).
+    let labels = labels();
+    let mut report = monthly();
+    let words = [
+        "Antrean",
+        "lama",
+        "di",
+        "loket",
+        "pelayanan",
+        "bantuan-sosial",
+        "tidak",
+        "jelas",
+    ];
+    report.register = (0..900)
+        .map(|i| {
+            let mut entry = report.register[i % report.register.len()].clone();
+            // a prefix of its own: the overdue table names an ADU/2026/ complaint
+            entry.nomor_agenda = format!("REG/2026/{:06}", i + 1);
+            entry.subject = (0..(i * 7) % 26 + 2)
+                .map(|k| words[(i + k) % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ");
+            entry
+        })
+        .collect();
+    let pdf = report.pdf(&labels).unwrap();
+    let Some(text) = pdf_text(&pdf, "monthly-long") else {
+        return;
+    };
+    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    let mut seen = Vec::new();
+    let mut rows_per_page = Vec::new();
+    for (i, page) in pages.iter().enumerate() {
+        let footer = format!("Halaman {} dari {}", i + 1, pages.len());
+        assert!(page.contains(&footer), "page {} lacks {footer:?}", i + 1);
+        let numbers: Vec<u32> = page
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("REG/2026/"))
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if !numbers.is_empty() {
+            assert!(
+                page.contains("Pokok pengaduan"),
+                "page {} has no register header",
+                i + 1
+            );
+            rows_per_page.push(numbers.len());
+        }
+        seen.extend(numbers);
+    }
+    assert_eq!(seen, (1..=900).collect::<Vec<u32>>());
+    let fullest = *rows_per_page.iter().max().unwrap();
+    let body = &rows_per_page[1..rows_per_page.len() - 1];
+    assert!(body.len() > 8, "900 rows on {} pages", rows_per_page.len());
+    let shortest = *body.iter().min().unwrap();
+    assert!(
+        shortest * 2 > fullest,
+        "a register page holds {shortest} rows, another {fullest}: {rows_per_page:?}"
+    );
+}
+
 /// Checks an SKM report's PDF text against the analytics index and the XLSX.
 fn check_skm_text(text: &str, report: &SkmReport, xlsx: &[u8]) -> Result<(), String> {
     let index = report.overall.groups[0].index.clone().unwrap();
