@@ -403,10 +403,18 @@ async fn survey_statistics(store: &dyn Store, args: &StatistikArgs) -> anyhow::R
         return Ok(());
     }
     let (counted, stored) = store.survey_stats_counts().await?;
-    let args = [("counted", counted.to_string()), ("stored", stored.to_string())];
+    let sources = store.survey_source_mismatches().await?;
+    let args = [
+        ("counted", counted.to_string()),
+        ("stored", stored.to_string()),
+        ("days", sources.to_string()),
+    ];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     if counted != stored {
         anyhow::bail!(both("survey_stats.inconsistent", &args));
+    }
+    if sources != 0 {
+        anyhow::bail!(both("survey_stats.sources_inconsistent", &args));
     }
     println!("{}", both("survey_stats.consistent", &args));
     Ok(())

@@ -159,6 +159,22 @@ where
     }
 }
 
+/// Runs `sql` on the test database at `url` behind the store's back, as an
+/// operator editing the database by hand would; returns the rows it changed.
+pub async fn execute_sql(url: &str, sql: &str) -> u64 {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let done = sqlx::query(sql).execute(&pool).await.unwrap().rows_affected();
+        pool.close().await;
+        done
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let done = sqlx::query(sql).execute(&pool).await.unwrap().rows_affected();
+        pool.close().await;
+        done
+    }
+}
+
 /// True when running in CI, where every external service must be present.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

@@ -274,6 +274,11 @@ pub trait SurveyStatsStore {
     /// Respondents the day cells count, and responses stored: equal unless
     /// responses were changed behind the product's back.
     async fn survey_stats_counts(&self) -> Result<(i64, i64), StoreError>;
+    /// Days whose kept per-source counts (`survey_source_stats`) differ from the
+    /// responses' own `source` column, counted by (unit, rule set, day, source): 0
+    /// unless responses were changed behind the product's back. A full scan, for
+    /// `tanggap survei statistik`, never for a request.
+    async fn survey_source_mismatches(&self) -> Result<i64, StoreError>;
     /// Whether the cells hold every response (the marker is set).
     async fn survey_stats_built(&self) -> Result<bool, StoreError>;
     /// Builds the cells from the responses when the marker says they are not built
@@ -565,6 +570,26 @@ macro_rules! impl_survey_stats_store {
                 Ok(sqlx::query_as(
                     "SELECT CAST(COALESCE((SELECT SUM(respondents) FROM survey_stats), 0) AS BIGINT), \
                      (SELECT COUNT(*) FROM survey_responses)",
+                )
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn survey_source_mismatches(&self) -> Result<i64, StoreError> {
+                // Both directions of the set difference: a (unit, rule set, day,
+                // source) counted wrongly, or kept for responses that are gone.
+                Ok(sqlx::query_scalar(
+                    "SELECT CAST((SELECT COUNT(*) FROM ( \
+                       SELECT unit_id, rule_set_id, responded_on, source, CAST(COUNT(*) AS BIGINT) \
+                       FROM survey_responses GROUP BY unit_id, rule_set_id, responded_on, source \
+                       EXCEPT SELECT unit_id, rule_set_id, responded_on, source, CAST(respondents AS BIGINT) \
+                       FROM survey_source_stats WHERE respondents > 0) counted_wrongly) \
+                     + (SELECT COUNT(*) FROM ( \
+                       SELECT unit_id, rule_set_id, responded_on, source, CAST(respondents AS BIGINT) \
+                       FROM survey_source_stats WHERE respondents > 0 \
+                       EXCEPT SELECT unit_id, rule_set_id, responded_on, source, CAST(COUNT(*) AS BIGINT) \
+                       FROM survey_responses GROUP BY unit_id, rule_set_id, responded_on, source) kept_wrongly) \
+                     AS BIGINT)",
                 )
                 .fetch_one(&self.pool)
                 .await?)

@@ -245,6 +245,11 @@ on_both_databases!(
                 counted, stored,
                 "seed {seed}, round {round}: every response is in a cell"
             );
+            assert_eq!(
+                store.survey_source_mismatches().await.unwrap(),
+                0,
+                "seed {seed}, round {round}: every response counted under its source"
+            );
             // Responses per source over random day ranges: the kept counts equal a
             // GROUP BY over the responses.
             for _ in 0..10 {
@@ -440,15 +445,7 @@ on_both_databases!(
         // An operator deletes a response by hand: the cells no longer match, the check
         // says so (and fails), and the rebuild puts them right.
         let sql = "DELETE FROM survey_responses WHERE id = (SELECT MIN(id) FROM survey_responses)";
-        if db.url.starts_with("postgres") {
-            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&pool).await.unwrap();
-            pool.close().await;
-        } else {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&pool).await.unwrap();
-            pool.close().await;
-        }
+        assert_eq!(tanggap_tests::execute_sql(&db.url, sql).await, 1);
         let (ok, text) = statistik(&db.url, &[]);
         assert!(!ok, "{text}");
         assert!(
@@ -463,6 +460,25 @@ on_both_databases!(
         assert_ne!(rebuilt, kept);
         let (counted, stored) = store.survey_stats_counts().await.unwrap();
         assert_eq!(counted, stored);
+        assert_eq!(store.survey_source_mismatches().await.unwrap(), 0);
+        // An operator changes a response's source by hand: every day cell still
+        // counts it, but the per-source counts (the SKM report's method text) are
+        // wrong on two keys, the old source's and the new one's; the check fails
+        // naming the sources, and the rebuild puts them right.
+        let sql = "UPDATE survey_responses SET source = CASE WHEN source = 'paper' THEN 'kiosk' ELSE 'paper' END \
+                   WHERE id = (SELECT MIN(id) FROM survey_responses)";
+        assert_eq!(tanggap_tests::execute_sql(&db.url, sql).await, 1);
+        assert_eq!(store.survey_source_mismatches().await.unwrap(), 2);
+        let (ok, text) = statistik(&db.url, &[]);
+        assert!(!ok, "{text}");
+        assert!(
+            text.contains("per sumber") && text.contains("pada 2 kombinasi") && text.contains("--bangun-ulang"),
+            "{text}"
+        );
+        assert!(statistik(&db.url, &["--bangun-ulang"]).0);
+        assert_eq!(store.survey_source_mismatches().await.unwrap(), 0);
+        let (ok, text) = statistik(&db.url, &[]);
+        assert!(ok, "{text}");
         // And the IKM from the cells is again the IKM of the responses.
         let q = analytics::IkmQuery {
             group_by: vec![analytics::Dimension::Service, analytics::Dimension::Month],
