@@ -482,19 +482,25 @@ macro_rules! impl_survey_stats_store {
                 use futures_util::TryStreamExt;
                 let stored = self.stats_rule_set_keys(&f.rule_set).await?;
                 let map = $crate::storage::survey_stats::projection(&stored, &f.element_keys);
-                let mut rows = sqlx::query(
+                // Only the conditions given are written: PostgreSQL soon plans a prepared
+                // statement for any parameters, and `($2 IS NULL OR c.unit_id = $2)`
+                // made that plan read every unit's cells (17 ms against 9 ms).
+                let mut q = sqlx::QueryBuilder::<Db>::new(
                     "SELECT u.code, COALESCE(s.name, ''), c.responded_on, c.sums FROM survey_stats c \
                      JOIN units u ON u.id = c.unit_id JOIN survey_rule_sets rs ON rs.id = c.rule_set_id \
-                     LEFT JOIN services s ON s.id = c.service_key \
-                     WHERE rs.code = $1 AND ($2 IS NULL OR c.unit_id = $2) \
-                     AND ($3 IS NULL OR c.responded_on >= $3) AND ($4 IS NULL OR c.responded_on <= $4) \
-                     AND c.respondents > 0",
-                )
-                .bind(&f.rule_set)
-                .bind(f.unit_id)
-                .bind(f.from)
-                .bind(f.to)
-                .fetch(&self.pool);
+                     LEFT JOIN services s ON s.id = c.service_key WHERE c.respondents > 0 AND rs.code = ",
+                );
+                q.push_bind(&f.rule_set);
+                if let Some(unit) = f.unit_id {
+                    q.push(" AND c.unit_id = ").push_bind(unit);
+                }
+                if let Some(from) = f.from {
+                    q.push(" AND c.responded_on >= ").push_bind(from);
+                }
+                if let Some(to) = f.to {
+                    q.push(" AND c.responded_on <= ").push_bind(to);
+                }
+                let mut rows = q.build().fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await? {
                     let bytes: Vec<u8> = r.try_get(3)?;
@@ -517,21 +523,27 @@ macro_rules! impl_survey_stats_store {
                 use futures_util::TryStreamExt;
                 let stored = self.stats_rule_set_keys(&f.rule_set).await?;
                 let map = $crate::storage::survey_stats::projection(&stored, &f.element_keys);
-                let mut rows = sqlx::query(
+                // Only the conditions given are written, as in `survey_cells`.
+                let mut q = sqlx::QueryBuilder::<Db>::new(
                     "SELECT u.code, COALESCE(s.name, ''), c.month, c.dimension, c.value, c.sums \
                      FROM survey_profile_stats c \
                      JOIN units u ON u.id = c.unit_id JOIN survey_rule_sets rs ON rs.id = c.rule_set_id \
-                     LEFT JOIN services s ON s.id = c.service_key \
-                     WHERE rs.code = $1 AND ($2 IS NULL OR c.unit_id = $2) \
-                     AND ($3 IS NULL OR c.month >= $3) AND ($4 IS NULL OR c.month <= $4) \
-                     AND ($5 IS NULL OR c.dimension = $5) AND c.respondents > 0",
-                )
-                .bind(&f.rule_set)
-                .bind(f.unit_id)
-                .bind(f.from.map($crate::storage::survey_stats::month_key))
-                .bind(f.to.map($crate::storage::survey_stats::month_key))
-                .bind(dimension)
-                .fetch(&self.pool);
+                     LEFT JOIN services s ON s.id = c.service_key WHERE c.respondents > 0 AND rs.code = ",
+                );
+                q.push_bind(&f.rule_set);
+                if let Some(unit) = f.unit_id {
+                    q.push(" AND c.unit_id = ").push_bind(unit);
+                }
+                if let Some(from) = f.from {
+                    q.push(" AND c.month >= ").push_bind($crate::storage::survey_stats::month_key(from));
+                }
+                if let Some(to) = f.to {
+                    q.push(" AND c.month <= ").push_bind($crate::storage::survey_stats::month_key(to));
+                }
+                if let Some(dimension) = dimension {
+                    q.push(" AND c.dimension = ").push_bind(dimension);
+                }
+                let mut rows = q.build().fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await? {
                     let month: String = r.try_get(2)?;
