@@ -309,13 +309,6 @@ impl Document {
     /// The document typeset as PDF (A4, letterhead on the first page, the title and
     /// status in every page header, "page n of N" in the footer).
     pub fn pdf(&self, labels: &Labels) -> Result<Vec<u8>, ReportError> {
-        self.markup(labels, true)?.to_pdf(self.produced_on)
-    }
-
-    /// The typst markup of [`Document::pdf`], with long registers set either as one
-    /// page-sized table per page (`split_registers`, what every report uses) or as
-    /// one table that typst breaks itself (kept for the test that compares the two).
-    fn markup(&self, labels: &Labels, split_registers: bool) -> Result<Markup, ReportError> {
         let mut m = Markup::default();
         let _ = write!(
             m.text,
@@ -344,16 +337,10 @@ impl Document {
             lit(&self.status)
         );
         let mut charts = 0;
-        // How much of the current page is known to be used, while that is known:
-        // from a page break up to the headings that follow it. A long register set
-        // there starts on that page; anywhere else it starts on a fresh page.
-        let mut page_used: Option<f64> = None;
         for block in &self.blocks {
-            let used_before = page_used.take();
             match block {
                 Block::Heading(level, t) => {
                     let _ = writeln!(m.text, "#heading(level: {level}, {})", lit(t));
-                    page_used = used_before.map(|u| u + if *level == 1 { HEADING_1_PT } else { HEADING_2_PT });
                 }
                 Block::Para(t) => {
                     let _ = writeln!(m.text, "#par({})\n", lit(t));
@@ -370,7 +357,7 @@ impl Document {
                     }
                     m.text.push_str(")\n");
                 }
-                Block::Table(t) => typst_table(&mut m.text, t, labels, used_before, split_registers),
+                Block::Table(t) => typst_table(&mut m.text, t, labels),
                 Block::Chart(name, chart) => {
                     charts += 1;
                     let file = format!("chart{charts}-{name}.svg");
@@ -404,13 +391,10 @@ impl Document {
                     }
                     m.text.push_str("))\n");
                 }
-                Block::PageBreak => {
-                    m.text.push_str("#pagebreak(weak: true)\n");
-                    page_used = Some(0.0);
-                }
+                Block::PageBreak => m.text.push_str("#pagebreak(weak: true)\n"),
             }
         }
-        Ok(m)
+        m.to_pdf(self.produced_on)
     }
 
     /// The document as an XLSX workbook: a summary sheet (title, period, status and
@@ -574,7 +558,7 @@ fn html_table(h: &mut String, t: &Table, labels: &Labels) {
     h.push_str("</tbody></table>");
 }
 
-fn typst_table(out: &mut String, t: &Table, labels: &Labels, page_used: Option<f64>, split: bool) {
+fn typst_table(out: &mut String, t: &Table, labels: &Labels) {
     let widths: Vec<String> = (0..t.columns.len())
         .map(|i| format!("{}fr", t.widths.get(i).copied().unwrap_or(1)))
         .collect();
@@ -587,9 +571,8 @@ fn typst_table(out: &mut String, t: &Table, labels: &Labels, page_used: Option<f
             }
         })
         .collect();
-    let caption = format!("#text(weight: \"bold\", {})\n", lit(&t.caption));
+    let _ = writeln!(out, "#text(weight: \"bold\", {})", lit(&t.caption));
     if t.rows.is_empty() {
-        out.push_str(&caption);
         let _ = writeln!(out, "\n#text(style: \"italic\", {})\n", lit(&t.empty));
         return;
     }
@@ -599,96 +582,37 @@ fn typst_table(out: &mut String, t: &Table, labels: &Labels, page_used: Option<f
         .map(|row| row.iter().map(|c| c.display(labels)).collect())
         .collect();
     let size = if t.small { REGISTER_PT } else { 9.0 };
-    let open = format!(
-        "#{{set text(size: {size}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }}, ",
+    // Long registers get every body row's height up front: typst then lays each
+    // cell out once instead of measuring it first (half the table's cost).
+    let rows = if t.small {
+        let heights = row_heights(&texts, t, size);
+        let mut r = String::from("rows: (auto, ");
+        for h in heights {
+            let _ = write!(r, "{h:.2}pt, ");
+        }
+        r.push_str("),");
+        r
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "#{{set text(size: {size}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }}, {rows}\n  table.header(",
         widths.join(", "),
         aligns.join(", "),
     );
-    let mut header = String::from("\n  table.header(");
     for c in &t.columns {
-        let _ = write!(header, "{}, ", lit(c));
+        let _ = write!(out, "{}, ", lit(c));
     }
-    header.push_str("),\n");
-    let close = ")}\n";
-    if !t.small {
-        out.push_str(&caption);
-        out.push_str(&open);
-        out.push_str(&header);
-        push_rows(out, &texts);
-        out.push_str(close);
-        out.push_str("#v(4pt)\n");
-        return;
-    }
-    // Long registers get every row's height up front: typst then lays each cell out
-    // once instead of measuring it first (half the table's cost). With the heights
-    // known, a register longer than a page is set as one table per page with an
-    // explicit page break after each, so that typst lays its pages out in parallel
-    // (it does so for the runs of pages between page breaks, and one long table is
-    // one run). The header's height is given too, so every page's table is exactly
-    // as tall as computed here.
-    let heights = row_heights(&texts, t, size);
-    let header_height = header_height(&t.columns, t, size);
-    let total: f64 = header_height + heights.iter().sum::<f64>();
-    let fits_one_page = total + CAPTION_PT <= PAGE_BODY_PT - page_used.unwrap_or(0.0);
-    if !split || fits_one_page {
-        out.push_str(&caption);
-        out.push_str(&open);
-        push_heights(out, header_height, &heights);
-        out.push_str(&header);
-        push_rows(out, &texts);
-        out.push_str(close);
-        out.push_str("#v(4pt)\n");
-        return;
-    }
-    let used = match page_used {
-        Some(used) => used,
-        None => {
-            out.push_str("#pagebreak(weak: true)\n");
-            0.0
-        }
-    };
-    out.push_str(&caption);
-    let mut room = PAGE_BODY_PT - used - CAPTION_PT - header_height - PAGE_SLACK_PT;
-    let mut start = 0;
-    while start < texts.len() {
-        let mut end = start;
-        let mut height = 0.0;
-        // at least one row per page, so a row taller than a page cannot stall this
-        while end < texts.len() && (end == start || height + heights[end] <= room) {
-            height += heights[end];
-            end += 1;
-        }
-        if start > 0 {
-            out.push_str("#pagebreak()\n");
-        }
-        out.push_str(&open);
-        push_heights(out, header_height, &heights[start..end]);
-        out.push_str(&header);
-        push_rows(out, &texts[start..end]);
-        out.push_str(close);
-        start = end;
-        room = PAGE_BODY_PT - header_height - PAGE_SLACK_PT;
-    }
-    out.push_str("#v(4pt)\n");
-}
-
-/// The `rows:` argument of a table: the header's height, then each body row's.
-fn push_heights(out: &mut String, header: f64, rows: &[f64]) {
-    let _ = write!(out, "rows: ({header:.2}pt, ");
-    for h in rows {
-        let _ = write!(out, "{h:.2}pt, ");
-    }
-    out.push_str("),");
-}
-
-fn push_rows(out: &mut String, rows: &[Vec<String>]) {
-    for row in rows {
+    out.push_str("),\n");
+    for row in &texts {
         for text in row {
             out.push_str(&lit(text));
             out.push_str(", ");
         }
         out.push('\n');
     }
+    out.push_str(")}\n#v(4pt)\n");
 }
 
 /// Type size of long registers (`Table::small`), in points.
@@ -700,183 +624,36 @@ const INSET_X_PT: f64 = 4.0;
 const INSET_Y_PT: f64 = 3.0;
 /// Paragraph leading (`#set par(leading: 0.55em)`).
 const LEADING_EM: f64 = 0.55;
-/// Height of an A4 page between the 2 cm top and bottom margins, in points.
-const PAGE_BODY_PT: f64 = 841.89 - 2.0 * 56.69;
-/// Room a level-1 and a level-2 heading take (`#show heading`: 12 pt and 10.5 pt
-/// text with the spacing above and below), rounded up, in points.
-const HEADING_1_PT: f64 = 36.0;
-const HEADING_2_PT: f64 = 30.0;
-/// Room a table's caption takes (two lines of 10 pt bold and the paragraph
-/// spacing), rounded up, in points.
-const CAPTION_PT: f64 = 40.0;
-/// Room left unused at the foot of each page of a register, so that rounding in
-/// typst never pushes a page's last row onto a page of its own.
-const PAGE_SLACK_PT: f64 = 3.0;
 
 /// The height each body row needs, in points: the most lines any of its cells
 /// wraps to (words set with the embedded font's advances, broken only at spaces,
 /// which never gives fewer lines than typst, whose kerning only narrows text and
 /// which may also break after hyphens) times the line height, plus the insets.
 fn row_heights(texts: &[Vec<String>], t: &Table, size: f64) -> Vec<f64> {
-    let inner = inner_widths(t);
-    texts
-        .iter()
-        .map(|row| row_height(row, &inner, size, crate::typeset::wrapped_lines))
-        .collect()
-}
-
-/// The header row's height, as [`row_heights`] computes a body row's, for the
-/// column headings set in the bold face.
-fn header_height(columns: &[String], t: &Table, size: f64) -> f64 {
-    row_height(columns, &inner_widths(t), size, crate::typeset::wrapped_bold_lines)
-}
-
-/// One row's height: the most lines any of its cells wraps to (`lines` of a text
-/// in a measure given in em) times the line height, plus the insets.
-fn row_height(row: &[String], inner: &[f64], size: f64, lines: fn(&str, f64) -> usize) -> f64 {
-    let cap = crate::typeset::cap_height_em() * size;
-    let leading = LEADING_EM * size;
-    let lines = row
-        .iter()
-        .zip(inner)
-        .map(|(text, &width)| lines(text, width / size))
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    lines * cap + (lines - 1.0) * leading + 2.0 * INSET_Y_PT + 0.5
-}
-
-/// Each column's text width inside its insets, a hair narrower than the real cell
-/// so that rounding never costs a line.
-fn inner_widths(t: &Table) -> Vec<f64> {
     let total: u32 = (0..t.columns.len())
         .map(|i| t.widths.get(i).copied().unwrap_or(1))
         .sum::<u32>()
         .max(1);
-    (0..t.columns.len())
+    let inner: Vec<f64> = (0..t.columns.len())
         .map(|i| {
             let w = t.widths.get(i).copied().unwrap_or(1) as f64 / total as f64;
+            // a hair narrower than the real cell, so rounding never costs a line
             TEXT_WIDTH_PT * w - 2.0 * INSET_X_PT - 0.5
         })
+        .collect();
+    let cap = crate::typeset::cap_height_em() * size;
+    let leading = LEADING_EM * size;
+    texts
+        .iter()
+        .map(|row| {
+            let lines = row
+                .iter()
+                .zip(&inner)
+                .map(|(text, &width)| crate::typeset::wrapped_lines(text, width / size))
+                .max()
+                .unwrap_or(1)
+                .max(1) as f64;
+            lines * cap + (lines - 1.0) * leading + 2.0 * INSET_Y_PT + 0.5
+        })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A register of `n` rows whose subjects wrap to one, two or three lines and
-    /// whose names hold long words, as real registers do.
-    fn register(n: usize) -> Table {
-        let words = [
-            "bantuan",
-            "sosial",
-            "tidak",
-            "diterima",
-            "keluarga",
-            "penerima-manfaat",
-            "PKH",
-            "Kelurahan",
-        ];
-        Table {
-            sheet: None,
-            caption: "Buku register pengaduan November 2026".into(),
-            columns: [
-                "No",
-                "Diterima",
-                "Nomor agenda",
-                "Pengadu",
-                "Kanal",
-                "Pokok pengaduan",
-                "Jenis",
-                "Bobot",
-                "Status",
-            ]
-            .map(String::from)
-            .to_vec(),
-            widths: vec![2, 3, 5, 4, 3, 6, 4, 2, 4],
-            rows: (0..n)
-                .map(|i| {
-                    let subject: Vec<&str> = (0..(i * 7) % 23 + 2).map(|k| words[(i + k) % words.len()]).collect();
-                    vec![
-                        Cell::Int(i as i64 + 1),
-                        "12 November 2026".into(),
-                        format!("ADU/2026/{:06}", i + 1).into(),
-                        if i % 5 == 0 {
-                            "Anonim".into()
-                        } else {
-                            format!("Warga Nomor{i}Panjang").into()
-                        },
-                        "Pengaduan daring".into(),
-                        subject.join(" ").into(),
-                        "Pelayanan".into(),
-                        "Sedang".into(),
-                        "Ditindaklanjuti".into(),
-                    ]
-                })
-                .collect(),
-            small: true,
-            empty: "Tidak ada".into(),
-        }
-    }
-
-    fn document(blocks: Vec<Block>) -> Document {
-        Document {
-            letterhead: Letterhead {
-                government: "PEMERINTAH KOTA DUMAI".into(),
-                unit_name: "Dinas Sosial Kota Dumai".into(),
-                ..Default::default()
-            },
-            title: "Laporan".into(),
-            subtitle: "November 2026".into(),
-            status: "Draf".into(),
-            produced_on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            blocks,
-        }
-    }
-
-    /// Pages of the typeset document, and how many tables the register was set as.
-    fn pages(doc: &Document, split: bool) -> (usize, usize) {
-        let markup = doc.markup(&Labels::default(), split).unwrap();
-        let tables = markup.text.matches("table.header(").count();
-        (markup.compile(doc.produced_on).unwrap().pages.len(), tables)
-    }
-
-    #[test]
-    fn a_long_register_after_a_page_break_is_one_full_page_per_table() {
-        let doc = document(vec![
-            Block::Para("Ringkasan".into()),
-            Block::PageBreak,
-            Block::Heading(1, "Buku register".into()),
-            Block::Table(register(700)),
-        ]);
-        let (split_pages, tables) = pages(&doc, true);
-        let (whole_pages, whole_tables) = pages(&doc, false);
-        assert_eq!(whole_tables, 1);
-        assert!(tables > 5, "700 rows set as {tables} tables");
-        // Every page-sized table really fits its page: one page for the summary, then
-        // one per table. A table one row too tall would spill onto a page of its own.
-        assert_eq!(split_pages, 1 + tables);
-        // And the pages are as full as typst fills them itself.
-        assert!(
-            split_pages <= whole_pages + 1,
-            "{split_pages} pages split, {whole_pages} whole"
-        );
-    }
-
-    #[test]
-    fn a_long_register_in_mid_page_starts_on_a_new_page() {
-        let doc = document(vec![Block::Para("Ringkasan".into()), Block::Table(register(300))]);
-        let (split_pages, tables) = pages(&doc, true);
-        assert!(tables > 2);
-        assert_eq!(split_pages, 1 + tables);
-        let markup = doc.markup(&Labels::default(), true).unwrap();
-        assert_eq!(markup.text.matches("#pagebreak(weak: true)").count(), 1);
-    }
-
-    #[test]
-    fn a_short_register_is_one_table() {
-        let doc = document(vec![Block::Para("Ringkasan".into()), Block::Table(register(8))]);
-        assert_eq!(pages(&doc, true), (1, 1));
-    }
 }

@@ -118,16 +118,6 @@ impl Markup {
 
     /// Compiles the markup into PDF bytes.
     pub fn to_pdf(&self, today: chrono::NaiveDate) -> Result<Vec<u8>, ReportError> {
-        let document = self.compile(today)?;
-        let options = typst_pdf::PdfOptions {
-            tagged: false,
-            ..Default::default()
-        };
-        typst_pdf::pdf(&document, &options).map_err(|errors| ReportError::Typeset(describe(&errors)))
-    }
-
-    /// Lays the markup out into pages.
-    pub(crate) fn compile(&self, today: chrono::NaiveDate) -> Result<PagedDocument, ReportError> {
         let main_id = FileId::new(None, VirtualPath::new("main.typ"));
         let files = self
             .files
@@ -139,9 +129,14 @@ impl Markup {
             files,
             today,
         };
-        typst::compile::<PagedDocument>(&world)
+        let document = typst::compile::<PagedDocument>(&world)
             .output
-            .map_err(|errors| ReportError::Typeset(describe(&errors)))
+            .map_err(|errors| ReportError::Typeset(describe(&errors)))?;
+        let options = typst_pdf::PdfOptions {
+            tagged: false,
+            ..Default::default()
+        };
+        typst_pdf::pdf(&document, &options).map_err(|errors| ReportError::Typeset(describe(&errors)))
     }
 }
 
@@ -157,15 +152,7 @@ pub(crate) fn cap_height_em() -> f64 {
 /// as the lines it would fill. Typst breaks at least as often (spaces, and also
 /// after hyphens) and kerns, so it never needs more lines than this.
 pub(crate) fn wrapped_lines(text: &str, width_em: f64) -> usize {
-    wrapped_lines_in(&fonts().fonts[0], text, width_em)
-}
-
-/// [`wrapped_lines`] in the bold face (table headers).
-pub(crate) fn wrapped_bold_lines(text: &str, width_em: f64) -> usize {
-    wrapped_lines_in(&fonts().fonts[1], text, width_em)
-}
-
-fn wrapped_lines_in(font: &Font, text: &str, width_em: f64) -> usize {
+    let font = &fonts().fonts[0];
     let advance = |c: char| -> f64 {
         font.ttf()
             .glyph_index(c)

@@ -286,12 +286,12 @@ fn monthly_pdf_prints_the_analytics_figures() {
 
 #[test]
 fn a_register_of_many_pages_lists_every_complaint_once_in_order() {
-    // 900 complaints with subjects of one to three lines: the register is set as one
-    // table per page (so typst lays the pages out in parallel). Read back page by
-    // page, every nomor agenda appears exactly once and in order, every page of the
-    // register carries its header row and its "Halaman n dari N", and no page of it
-    // but the last is left short (a table that did not fit its page would push its
-    // last rows onto a page of their own).
+    // 900 complaints with subjects of one to several lines, whose heights the
+    // register computes before typesetting. Read back page by page, every nomor
+    // agenda appears exactly once and in order, every page of the register carries
+    // its header row and its "Halaman n dari N", and no page of it but the last is
+    // left short (a row height computed too small or too large would overfill or
+    // half-empty pages).
     let labels = labels();
     let mut report = monthly();
     let words = [
