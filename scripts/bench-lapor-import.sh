@@ -6,7 +6,7 @@
 # Tanggap itself not), like scripts/bench-demo-load.sh.
 # Usage: scripts/bench-lapor-import.sh [rows]
 # TANGGAP_TARGET_DIR=DIR uses binaries already built there (e.g. with Tanggap at
-# opt-level 2, see docs/performance.md) instead of building the dev profile.
+# opt-level 2, see docs/performance/build.md) instead of building the dev profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"

@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
 /// (`madvise`), and the kernel then zeroes 2 MiB for every fresh page the
 /// allocator touches, however little of it is used: half of a monthly report's
 /// time went into clearing pages, and its peak memory grew with it
-/// (docs/performance.md, "Transparent huge pages"). The flag only changes how this
+/// (docs/performance/analytics.md, "Transparent huge pages"). The flag only changes how this
 /// process's memory is backed; nothing else depends on it, so a kernel that
 /// refuses it is ignored.
 #[cfg(target_os = "linux")]
