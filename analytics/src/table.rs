@@ -134,8 +134,8 @@ pub fn write_parquet(table: &TextTable) -> Result<Vec<u8>> {
 
 /// Writes a frame as Parquet with row groups of at most `row_group_rows` rows, as
 /// polars' own writer does (zstd pages, statistics, text columns dictionary-encoded
-/// while the dictionary stays small), with only polars' Parquet crate: tests and the
-/// benchmarks write their typed survey files with it.
+/// while the dictionary stays small), with only polars' Parquet crate: the tests write
+/// their typed survey files (any integer width, floats, dates) with it.
 pub fn write_frame_parquet(frame: &DataFrame, row_group_rows: usize) -> Result<Vec<u8>> {
     let compat = CompatLevel::newest();
     let schema = frame.schema().to_arrow(compat);
