@@ -192,6 +192,29 @@ mod tests {
     }
 
     #[test]
+    fn frames_are_written_in_row_groups_of_the_size_asked() {
+        let frame = DataFrame::new(
+            20,
+            vec![
+                Series::new("u1".into(), (0..20i64).map(|i| i % 4 + 1).collect::<Vec<_>>()).into_column(),
+                Series::new(
+                    "unit".into(),
+                    (0..20).map(|i| format!("unit-{}", i % 3)).collect::<Vec<_>>(),
+                )
+                .into_column(),
+            ],
+        )
+        .unwrap();
+        let bytes = write_frame_parquet(&frame, 7).unwrap();
+        let metadata = read_metadata(&mut Cursor::new(&bytes)).unwrap();
+        let sizes: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, [7, 7, 6]);
+        let table = read_parquet(bytes).unwrap();
+        assert_eq!(table.rows.len(), 20);
+        assert_eq!(table.rows[19], ["4", "unit-1"]);
+    }
+
+    #[test]
     fn text_tables_round_trip() {
         let table = TextTable {
             headers: vec!["tanggal".into(), "u1".into()],
