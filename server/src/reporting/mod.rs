@@ -345,12 +345,17 @@ pub async fn skm_report(store: &dyn Store, unit: &Unit, options: SkmOptions) -> 
     );
     let populations = store.report_survey_populations(unit.id, &period.key()).await?;
     // Where this period's responses came from, for BAB II's collection methods.
-    let sources = store
-        .survey_source_counts(unit.id, &rule_set.id, period.from(), period.to())
-        .await?
-        .into_iter()
-        .map(|(source, responses)| reports::skm::SourceCount { source, responses })
-        .collect();
+    let sources = crate::survey::stats::survey_source_counts(
+        store,
+        unit.id,
+        &rule_set.id,
+        (period.from(), period.to()),
+        crate::survey::stats::forced_from_responses(),
+    )
+    .await?
+    .into_iter()
+    .map(|(source, responses)| reports::skm::SourceCount { source, responses })
+    .collect();
     let questionnaire = rule_set.elements.clone();
     let follow_up = store.follow_up_plans(unit.id, &period.key()).await?;
     let previous = period.previous();

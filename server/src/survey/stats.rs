@@ -9,6 +9,7 @@
 //! cells do not keep are answered by reading the responses, as before.
 
 use analytics::{CellSource, IkmQuery, IkmReport};
+use chrono::NaiveDate;
 
 use crate::storage::model::SurveyFilter;
 use crate::storage::survey_stats::StatCell;
@@ -48,9 +49,15 @@ fn whole_months(filter: &SurveyFilter) -> bool {
 /// existed: a diagnostic switch, and the "before" of `scripts/bench-survey-stats.sh`.
 pub const FROM_RESPONSES_ENV: &str = "TANGGAP_IKM_FROM_RESPONSES";
 
+/// Whether [`FROM_RESPONSES_ENV`] is set: every IKM and every per-source count is
+/// then read from the responses.
+pub fn forced_from_responses() -> bool {
+    std::env::var(FROM_RESPONSES_ENV).is_ok_and(|v| v == "1")
+}
+
 /// How `query` over the responses `filter` selects will be answered.
 pub fn path(filter: &SurveyFilter, query: &IkmQuery) -> Path {
-    if std::env::var(FROM_RESPONSES_ENV).is_ok_and(|v| v == "1") {
+    if forced_from_responses() {
         return Path::Responses;
     }
     match analytics::cell_source(query) {
@@ -58,6 +65,25 @@ pub fn path(filter: &SurveyFilter, query: &IkmQuery) -> Path {
         // Month cells hold whole months: the responses the filter selects must be too.
         Some(CellSource::Months(_)) if whole_months(filter) => Path::ProfileCells,
         _ => Path::Responses,
+    }
+}
+
+/// Responses of a unit under a rule set between two days, inclusive, per collection
+/// source (the SKM report's method text): from the kept per-day counts, or, with
+/// `from_responses` (see [`forced_from_responses`]), grouped from the responses.
+pub async fn survey_source_counts(
+    store: &dyn Store,
+    unit_id: i64,
+    rule_set: &str,
+    (from, to): (NaiveDate, NaiveDate),
+    from_responses: bool,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    if from_responses {
+        store
+            .survey_source_counts_from_responses(unit_id, rule_set, from, to)
+            .await
+    } else {
+        store.survey_source_counts(unit_id, rule_set, from, to).await
     }
 }
 

@@ -13,7 +13,7 @@ use tanggap::domain::SurveySource;
 use tanggap::storage::Store;
 use tanggap::storage::model::*;
 use tanggap::storage::survey_stats::StatCell;
-use tanggap::survey::stats::{Path, path, survey_ikm, survey_ikm_from_responses};
+use tanggap::survey::stats::{Path, path, survey_ikm, survey_ikm_from_responses, survey_source_counts};
 use tanggap_tests::{TestDb, on_both_databases, test_unit};
 
 /// Two units with two services each, and the rule sets as stored.
@@ -263,6 +263,11 @@ on_both_databases!(
                     .unwrap();
                 let raw = source_counts_from_responses(&db.url, *unit_id, &rule_set.code, from, to).await;
                 assert_eq!(kept, raw, "seed {seed}, round {round}: sources {from}..={to}");
+                let read = store
+                    .survey_source_counts_from_responses(*unit_id, &rule_set.code, from, to)
+                    .await
+                    .unwrap();
+                assert_eq!(read, raw, "seed {seed}, round {round}: sources read {from}..={to}");
             }
             for _ in 0..40 {
                 let q = random_query(&mut rng);
@@ -469,6 +474,24 @@ on_both_databases!(
                    WHERE id = (SELECT MIN(id) FROM survey_responses)";
         assert_eq!(tanggap_tests::execute_sql(&db.url, sql).await, 1);
         assert_eq!(store.survey_source_mismatches().await.unwrap(), 2);
+        // Meanwhile the diagnostic switch (TANGGAP_IKM_FROM_RESPONSES=1) reads the
+        // sources from the responses, right where the kept counts are wrong.
+        let mut stale = 0;
+        for (unit, _, _) in &w.units {
+            for rule_set in &w.rule_sets {
+                let days = (day(2000, 1, 1), day(2100, 12, 31));
+                let raw = source_counts_from_responses(&db.url, *unit, &rule_set.code, days.0, days.1).await;
+                let read = survey_source_counts(store, *unit, &rule_set.code, days, true)
+                    .await
+                    .unwrap();
+                assert_eq!(read, raw, "unit {unit}, {}", rule_set.code);
+                let kept = survey_source_counts(store, *unit, &rule_set.code, days, false)
+                    .await
+                    .unwrap();
+                stale += usize::from(kept != raw);
+            }
+        }
+        assert_eq!(stale, 1, "one unit and rule set holds the changed response");
         let (ok, text) = statistik(&db.url, &[]);
         assert!(!ok, "{text}");
         assert!(
