@@ -357,7 +357,7 @@ impl Document {
                     }
                     m.text.push_str(")\n");
                 }
-                Block::Table(t) => typst_table(&mut m.text, t, labels),
+                Block::Table(t) => typst_table(&mut m, t, labels),
                 Block::Chart(name, chart) => {
                     charts += 1;
                     let file = format!("chart{charts}-{name}.svg");
@@ -558,19 +558,11 @@ fn html_table(h: &mut String, t: &Table, labels: &Labels) {
     h.push_str("</tbody></table>");
 }
 
-fn typst_table(out: &mut String, t: &Table, labels: &Labels) {
-    let widths: Vec<String> = (0..t.columns.len())
-        .map(|i| format!("{}fr", t.widths.get(i).copied().unwrap_or(1)))
+fn typst_table(m: &mut Markup, t: &Table, labels: &Labels) {
+    let right_aligned: Vec<bool> = (0..t.columns.len())
+        .map(|i| t.rows.first().and_then(|r| r.get(i)).is_some_and(Cell::numeric))
         .collect();
-    let aligns: Vec<&str> = (0..t.columns.len())
-        .map(|i| {
-            if t.rows.first().and_then(|r| r.get(i)).is_some_and(Cell::numeric) {
-                "right"
-            } else {
-                "left"
-            }
-        })
-        .collect();
+    let out = &mut m.text;
     let _ = writeln!(out, "#text(weight: \"bold\", {})", lit(&t.caption));
     if t.rows.is_empty() {
         let _ = writeln!(out, "\n#text(style: \"italic\", {})\n", lit(&t.empty));
@@ -581,23 +573,25 @@ fn typst_table(out: &mut String, t: &Table, labels: &Labels) {
         .iter()
         .map(|row| row.iter().map(|c| c.display(labels)).collect())
         .collect();
-    let size = if t.small { REGISTER_PT } else { 9.0 };
-    // Long registers get every body row's height up front: typst then lays each
-    // cell out once instead of measuring it first (half the table's cost).
-    let rows = if t.small {
-        let heights = row_heights(&texts, t, size);
-        let mut r = String::from("rows: (auto, ");
-        for h in heights {
-            let _ = write!(r, "{h:.2}pt, ");
-        }
-        r.push_str("),");
-        r
-    } else {
-        String::new()
-    };
+    if t.small {
+        // long registers: typst lays out empty rows, Tanggap draws their text
+        let widths: Vec<u32> = (0..t.columns.len())
+            .map(|i| t.widths.get(i).copied().unwrap_or(1))
+            .collect();
+        m.drawn_table(&t.columns, &texts, &widths, &right_aligned, REGISTER_PT);
+        m.text.push_str("#v(4pt)\n");
+        return;
+    }
+    let widths: Vec<String> = (0..t.columns.len())
+        .map(|i| format!("{}fr", t.widths.get(i).copied().unwrap_or(1)))
+        .collect();
+    let aligns: Vec<&str> = right_aligned
+        .iter()
+        .map(|&r| if r { "right" } else { "left" })
+        .collect();
     let _ = write!(
         out,
-        "#{{set text(size: {size}pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }}, {rows}\n  table.header(",
+        "#{{set text(size: 9pt); table(columns: ({},), align: ({},), fill: (_, y) => if y == 0 {{ rgb(\"#e8eef5\") }},\n  table.header(",
         widths.join(", "),
         aligns.join(", "),
     );
@@ -617,43 +611,3 @@ fn typst_table(out: &mut String, t: &Table, labels: &Labels) {
 
 /// Type size of long registers (`Table::small`), in points.
 const REGISTER_PT: f64 = 7.5;
-/// Text width of an A4 page between the 1.8 cm side margins, in points.
-const TEXT_WIDTH_PT: f64 = 595.28 - 2.0 * 51.02;
-/// Horizontal and vertical cell insets (`#set table(inset: ...)`), in points.
-const INSET_X_PT: f64 = 4.0;
-const INSET_Y_PT: f64 = 3.0;
-/// Paragraph leading (`#set par(leading: 0.55em)`).
-const LEADING_EM: f64 = 0.55;
-
-/// The height each body row needs, in points: the most lines any of its cells
-/// wraps to (words set with the embedded font's advances, broken only at spaces,
-/// which never gives fewer lines than typst, whose kerning only narrows text and
-/// which may also break after hyphens) times the line height, plus the insets.
-fn row_heights(texts: &[Vec<String>], t: &Table, size: f64) -> Vec<f64> {
-    let total: u32 = (0..t.columns.len())
-        .map(|i| t.widths.get(i).copied().unwrap_or(1))
-        .sum::<u32>()
-        .max(1);
-    let inner: Vec<f64> = (0..t.columns.len())
-        .map(|i| {
-            let w = t.widths.get(i).copied().unwrap_or(1) as f64 / total as f64;
-            // a hair narrower than the real cell, so rounding never costs a line
-            TEXT_WIDTH_PT * w - 2.0 * INSET_X_PT - 0.5
-        })
-        .collect();
-    let cap = crate::typeset::cap_height_em() * size;
-    let leading = LEADING_EM * size;
-    texts
-        .iter()
-        .map(|row| {
-            let lines = row
-                .iter()
-                .zip(&inner)
-                .map(|(text, &width)| crate::typeset::wrapped_lines(text, width / size))
-                .max()
-                .unwrap_or(1)
-                .max(1) as f64;
-            lines * cap + (lines - 1.0) * leading + 2.0 * INSET_Y_PT + 0.5
-        })
-        .collect()
-}

@@ -21,6 +21,7 @@ mod labels;
 pub mod letter;
 pub mod logo;
 pub mod monthly;
+mod register;
 pub mod skm;
 pub mod typeset;
 

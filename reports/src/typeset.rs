@@ -18,6 +18,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
 use crate::ReportError;
+use crate::register::DrawnTable;
 
 /// Lato Regular, embedded so that no system font lookup ever happens.
 pub const FONT_REGULAR: &[u8] = include_bytes!("../fonts/Lato-Regular.ttf");
@@ -102,6 +103,7 @@ pub struct Markup {
     /// The source text.
     pub text: String,
     files: Vec<(String, Vec<u8>)>,
+    tables: Vec<DrawnTable>,
 }
 
 impl Markup {
@@ -114,6 +116,27 @@ impl Markup {
     /// Registers an in-memory file (e.g. `chart1.svg`) that the markup may load.
     pub fn file(&mut self, name: &str, bytes: Vec<u8>) {
         self.files.push((name.to_owned(), bytes));
+    }
+
+    /// Appends a long table whose body Tanggap draws after typst has laid out its
+    /// rows (see [`crate::register`]): `texts` are the body cells, `widths` the
+    /// relative column widths, `right_aligned` which columns hold numbers.
+    pub(crate) fn drawn_table(
+        &mut self,
+        header: &[String],
+        texts: &[Vec<String>],
+        widths: &[u32],
+        right_aligned: &[bool],
+        size: f64,
+    ) {
+        let label = format!("tanggap-drawn-table-{}", self.tables.len());
+        let table = DrawnTable::new(label, texts, widths, right_aligned, size);
+        let aligns: Vec<&str> = right_aligned
+            .iter()
+            .map(|&r| if r { "right" } else { "left" })
+            .collect();
+        table.markup(&mut self.text, header, &aligns);
+        self.tables.push(table);
     }
 
     /// Compiles the markup into PDF bytes.
@@ -129,9 +152,12 @@ impl Markup {
             files,
             today,
         };
-        let document = typst::compile::<PagedDocument>(&world)
+        let mut document = typst::compile::<PagedDocument>(&world)
             .output
             .map_err(|errors| ReportError::Typeset(describe(&errors)))?;
+        for table in &self.tables {
+            table.draw(&mut document)?;
+        }
         let options = typst_pdf::PdfOptions {
             tagged: false,
             ..Default::default()
@@ -140,48 +166,53 @@ impl Markup {
     }
 }
 
-/// Cap height of the regular face in em: with typst's default text edges a line of
-/// a paragraph is this tall, so row heights can be computed before typesetting.
-pub(crate) fn cap_height_em() -> f64 {
-    fonts().fonts[0].metrics().cap_height.get()
+/// The regular face's metrics Tanggap sets text with outside typst (the drawn
+/// registers, see [`crate::register`]): glyphs and advances per character, cached for
+/// the Latin range, and the cap height, which with typst's default text edges is the
+/// height of one line of a paragraph.
+pub(crate) struct Metrics {
+    /// Lato Regular as typst loaded it, so the PDF embeds one font for both.
+    pub regular: Font,
+    /// Cap height in em.
+    pub cap_height_em: f64,
+    latin: Vec<(u16, f64)>,
 }
 
-/// Lines `text` takes in the regular face when set in a measure of `width_em` (the
-/// width divided by the type size): greedy filling at spaces with the glyphs' advance
-/// widths, each newline starting a line, and a word wider than the measure counted
-/// as the lines it would fill. Typst breaks at least as often (spaces, and also
-/// after hyphens) and kerns, so it never needs more lines than this.
-pub(crate) fn wrapped_lines(text: &str, width_em: f64) -> usize {
-    let font = &fonts().fonts[0];
-    let advance = |c: char| -> f64 {
-        font.ttf()
-            .glyph_index(c)
-            .and_then(|g| font.x_advance(g.0))
-            .map(|em| em.get())
-            .unwrap_or(0.6)
-    };
-    let space = advance(' ');
-    let width_em = width_em.max(0.5);
-    let mut lines = 0;
-    for paragraph in text.split('\n') {
-        lines += 1;
-        let mut used = 0.0;
-        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let w: f64 = word.chars().map(advance).sum();
-            if used > 0.0 && used + space + w <= width_em {
-                used += space + w;
-            } else {
-                if used > 0.0 {
-                    lines += 1;
-                }
-                // a word longer than the measure fills whole lines of its own
-                let extra = (w / width_em).ceil().max(1.0) as usize - 1;
-                lines += extra;
-                used = w - extra as f64 * width_em;
+impl Metrics {
+    /// The metrics, read once.
+    pub fn get() -> &'static Metrics {
+        static METRICS: OnceLock<Metrics> = OnceLock::new();
+        METRICS.get_or_init(|| {
+            let regular = fonts().fonts[0].clone();
+            let latin = (0..0x250u32)
+                .map(|c| char::from_u32(c).map_or((0, 0.6), |c| Self::lookup(&regular, c)))
+                .collect();
+            Metrics {
+                cap_height_em: regular.metrics().cap_height.get(),
+                regular,
+                latin,
             }
+        })
+    }
+
+    fn lookup(font: &Font, c: char) -> (u16, f64) {
+        // a character the font lacks is set as its .notdef glyph
+        let id = font.ttf().glyph_index(c).map_or(0, |g| g.0);
+        (id, font.x_advance(id).map_or(0.6, |em| em.get()))
+    }
+
+    /// The glyph of `c` and its advance in em.
+    pub fn glyph(&self, c: char) -> (u16, f64) {
+        match self.latin.get(c as usize) {
+            Some(&glyph) => glyph,
+            None => Self::lookup(&self.regular, c),
         }
     }
-    lines.max(1)
+
+    /// The advance of `c` in em.
+    pub fn advance(&self, c: char) -> f64 {
+        self.glyph(c).1
+    }
 }
 
 fn describe(errors: &[typst::diag::SourceDiagnostic]) -> String {
@@ -216,21 +247,6 @@ pub fn lit(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrapped_lines_fill_greedily_at_spaces() {
-        let one = wrapped_lines("Antrean", 100.0);
-        assert_eq!(one, 1);
-        let word: f64 = 4.0; // "Antrean" is about 3.3 em wide in Lato
-        assert_eq!(wrapped_lines("Antrean Antrean Antrean", word), 3);
-        assert_eq!(wrapped_lines("Antrean Antrean Antrean", 2.0 * word + 0.3), 2);
-        assert_eq!(wrapped_lines("a\nb", 100.0), 2);
-        assert_eq!(wrapped_lines("", 10.0), 1);
-        assert!(
-            wrapped_lines("ADU/2026/000123456789", 2.0) >= 3,
-            "a long word fills lines"
-        );
-    }
 
     #[test]
     fn literal_escapes_quotes_backslashes_and_markup() {

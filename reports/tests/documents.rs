@@ -284,6 +284,37 @@ fn monthly_pdf_prints_the_analytics_figures() {
     assert!(err.contains(labels.t(&key)), "{err}");
 }
 
+/// `n` register entries made from the fixture's, numbered REG/2026/000001 on (a
+/// prefix of their own: the overdue table names an ADU/2026/ complaint), entry `i`'s
+/// subject `words(i)` words long, some of them hyphenated.
+fn long_register(
+    report: &MonthlyReport,
+    n: usize,
+    words: impl Fn(usize) -> usize,
+) -> Vec<reports::monthly::RegisterEntry> {
+    let vocabulary = [
+        "Antrean",
+        "lama",
+        "di",
+        "loket",
+        "pelayanan",
+        "bantuan-sosial",
+        "tidak",
+        "jelas",
+    ];
+    (0..n)
+        .map(|i| {
+            let mut entry = report.register[i % report.register.len()].clone();
+            entry.nomor_agenda = format!("REG/2026/{:06}", i + 1);
+            entry.subject = (0..words(i))
+                .map(|k| vocabulary[(i + k) % vocabulary.len()])
+                .collect::<Vec<_>>()
+                .join(" ");
+            entry
+        })
+        .collect()
+}
+
 #[test]
 fn a_register_of_many_pages_lists_every_complaint_once_in_order() {
     // 900 complaints with subjects of one to several lines, whose heights the
@@ -294,28 +325,7 @@ fn a_register_of_many_pages_lists_every_complaint_once_in_order() {
     // half-empty pages).
     let labels = labels();
     let mut report = monthly();
-    let words = [
-        "Antrean",
-        "lama",
-        "di",
-        "loket",
-        "pelayanan",
-        "bantuan-sosial",
-        "tidak",
-        "jelas",
-    ];
-    report.register = (0..900)
-        .map(|i| {
-            let mut entry = report.register[i % report.register.len()].clone();
-            // a prefix of its own: the overdue table names an ADU/2026/ complaint
-            entry.nomor_agenda = format!("REG/2026/{:06}", i + 1);
-            entry.subject = (0..(i * 7) % 26 + 2)
-                .map(|k| words[(i + k) % words.len()])
-                .collect::<Vec<_>>()
-                .join(" ");
-            entry
-        })
-        .collect();
+    report.register = long_register(&report, 900, |i| (i * 7) % 26 + 2);
     let pdf = report.pdf(&labels).unwrap();
     let Some(text) = pdf_text(&pdf, "monthly-long") else {
         return;
@@ -350,6 +360,127 @@ fn a_register_of_many_pages_lists_every_complaint_once_in_order() {
         shortest * 2 > fullest,
         "a register page holds {shortest} rows, another {fullest}: {rows_per_page:?}"
     );
+}
+
+#[test]
+fn register_text_is_drawn_inside_its_column_and_its_row() {
+    // The register's body text is drawn by Tanggap into rows typst laid out (see
+    // reports::register). Read back with the words' boxes: each nomor agenda sits in
+    // the nomor agenda column, each row number right-aligned in the first column,
+    // and every word of a subject in the subject column, below its own row's top and
+    // above the next row's, so no line spills out of its cell.
+    let labels = labels();
+    let mut report = monthly();
+    report.register = long_register(&report, 300, |i| (i * 5) % 19 + 1);
+    let document = report.document(&labels);
+    let register = document
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            reports::doc::Block::Table(t) if t.rows.len() == 300 => Some(t.clone()),
+            _ => None,
+        })
+        .expect("the register table");
+    // column edges in points: A4 with 1.8 cm side margins, widths in fr
+    let (margin, text_width) = (51.0236, 595.2756 - 2.0 * 51.0236);
+    let total: u32 = register.widths.iter().sum();
+    let mut edges = vec![margin];
+    for w in &register.widths {
+        edges.push(edges.last().unwrap() + text_width * *w as f64 / total as f64);
+    }
+    let column = |name: &str| {
+        let k = register
+            .columns
+            .iter()
+            .position(|c| c == labels.t(&format!("reports.monthly.col_{name}")))
+            .unwrap();
+        (edges[k], edges[k + 1])
+    };
+    let (no, nomor, subject) = (column("no"), column("nomor"), column("subject"));
+    let pdf = report.pdf(&labels).unwrap();
+    let Some(pages) = pdf_words(&pdf, "register-boxes") else {
+        return;
+    };
+    let inside = |w: &Word, (left, right): (f64, f64)| w.x_min >= left + 3.0 && w.x_max <= right - 3.0;
+    let mut rows = Vec::new(); // (number, page, top)
+    for (p, page) in pages.iter().enumerate() {
+        for w in page {
+            if let Some(n) = w.text.strip_prefix("REG/2026/") {
+                assert!(inside(w, nomor), "{w:?} outside the nomor agenda column {nomor:?}");
+                rows.push((n.parse::<usize>().unwrap(), p, w.y_min));
+            }
+        }
+    }
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        (1..=300).collect::<Vec<_>>()
+    );
+    for (i, &(n, p, top)) in rows.iter().enumerate() {
+        // the next row's top; for a page's last row, the notes' heading or the footer
+        let notes = labels.t("reports.monthly.h_notes").split(' ').next().unwrap();
+        let bottom = match rows.get(i + 1) {
+            Some(&(_, next_page, next_top)) if next_page == p => next_top,
+            _ => pages[p]
+                .iter()
+                .filter(|w| w.text == notes && w.y_min > top)
+                .map(|w| w.y_min)
+                .fold(841.89 - 56.69, f64::min),
+        };
+        let line = |w: &Word| w.y_min >= top - 1.0 && w.y_min < bottom - 1.0;
+        // the row number, right-aligned in its column, on the row's first line
+        let number = pages[p]
+            .iter()
+            .filter(|w| (w.y_min - top).abs() < 1.0 && w.text == n.to_string())
+            .min_by(|a, b| a.x_min.total_cmp(&b.x_min))
+            .unwrap_or_else(|| panic!("row {n} has no number"));
+        assert!(inside(number, no), "{number:?} outside {no:?}");
+        assert!(
+            (number.x_max - (no.1 - 4.0)).abs() < 1.0,
+            "row number {number:?} not right-aligned"
+        );
+        // the subject's words, all in the subject column and inside the row
+        let want: Vec<&str> = report.register[n - 1].subject.split(' ').collect();
+        let got: Vec<&Word> = pages[p]
+            .iter()
+            .filter(|w| line(w) && w.x_min >= subject.0 - 1.0 && w.x_max <= subject.1 + 1.0)
+            .collect();
+        assert_eq!(
+            got.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(),
+            want,
+            "row {n}: the subject read back in its cell"
+        );
+        for w in got {
+            assert!(inside(w, subject), "{w:?} outside the subject column {subject:?}");
+        }
+    }
+}
+
+#[test]
+fn a_register_subject_longer_than_a_page_is_cut_with_a_mark_and_kept_whole_in_xlsx() {
+    // A row of fixed height cannot be broken across pages: a subject of 3,000 words
+    // (imported, say) is shown to its 40th line ending in "…", and the rows after it
+    // still follow; the XLSX register keeps the whole text.
+    let labels = labels();
+    let mut report = monthly();
+    let long: String = (0..3000).map(|i| format!("kata{i} ")).collect();
+    report.register[0].subject = long.trim_end().to_owned();
+    let pdf = report.pdf(&labels).unwrap();
+    let Some(text) = pdf_text_raw(&pdf, "monthly-long-subject") else {
+        return;
+    };
+    assert!(text.contains("kata0 "), "the subject starts");
+    assert!(text.contains('…'), "the cut is marked");
+    assert!(!text.contains("kata2999"), "the end is left out of the PDF");
+    for entry in &report.register[1..] {
+        assert!(text.contains(&entry.nomor_agenda), "{} follows", entry.nomor_agenda);
+    }
+    let xlsx = report.xlsx(&labels).unwrap();
+    let register = sheet(&xlsx, labels.t("reports.monthly.sheet_register"));
+    let whole = register
+        .rows()
+        .flat_map(|r| r.iter())
+        .any(|c| c.to_string() == report.register[0].subject);
+    assert!(whole, "the XLSX register holds the whole subject");
 }
 
 /// Checks an SKM report's PDF text against the analytics index and the XLSX.

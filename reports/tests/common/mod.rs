@@ -93,6 +93,49 @@ pub fn pdf_text_raw(pdf: &[u8], name: &str) -> Option<String> {
     pdf_text_as(pdf, &format!("{name}-raw"), "-raw")
 }
 
+/// A word of a PDF page as `pdftotext -bbox` finds it: its text and its box in
+/// points from the page's top left.
+#[derive(Debug, Clone)]
+pub struct Word {
+    pub text: String,
+    pub x_min: f64,
+    pub y_min: f64,
+    pub x_max: f64,
+    pub y_max: f64,
+}
+
+/// The words of every page with their boxes (`pdftotext -bbox`); `None` as for
+/// [`pdf_text`].
+pub fn pdf_words(pdf: &[u8], name: &str) -> Option<Vec<Vec<Word>>> {
+    let html = pdf_text_as(pdf, &format!("{name}-bbox"), "-bbox")?;
+    let attr = |tag: &str, key: &str| -> f64 {
+        let from = tag.find(&format!("{key}=\"")).expect(key) + key.len() + 2;
+        let len = tag[from..].find('"').unwrap();
+        tag[from..from + len].parse().unwrap()
+    };
+    let mut pages = Vec::new();
+    for page in html.split("<page ").skip(1) {
+        let mut words = Vec::new();
+        for part in page.split("<word ").skip(1) {
+            let (tag, rest) = part.split_once('>').unwrap();
+            let text = rest.split_once("</word>").unwrap().0;
+            words.push(Word {
+                text: text
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\""),
+                x_min: attr(tag, "xMin"),
+                y_min: attr(tag, "yMin"),
+                x_max: attr(tag, "xMax"),
+                y_max: attr(tag, "yMax"),
+            });
+        }
+        pages.push(words);
+    }
+    Some(pages)
+}
+
 fn pdf_text_as(pdf: &[u8], name: &str, mode: &str) -> Option<String> {
     let dir = std::env::temp_dir().join(format!("reports-text-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
