@@ -19,10 +19,10 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 
-/// One complaint as the JSON array holds it: id, unit id, service id, division id,
-/// channel, bobot, jenis id, klasifikasi, status, then received, first answered,
-/// closed and due as Unix seconds.
-pub(super) type FactRow = (
+/// One complaint's facts: id, unit id, service id, division id, channel, bobot,
+/// jenis id, klasifikasi, status, then received, first answered, closed and due as
+/// `T`.
+pub(super) type FactRowOf<T> = (
     i64,
     i64,
     Option<i64>,
@@ -32,11 +32,41 @@ pub(super) type FactRow = (
     Option<i64>,
     String,
     String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
+    T,
+    Option<T>,
+    Option<T>,
+    Option<T>,
 );
+
+/// One complaint as the JSON array holds it, times as Unix seconds.
+pub(super) type FactRow = FactRowOf<i64>;
+
+/// A [`FactRow`] as PostgreSQL returns it: the four times as `timestamptz`, which
+/// travel as 8-byte integers. Turning them into seconds in SQL (`extract(epoch ...)`
+/// goes through `numeric`) made the dashboard's query of 42,464 complaints take
+/// 32 ms instead of 9 ms.
+pub(super) type PgFactRow = FactRowOf<DateTime<Utc>>;
+
+/// A [`PgFactRow`] with its times in whole seconds since the epoch (rounded down,
+/// as SQLite's `unixepoch`).
+pub(super) fn fact_row_from_pg(r: PgFactRow) -> FactRow {
+    let seconds = |t: DateTime<Utc>| t.timestamp();
+    (
+        r.0,
+        r.1,
+        r.2,
+        r.3,
+        r.4,
+        r.5,
+        r.6,
+        r.7,
+        r.8,
+        seconds(r.9),
+        r.10.map(seconds),
+        r.11.map(seconds),
+        r.12.map(seconds),
+    )
+}
 
 /// Complaint reads for analytics (a supertrait of `Store`).
 #[async_trait]
@@ -168,10 +198,7 @@ pub(super) fn fact_sql(dialect: super::shared::Dialect, by_unit: bool, since: bo
         ),
         super::shared::Dialect::Postgres => format!(
             "SELECT c.id, c.unit_id, c.service_id, c.division_id, c.channel, c.bobot, \
-             c.jenis_id, c.klasifikasi, c.status, CAST(floor(extract(epoch FROM c.received_at)) AS BIGINT), \
-             CAST(floor(extract(epoch FROM c.first_answered_at)) AS BIGINT), \
-             CAST(floor(extract(epoch FROM c.closed_at)) AS BIGINT), \
-             CAST(floor(extract(epoch FROM c.due_at)) AS BIGINT) \
+             c.jenis_id, c.klasifikasi, c.status, c.received_at, c.first_answered_at, c.closed_at, c.due_at \
              FROM complaints c WHERE {filter} ORDER BY c.id"
         ),
     }
@@ -188,7 +215,9 @@ macro_rules! impl_complaint_fact_store {
                 unit_id: Option<i64>,
                 since: Option<chrono::DateTime<chrono::Utc>>,
             ) -> Result<analytics::ComplaintColumns, StoreError> {
-                use $crate::storage::complaint_facts::{FactNames, FactRow, fact_columns, fact_rows_from_json, fact_sql};
+                use $crate::storage::complaint_facts::{
+                    FactNames, FactRow, PgFactRow, fact_columns, fact_row_from_pg, fact_rows_from_json, fact_sql,
+                };
                 let sql = fact_sql(DIALECT, unit_id.is_some(), since.is_some());
                 let rows: Vec<FactRow> = match DIALECT {
                     Dialect::Sqlite => {
@@ -202,14 +231,14 @@ macro_rules! impl_complaint_fact_store {
                         fact_rows_from_json(q.fetch_one(&self.pool).await?.as_deref())?
                     }
                     Dialect::Postgres => {
-                        let mut q = sqlx::query_as(&sql);
+                        let mut q = sqlx::query_as::<_, PgFactRow>(&sql);
                         if let Some(unit) = unit_id {
                             q = q.bind(unit);
                         }
                         if let Some(since) = since {
                             q = q.bind(since);
                         }
-                        q.fetch_all(&self.pool).await?
+                        q.fetch_all(&self.pool).await?.into_iter().map(fact_row_from_pg).collect()
                     }
                 };
                 let mut names = FactNames::with_units(
