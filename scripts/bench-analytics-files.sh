@@ -15,6 +15,10 @@
 #    integer sums and counts, the index is then computed with fractions) and fails
 #    on any difference.
 #
+#    Then runs the command once more inside a memory cgroup of $MEMORY_CAP (default
+#    2G: "the 10M-row file runs on a machine with 2 GB free"), where root can make
+#    one here, and compares that output with DuckDB's too.
+#
 # 5. With IMPORT_ROWS=N, also times `tanggap import survei` (the survey import) on N
 #    rows for one unit, as CSV and as Parquet, each into a fresh SQLite file: a tiny
 #    demo database gives the unit (dinsospm-dumai) and its service catalog, pyarrow
@@ -26,7 +30,8 @@
 # 0 to skip the IKM part)
 # Environment: RUNS (default 3), VENV (default target/bench-venv), WORK (default a
 # temporary directory, removed at the end), TANGGAP_BIN (default: build
-# target/release/tanggap with `cargo build --release --workspace`), IMPORT_ROWS.
+# target/release/tanggap with `cargo build --release --workspace`), IMPORT_ROWS,
+# MEMORY_CAP (default 2G).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -138,6 +143,33 @@ timed() {
   printf '%-34s %s\n' "$label" "$(cat "$work/time")"
 }
 
+# Runs the IKM command on $1 into $2 inside a memory cgroup limited to $MEMORY_CAP
+# (default 2G; page cache included, so the file's cached pages count against it too),
+# where this machine lets root make one (cgroup v1 memory controller or cgroup v2);
+# prints the cgroup's peak. The command is killed if it needs more. Returns 1 (and
+# says so) where no cgroup can be made, so the comparison after it is skipped.
+capped() {
+  local file="$1" out="$2" cap="${MEMORY_CAP:-2G}" dir limit_file peak_file limit peak
+  if [ -w /sys/fs/cgroup/memory ] && [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+    dir=/sys/fs/cgroup/memory/tanggap-bench-$$ limit_file=memory.limit_in_bytes peak_file=memory.max_usage_in_bytes
+  elif [ -w /sys/fs/cgroup/cgroup.procs ] && grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+    dir=/sys/fs/cgroup/tanggap-bench-$$ limit_file=memory.max peak_file=memory.peak
+  else
+    echo "capped run skipped: no writable memory cgroup here"
+    return 1
+  fi
+  mkdir -p "$dir"
+  echo "$cap" > "$dir/$limit_file"
+  limit=$(cat "$dir/$limit_file")
+  ( echo "$BASHPID" > "$dir/cgroup.procs"
+    exec "$bin" analytics ikm --input "$file" --group-by unit,layanan,bulan --format csv > "$out" ) || {
+    echo "capped run failed under $cap" >&2; rmdir "$dir"; exit 1; }
+  peak=$(cat "$dir/$peak_file" 2>/dev/null || echo "?")
+  rmdir "$dir"
+  printf '%-34s limit %s bytes, cgroup peak %s bytes (page cache included)\n' \
+    "tanggap capped $(basename "$file")" "$limit" "$peak"
+}
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD); load: $(uptime | sed 's/.*load average: //')"
 for rows in "${sizes[@]}"; do
   [ "$rows" -gt 0 ] || continue
@@ -154,6 +186,8 @@ for rows in "${sizes[@]}"; do
     "$bin" analytics ikm --input "$file" --group-by unit,layanan,bulan --format csv > "$work/ours.csv"
     "$py" "$work/duck.py" "$file" "$work/duck.csv"
     "$py" "$work/compare.py" "$work/ours.csv" "$work/duck.csv"
+    # The same command on a machine with $MEMORY_CAP free: in a memory cgroup of that size.
+    capped "$file" "$work/ours-capped.csv" && "$py" "$work/compare.py" "$work/ours-capped.csv" "$work/duck.csv"
   done
 done
 
