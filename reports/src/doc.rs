@@ -9,6 +9,7 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
 use crate::charts::Chart;
 pub use crate::kop::Letterhead;
+use crate::register;
 use crate::typeset::{Markup, lit};
 use crate::{Labels, ReportError};
 
@@ -314,14 +315,20 @@ impl Document {
             m.text,
             "#set document(title: {title})\n\
              #set text(font: \"Lato\", size: 10pt, lang: \"id\")\n\
-             #set par(justify: false, leading: 0.55em)\n\
-             #set page(paper: \"a4\", margin: (x: 1.8cm, top: 2cm, bottom: 2cm),\n\
+             #set par(justify: false, leading: {leading}em)\n\
+             #set page(paper: \"a4\", margin: (x: {margin}pt, top: 2cm, bottom: 2cm),\n\
                header: context {{ if counter(page).get().first() > 1 [#set text(7.5pt, fill: luma(90)); #{title} #h(1fr) #{status}] }},\n\
                footer: context [#set text(8pt, fill: luma(90)); #{unit} #h(1fr) #{page_word} #counter(page).display() #{of_word} #counter(page).final().first()])\n\
-             #set table(stroke: 0.5pt + luma(140), inset: (x: 4pt, y: 3pt))\n\
+             #set table(stroke: {rule}pt + luma({luma}), inset: (x: {inset_x}pt, y: {inset_y}pt))\n\
              #show table.cell.where(y: 0): set text(weight: \"bold\")\n\
              #show heading.where(level: 1): it => block(above: 1.2em, below: 0.7em, text(12pt, weight: \"bold\", it.body))\n\
              #show heading.where(level: 2): it => block(above: 1em, below: 0.5em, text(10.5pt, weight: \"bold\", it.body))\n",
+            leading = register::LEADING_EM,
+            margin = register::MARGIN_X_PT,
+            rule = register::RULE_PT,
+            luma = register::RULE_LUMA,
+            inset_x = register::INSET_X_PT,
+            inset_y = register::INSET_Y_PT,
             title = lit(&self.title),
             status = lit(&self.status),
             unit = lit(&self.letterhead.unit_name),

@@ -27,17 +27,23 @@ use typst::visualize::{Color, FixedStroke, Geometry, Luma, Paint, Shape};
 use crate::ReportError;
 use crate::typeset::{Metrics, lit};
 
-/// Text width of an A4 page between the 1.8 cm side margins, in points.
-pub(crate) const TEXT_WIDTH_PT: f64 = 595.2756 - 2.0 * 51.0236;
-/// Horizontal and vertical cell insets (`#set table(inset: ...)`), in points.
+// The page and table geometry the drawing relies on. `Document::pdf` writes its
+// preamble from these same constants, so typst's layout and the drawn text cannot
+// drift apart.
+/// Side margin of a document page (1.8 cm), in points.
+pub(crate) const MARGIN_X_PT: f64 = 51.0236;
+/// Text width of an A4 page (210 mm) between the side margins, in points.
+pub(crate) const TEXT_WIDTH_PT: f64 = 595.2756 - 2.0 * MARGIN_X_PT;
+/// Horizontal cell inset (`#set table(inset: ...)`), in points.
 pub(crate) const INSET_X_PT: f64 = 4.0;
 /// Vertical cell inset, in points.
 pub(crate) const INSET_Y_PT: f64 = 3.0;
-/// Paragraph leading (`#set par(leading: 0.55em)`).
+/// Paragraph leading (`#set par(leading: ...)`), in em.
 pub(crate) const LEADING_EM: f64 = 0.55;
-/// The table rules (`#set table(stroke: 0.5pt + luma(140))`).
-const RULE_PT: f64 = 0.5;
-const RULE_LUMA: u8 = 140;
+/// Thickness of the table rules (`#set table(stroke: ...)`), in points.
+pub(crate) const RULE_PT: f64 = 0.5;
+/// Grey of the table rules (typst `luma`, 0-255).
+pub(crate) const RULE_LUMA: u8 = 140;
 
 /// One wrapped line of a cell: its text and its width in em.
 #[derive(Debug, Clone, PartialEq)]
